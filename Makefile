@@ -1,0 +1,46 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything installs into .venv.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Test settings: DEBUG stays off (as in production) with a throwaway key.
+TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=0
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres bench lint install install-test clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	DEBUG=$${DEBUG:-1} $(PY) manage.py devstack
+
+# In CI (CI=true) or with WITH_POSTGRES=1 the suite runs a second time on PostgreSQL.
+test: install-test
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ "$${CI:-}" = "true" ] || [ -n "$${WITH_POSTGRES:-}" ]; then $(MAKE) --no-print-directory test-postgres; fi
+
+test-sqlite: install-test
+	$(TEST_ENV) $(PY) -m ruff check .
+	env -u DATABASE_URL $(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: install-test
+	DATABASE_URL=$(POSTGRES_URL) $(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	@for script in bench/bench_*.py; do $(TEST_ENV) $(PY) $$script || exit 1; done
+
+lint: install-test
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf $(VENV) var node_modules

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from . import models
+
+
+class MembershipInline(admin.TabularInline):
+    model = models.Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(models.Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name", "slug"]
+    inlines = [MembershipInline]
+
+
+@admin.register(models.Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["project", "user", "role"]
+    list_filter = ["role", "project"]
+    autocomplete_fields = ["user", "project"]
+
+
+@admin.register(models.Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "project", "publisher", "published_at", "created_at"]
+    list_filter = ["project", "language"]
+    search_fields = ["title", "publisher", "url"]
+    readonly_fields = ["text_sha256", "created_at", "updated_at"]
+
+
+class SourceInline(admin.StackedInline):
+    model = models.Source
+    extra = 0
+
+
+@admin.register(models.Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    list_display = ["quote", "article", "status", "verdict", "claimant", "created_by"]
+    list_filter = ["status", "verdict", "article__project"]
+    search_fields = ["quote", "claim_text", "claimant"]
+    readonly_fields = ["prefix", "suffix", "version", "created_at", "updated_at"]
+    raw_id_fields = ["article"]
+    inlines = [SourceInline]
+
+
+@admin.register(models.Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["url", "title", "stance", "claim"]
+    list_filter = ["stance"]
+    raw_id_fields = ["claim"]
+
+
+@admin.register(models.EntityMention)
+class EntityMentionAdmin(admin.ModelAdmin):
+    list_display = ["text", "label", "start", "end", "article", "model"]
+    list_filter = ["label", "model"]
+    raw_id_fields = ["article", "run"]
+
+
+@admin.register(models.ExtractionRun)
+class ExtractionRunAdmin(admin.ModelAdmin):
+    list_display = ["article", "status", "model_name", "model_version", "mention_count", "created_at", "finished_at"]
+    list_filter = ["status", "model_name"]
+    raw_id_fields = ["article"]
+
+
+@admin.register(models.ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    list_display = ["project", "format", "status", "progress", "row_count", "created_at"]
+    list_filter = ["status", "format"]
+
+
+@admin.register(models.ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "key_prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["key_prefix", "key_hash"]

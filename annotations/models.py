@@ -1,0 +1,365 @@
+"""The domain: projects and their members, articles, claims with sources, entity mentions.
+
+Every read starts from the projects a user belongs to (``visible_to``); a URL id is never
+looked up globally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import text as textlib
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+
+class Role(models.TextChoices):
+    REVIEWER = "reviewer", "Reviewer"
+    EDITOR = "editor", "Editor"
+    ADMIN = "admin", "Admin"
+
+
+class ClaimStatus(models.TextChoices):
+    UNSTARTED = "unstarted", "Unstarted"
+    IN_PROGRESS = "in_progress", "In progress"
+    IN_REVIEW = "in_review", "In review"
+    NEEDS_CHANGES = "needs_changes", "Needs changes"
+    APPROVED = "approved", "Approved"
+
+
+class Verdict(models.TextChoices):
+    TRUE = "true", "True"
+    MOSTLY_TRUE = "mostly_true", "Mostly true"
+    MIXED = "mixed", "Mixed"
+    MISLEADING = "misleading", "Misleading"
+    MOSTLY_FALSE = "mostly_false", "Mostly false"
+    FALSE = "false", "False"
+    UNVERIFIABLE = "unverifiable", "Unverifiable"
+    NOT_CHECKABLE = "not_checkable", "Not checkable"
+
+
+class Stance(models.TextChoices):
+    SUPPORTS = "supports", "Supports"
+    REFUTES = "refutes", "Refutes"
+    CONTEXT = "context", "Context"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+def _is_anonymous(user: AnyUser) -> bool:
+    return not getattr(user, "is_authenticated", False)
+
+
+class ProjectQuerySet(models.QuerySet["Project"]):
+    def visible_to(self, user: AnyUser) -> ProjectQuerySet:
+        if _is_anonymous(user):
+            return self.none()
+        return self.filter(memberships__user=user)
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def role_of(self, user: AnyUser) -> str | None:
+        if _is_anonymous(user):
+            return None
+        membership = self.memberships.filter(user=user).only("role").first()
+        return membership.role if membership else None
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.REVIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project} ({self.role})"
+
+
+class ArticleQuerySet(models.QuerySet["Article"]):
+    def visible_to(self, user: AnyUser) -> ArticleQuerySet:
+        if _is_anonymous(user):
+            return self.none()
+        return self.filter(project__memberships__user=user)
+
+
+class Article(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="articles")
+    title = models.CharField(max_length=500)
+    url = models.URLField(max_length=2000, blank=True)
+    publisher = models.CharField(max_length=200, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(max_length=16, default="en")
+    text = models.TextField(error_messages={"blank": "The article text is empty."})
+    text_sha256 = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "text_sha256"], name="article_unique_text_in_project"),
+            models.CheckConstraint(condition=~Q(text=""), name="article_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        self.text = textlib.normalise(self.text)
+        if len(self.text) > settings.MAX_ARTICLE_CHARS:
+            raise ValidationError(
+                {"text": f"The text has {len(self.text)} characters; the limit is {settings.MAX_ARTICLE_CHARS}."}
+            )
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # The stored text is the frame of reference for every offset: normalise it and keep
+        # its hash in step whichever way the row is saved.
+        self.text = textlib.normalise(self.text)
+        self.text_sha256 = textlib.sha256(self.text)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "text" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "text_sha256"}
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def latest_run(self) -> ExtractionRun | None:
+        return self.extraction_runs.order_by("-created_at", "-id").first()
+
+
+class ClaimQuerySet(models.QuerySet["Claim"]):
+    def visible_to(self, user: AnyUser) -> ClaimQuerySet:
+        if _is_anonymous(user):
+            return self.none()
+        return self.filter(article__project__memberships__user=user)
+
+    def in_text_order(self) -> ClaimQuerySet:
+        return self.order_by("start", "end", "id")
+
+    def needs_review(self) -> ClaimQuerySet:
+        return self.filter(status=ClaimStatus.IN_REVIEW)
+
+    def approved(self) -> ClaimQuerySet:
+        return self.filter(status=ClaimStatus.APPROVED)
+
+
+class Claim(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    quote = models.TextField()
+    prefix = models.CharField(max_length=64, blank=True)
+    suffix = models.CharField(max_length=64, blank=True)
+    claim_text = models.TextField(blank=True, help_text="The claim as a checkable, normalised sentence.")
+    claimant = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.UNSTARTED)
+    verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
+    rationale = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims_created"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims_reviewed"
+    )
+    # Optimistic locking: every write bumps it; a write carrying an older value is refused.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "start", "end", "id"]
+        indexes = [models.Index(fields=["article", "start"]), models.Index(fields=["status"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="claim_span_ordered"),
+            models.CheckConstraint(condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"),
+            models.CheckConstraint(condition=Q(verdict__in=[*Verdict.values, ""]), name="claim_verdict_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quote[:60]} ({self.start}:{self.end})"
+
+    def clean(self) -> None:
+        try:
+            self.apply_span(self.start, self.end, self.quote or None)
+        except textlib.SpanError as error:
+            raise ValidationError({error.field: error.message}) from None
+
+    def apply_span(self, start: int, end: int, quote: str | None = None) -> None:
+        """Set the span from offsets over the article's text, with its quote and context."""
+        span = textlib.check_span(self.article.text, start, end, quote)
+        self.start, self.end, self.quote = span.start, span.end, span.quote
+        self.prefix, self.suffix = span.prefix, span.suffix
+
+    def mentions_inside(self, mentions: list[EntityMention]) -> list[EntityMention]:
+        """The entity mentions (of this claim's article) that lie within the claim's span."""
+        return [m for m in mentions if m.start >= self.start and m.end <= self.end]
+
+
+class Source(models.Model):
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="sources")
+    url = models.URLField(max_length=2000)
+    title = models.CharField(max_length=500, blank=True)
+    publisher = models.CharField(max_length=200, blank=True)
+    excerpt = models.TextField(blank=True)
+    stance = models.CharField(max_length=20, choices=Stance.choices, default=Stance.CONTEXT)
+    archived_url = models.URLField(max_length=2000, blank=True)
+    accessed_at = models.DateTimeField(null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["claim", "id"]
+        constraints = [models.CheckConstraint(condition=Q(stance__in=Stance.values), name="source_stance_valid")]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+
+class ExtractionRun(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="extraction_runs")
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    model_name = models.CharField(max_length=200, blank=True)
+    model_version = models.CharField(max_length=50, blank=True)
+    task_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    char_count = models.PositiveIntegerField(default=0)
+    mention_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["article", "-created_at"])]
+        constraints = [models.CheckConstraint(condition=Q(status__in=RunStatus.values), name="run_status_valid")]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of article {self.article_id}: {self.status}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class EntityMention(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="mentions")
+    run = models.ForeignKey(ExtractionRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="mentions")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    text = models.TextField()
+    label = models.CharField(max_length=32)
+    model = models.CharField(max_length=200, blank=True, help_text="The model that found it; empty for a person.")
+
+    class Meta:
+        ordering = ["article", "start", "end", "id"]
+        indexes = [models.Index(fields=["article", "start"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="mention_span_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text} ({self.label})"
+
+
+class ExportJob(models.Model):
+    """A large export produced by a worker into a stored file with a manifest."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="export_jobs")
+    format = models.CharField(max_length=40)
+    filters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    row_count = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    manifest = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(progress__lte=100), name="export_progress_percent")]
+
+    def __str__(self) -> str:
+        return f"{self.format} export of {self.project} ({self.status})"
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored; the key is shown once, at creation."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_prefix = models.CharField(max_length=8, help_text="The first characters, to tell tokens apart.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def issue(cls, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+        key = secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, key_prefix=key[:8], key_hash=cls.hash_key(key))
+        return token, key

@@ -1,0 +1,11 @@
+"""Celery tasks: thin wrappers that take primary keys and call into the domain."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="annotations.ping")
+def ping(payload: str = "pong") -> str:
+    """Round-trips through the broker: proves a worker is up and reachable."""
+    return payload
