@@ -66,6 +66,13 @@ def _is_anonymous(user: AnyUser) -> bool:
     return not getattr(user, "is_authenticated", False)
 
 
+def can_edit_claim(role: str | None, user: AnyUser, claim: Claim) -> bool:
+    """Editors and admins edit any claim of their project; a reviewer edits the claims they made."""
+    if role in (Role.EDITOR, Role.ADMIN):
+        return True
+    return role == Role.REVIEWER and claim.created_by_id is not None and claim.created_by_id == user.pk
+
+
 class ProjectQuerySet(models.QuerySet["Project"]):
     def visible_to(self, user: AnyUser) -> ProjectQuerySet:
         if _is_anonymous(user):

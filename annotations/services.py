@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from . import text as textlib
-from .models import Article, Project
+from .models import Article, Claim, ClaimStatus, Project, Verdict
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -59,3 +62,102 @@ def article_create(
         # Lost a race with a concurrent import of the same text.
         raise DuplicateArticle(Article.objects.get(project=project, text_sha256=article.text_sha256)) from None
     return article
+
+
+# --- claims ------------------------------------------------------------------------------------
+
+CLAIM_EDITABLE_FIELDS = frozenset({"claim_text", "claimant", "status", "verdict", "rationale"})
+
+
+class StaleVersion(Exception):
+    """A write carried an out-of-date claim version: someone else changed the claim first."""
+
+    def __init__(self, current: Claim) -> None:
+        super().__init__(f"claim {current.pk} is at version {current.version}; reload and try again")
+        self.current = current
+
+
+def _check_choices(changes: dict[str, object]) -> None:
+    errors: dict[str, str] = {}
+    if "verdict" in changes and changes["verdict"] not in (*Verdict.values, ""):
+        errors["verdict"] = f"{changes['verdict']!r} is not a verdict; use one of: {', '.join(Verdict.values)}."
+    if "status" in changes and changes["status"] not in ClaimStatus.values:
+        errors["status"] = f"{changes['status']!r} is not a status; use one of: {', '.join(ClaimStatus.values)}."
+    if errors:
+        raise ValidationError(errors)
+
+
+def claim_create(
+    *,
+    article: Article,
+    created_by: AbstractBaseUser,
+    start: int,
+    end: int,
+    quote: str | None = None,
+    **fields: object,
+) -> Claim:
+    """Mark a span of the article as a claim; offsets are checked against the stored text.
+
+    Raises ValidationError naming the field (start, end, quote, verdict, status).
+    """
+    unknown = set(fields) - CLAIM_EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"unknown claim fields: {sorted(unknown)}")
+    _check_choices(fields)
+    try:
+        span = textlib.check_span(article.text, start, end, quote)
+    except textlib.SpanError as error:
+        raise ValidationError({error.field: error.message}) from None
+    if not fields.get("claim_text"):
+        fields["claim_text"] = span.quote
+    return Claim.objects.create(
+        article=article,
+        start=span.start,
+        end=span.end,
+        quote=span.quote,
+        prefix=span.prefix,
+        suffix=span.suffix,
+        created_by=created_by,
+        **fields,
+    )
+
+
+def claim_update(
+    *,
+    claim: Claim,
+    expected_version: int | None,
+    start: int | None = None,
+    end: int | None = None,
+    quote: str | None = None,
+    **changes: object,
+) -> Claim:
+    """Change a claim if nobody else changed it since ``expected_version``; returns it reloaded.
+
+    The version check and the write are one conditional UPDATE, so two concurrent writers with
+    the same version cannot both succeed: the second gets StaleVersion with the current state.
+    ``expected_version=None`` skips the check (trusted internal callers only).
+    """
+    unknown = set(changes) - CLAIM_EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"unknown claim fields: {sorted(unknown)}")
+    _check_choices(changes)
+    values: dict[str, object] = dict(changes)
+    if start is not None or end is not None or quote is not None:
+        try:
+            span = textlib.check_span(
+                claim.article.text,
+                claim.start if start is None else start,
+                claim.end if end is None else end,
+                quote,
+            )
+        except textlib.SpanError as error:
+            raise ValidationError({error.field: error.message}) from None
+        values.update(start=span.start, end=span.end, quote=span.quote, prefix=span.prefix, suffix=span.suffix)
+    rows = Claim.objects.filter(pk=claim.pk)
+    if expected_version is not None:
+        rows = rows.filter(version=expected_version)
+    updated = rows.update(version=F("version") + 1, updated_at=timezone.now(), **values)
+    fresh = Claim.objects.select_related("article").get(pk=claim.pk)
+    if not updated:
+        raise StaleVersion(fresh)
+    return fresh
