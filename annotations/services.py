@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import text as textlib
-from .models import Article, Claim, ClaimStatus, Project, Verdict
+from .models import Article, Claim, ClaimStatus, ExtractionRun, Project, Verdict
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -58,10 +58,23 @@ def article_create(
     try:
         with transaction.atomic():
             article.save()
+            enqueue_extraction(article)
     except IntegrityError:
         # Lost a race with a concurrent import of the same text.
         raise DuplicateArticle(Article.objects.get(project=project, text_sha256=article.text_sha256)) from None
     return article
+
+
+def enqueue_extraction(article: Article) -> ExtractionRun:
+    """Record a queued extraction run and send the task once the surrounding transaction commits.
+
+    Sending on commit means the worker never looks for an article (or run) it cannot see yet.
+    """
+    from .tasks import extract_entities
+
+    run = ExtractionRun.objects.create(article=article, status="queued")
+    transaction.on_commit(lambda: extract_entities.apply_async(args=[article.pk, run.pk]))
+    return run
 
 
 # --- claims ------------------------------------------------------------------------------------

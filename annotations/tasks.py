@@ -9,3 +9,9 @@ from celery import shared_task
 def ping(payload: str = "pong") -> str:
     """Round-trips through the broker: proves a worker is up and reachable."""
     return payload
+
+
+@shared_task(name="annotations.extract_entities")
+def extract_entities(article_id: int, run_id: int) -> None:
+    """Run NER over an article and replace its machine mentions (issue 3 builds this out)."""
+    raise NotImplementedError("entity extraction is not built yet")

@@ -81,7 +81,7 @@ def client_for(client) -> Callable:
 # --- broker and workers ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def broker_url() -> Iterator[str]:
     """The real Redis the suite talks to: CELERY_BROKER_URL, else 127.0.0.1:6379, else embedded.
 
