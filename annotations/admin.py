@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from . import models
 
@@ -40,7 +41,7 @@ class SourceInline(admin.StackedInline):
 
 
 @admin.register(models.Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(SimpleHistoryAdmin):
     list_display = ["quote", "article", "status", "verdict", "claimant", "created_by"]
     list_filter = ["status", "verdict", "article__project"]
     search_fields = ["quote", "claim_text", "claimant"]
@@ -50,7 +51,7 @@ class ClaimAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(SimpleHistoryAdmin):
     list_display = ["url", "title", "stance", "claim"]
     list_filter = ["stance"]
     raw_id_fields = ["claim"]
@@ -80,3 +81,15 @@ class ExportJobAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "key_prefix", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["key_prefix", "key_hash"]
+
+
+@admin.register(models.ClaimComment)
+class ClaimCommentAdmin(admin.ModelAdmin):
+    list_display = ["claim", "author", "created_at"]
+    raw_id_fields = ["claim"]
+
+
+@admin.register(models.BlindVerdict)
+class BlindVerdictAdmin(admin.ModelAdmin):
+    list_display = ["claim", "reviewer", "verdict", "created_at"]
+    raw_id_fields = ["claim"]

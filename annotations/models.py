@@ -15,8 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from . import text as textlib
+from . import workflow
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -84,6 +86,9 @@ class Project(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
+    double_review = models.BooleanField(
+        default=False, help_text="Two reviewers give verdicts independently, blind to each other's."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
 
@@ -136,6 +141,14 @@ class Article(models.Model):
     text_sha256 = models.CharField(max_length=64, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_articles",
+        help_text="The reviewer whose queue this article is in.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -210,10 +223,14 @@ class Claim(models.Model):
     )
     # Optimistic locking: every write bumps it; a write carrying an older value is refused.
     version = models.PositiveIntegerField(default=1)
+    # Open corrections: a published (approved) claim that changes says so, and why.
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    correction_note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ClaimQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["article", "start", "end", "id"]
@@ -243,6 +260,35 @@ class Claim(models.Model):
         """The entity mentions (of this claim's article) that lie within the claim's span."""
         return [m for m in mentions if m.start >= self.start and m.end <= self.end]
 
+    def move_to(self, target: str, *, by: AbstractBaseUser, expected_version: int | None = None) -> Claim:
+        """Move the claim along the workflow, or raise TransitionError saying why not.
+
+        The row is locked for the check and the write, so an approval cannot slip in between
+        a source being removed and the source count being read.
+        """
+        from django.db import transaction
+
+        with transaction.atomic():
+            claim = Claim.objects.select_for_update().select_related("article__project").get(pk=self.pk)
+            if expected_version is not None and claim.version != expected_version:
+                raise workflow.StaleClaim(claim.version)
+            facts = workflow.ClaimFacts(
+                status=claim.status,
+                verdict=claim.verdict,
+                source_count=claim.sources.count(),
+                is_author=claim.created_by_id == by.pk,
+            )
+            workflow.check_transition(facts, target, claim.article.project.role_of(by))
+            if target == claim.status:
+                return claim
+            claim.status = target
+            if target == ClaimStatus.APPROVED:
+                claim.reviewed_by = by
+            claim.version += 1
+            claim._history_user = by  # type: ignore[attr-defined]
+            claim.save()
+        return claim
+
 
 class Source(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="sources")
@@ -257,6 +303,8 @@ class Source(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["claim", "id"]
@@ -370,3 +418,38 @@ class ApiToken(models.Model):
         key = secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, name=name, key_prefix=key[:8], key_hash=cls.hash_key(key))
         return token, key
+
+
+class ClaimComment(models.Model):
+    """Reviewer/editor discussion on a claim (send-back reasons land here too)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["claim", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on claim {self.claim_id}"
+
+
+class BlindVerdict(models.Model):
+    """One reviewer's independent verdict in a double-review project; hidden from the other reviewer."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="blind_verdicts")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    rationale = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["claim", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "reviewer"], name="blind_verdict_once_per_reviewer"),
+            models.CheckConstraint(condition=Q(verdict__in=Verdict.values), name="blind_verdict_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} says {self.verdict} on claim {self.claim_id}"

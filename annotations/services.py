@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from . import text as textlib
+from . import workflow
 from .models import Article, Claim, ClaimStatus, ExtractionRun, Project, Verdict
 
 if TYPE_CHECKING:
@@ -142,35 +142,70 @@ def claim_update(
     start: int | None = None,
     end: int | None = None,
     quote: str | None = None,
+    changed_by: AbstractBaseUser | None = None,
+    correction_note: str = "",
     **changes: object,
 ) -> Claim:
     """Change a claim if nobody else changed it since ``expected_version``; returns it reloaded.
 
-    The version check and the write are one conditional UPDATE, so two concurrent writers with
-    the same version cannot both succeed: the second gets StaleVersion with the current state.
-    ``expected_version=None`` skips the check (trusted internal callers only).
+    The row is locked (SELECT ... FOR UPDATE; on SQLite the write transaction is IMMEDIATE) for
+    the version check and the write, so of two concurrent writers holding the same version only
+    the first succeeds and the second gets StaleVersion with the current state. Saving through
+    the model (not a bare UPDATE) keeps the history. A status change by ``changed_by`` must be a
+    legal workflow move. Changing an approved (published) claim is an open correction: it needs a
+    ``correction_note`` and is marked corrected. ``expected_version=None`` skips the version check
+    (trusted internal callers only).
     """
     unknown = set(changes) - CLAIM_EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"unknown claim fields: {sorted(unknown)}")
     _check_choices(changes)
-    values: dict[str, object] = dict(changes)
-    if start is not None or end is not None or quote is not None:
-        try:
-            span = textlib.check_span(
-                claim.article.text,
-                claim.start if start is None else start,
-                claim.end if end is None else end,
-                quote,
+    with transaction.atomic():
+        fresh = Claim.objects.select_for_update().select_related("article__project").get(pk=claim.pk)
+        if expected_version is not None and fresh.version != expected_version:
+            raise StaleVersion(fresh)
+        values: dict[str, object] = {k: v for k, v in changes.items() if getattr(fresh, k) != v}
+        if start is not None or end is not None or quote is not None:
+            try:
+                span = textlib.check_span(
+                    fresh.article.text,
+                    fresh.start if start is None else start,
+                    fresh.end if end is None else end,
+                    quote,
+                )
+            except textlib.SpanError as error:
+                raise ValidationError({error.field: error.message}) from None
+            if (span.start, span.end) != (fresh.start, fresh.end):
+                values.update(start=span.start, end=span.end, quote=span.quote, prefix=span.prefix, suffix=span.suffix)
+        new_status = values.pop("status", None)
+        if new_status is not None and changed_by is not None:
+            facts = workflow.ClaimFacts(
+                status=fresh.status,
+                verdict=str(values.get("verdict", fresh.verdict)),
+                source_count=fresh.sources.count(),
+                is_author=fresh.created_by_id == changed_by.pk,
             )
-        except textlib.SpanError as error:
-            raise ValidationError({error.field: error.message}) from None
-        values.update(start=span.start, end=span.end, quote=span.quote, prefix=span.prefix, suffix=span.suffix)
-    rows = Claim.objects.filter(pk=claim.pk)
-    if expected_version is not None:
-        rows = rows.filter(version=expected_version)
-    updated = rows.update(version=F("version") + 1, updated_at=timezone.now(), **values)
-    fresh = Claim.objects.select_related("article").get(pk=claim.pk)
-    if not updated:
-        raise StaleVersion(fresh)
+            try:
+                workflow.check_transition(facts, str(new_status), fresh.article.project.role_of(changed_by))
+            except workflow.TransitionError as error:
+                raise ValidationError({"status": error.message}) from None
+        if fresh.status == ClaimStatus.APPROVED and values:
+            if not correction_note.strip():
+                raise ValidationError(
+                    {"correction_note": "This claim is published (approved): say what you corrected and why."}
+                )
+            fresh.corrected_at = timezone.now()
+            fresh.correction_note = correction_note.strip()
+        if not values and new_status is None:
+            return fresh
+        for name, value in values.items():
+            setattr(fresh, name, value)
+        if new_status is not None:
+            fresh.status = str(new_status)
+            if new_status == ClaimStatus.APPROVED and changed_by is not None:
+                fresh.reviewed_by = changed_by
+        fresh.version += 1
+        if changed_by is not None:
+            fresh._history_user = changed_by  # type: ignore[attr-defined]
+        fresh.save()
     return fresh

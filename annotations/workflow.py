@@ -37,6 +37,14 @@ class TransitionError(Exception):
         self.forbidden = forbidden
 
 
+class StaleClaim(Exception):
+    """The claim changed since the caller read it (its version moved on)."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(f"the claim is now at version {current_version}; reload and try again")
+        self.current_version = current_version
+
+
 @dataclass(frozen=True)
 class ClaimFacts:
     status: str
