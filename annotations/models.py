@@ -453,3 +453,20 @@ class BlindVerdict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer} says {self.verdict} on claim {self.claim_id}"
+
+
+class AgreementReport(models.Model):
+    """Agreement statistics of a project at one point in time (kept, to chart them over time)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_reports")
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    data = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"agreement of {self.project} at {self.created_at:%Y-%m-%d %H:%M} ({self.status})"

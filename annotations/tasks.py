@@ -15,3 +15,11 @@ def ping(payload: str = "pong") -> str:
 def extract_entities(article_id: int, run_id: int) -> None:
     """Run NER over an article and replace its machine mentions (issue 3 builds this out)."""
     raise NotImplementedError("entity extraction is not built yet")
+
+
+@shared_task(name="annotations.compute_agreement_report", acks_late=True, soft_time_limit=600, time_limit=660)
+def compute_agreement_report(report_id: int) -> None:
+    """Agreement statistics for a big project, off the request path."""
+    from .team import run_agreement_report
+
+    run_agreement_report(report_id)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from annotations import views
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("p/<slug:project_slug>/", views.article_list, name="article-list"),
     path("p/<slug:project_slug>/articles/<int:article_id>/", views.article_detail, name="article-detail"),
+    path("", include("annotations.team_urls")),
 ]
