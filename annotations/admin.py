@@ -93,3 +93,9 @@ class ClaimCommentAdmin(admin.ModelAdmin):
 class BlindVerdictAdmin(admin.ModelAdmin):
     list_display = ["claim", "reviewer", "verdict", "created_at"]
     raw_id_fields = ["claim"]
+
+
+@admin.register(models.AgreementReport)
+class AgreementReportAdmin(admin.ModelAdmin):
+    list_display = ["project", "status", "created_at", "finished_at"]
+    list_filter = ["status"]
