@@ -117,6 +117,10 @@ def claim_create(
     if unknown:
         raise ValueError(f"unknown claim fields: {sorted(unknown)}")
     _check_choices(fields)
+    initial = fields.get("status", ClaimStatus.UNSTARTED)
+    if initial not in (ClaimStatus.UNSTARTED, ClaimStatus.IN_PROGRESS):
+        # Review and approval are workflow steps taken after marking, never a shortcut at creation.
+        raise ValidationError({"status": "A new claim starts as unstarted or in_progress."})
     try:
         span = textlib.check_span(article.text, start, end, quote)
     except textlib.SpanError as error:
