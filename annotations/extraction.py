@@ -68,6 +68,10 @@ def requeue_run(run_id: int, error: str) -> None:
     )
 
 
+def _attempts(run_id: int) -> int:
+    return ExtractionRun.objects.filter(pk=run_id).values_list("attempts", flat=True).first() or 0
+
+
 def run_extraction(*, article_id: int, run_id: int, task_id: str = "") -> Outcome:
     """Run NER over the article for ``run_id`` and replace its machine mentions.
 
@@ -83,7 +87,9 @@ def run_extraction(*, article_id: int, run_id: int, task_id: str = "") -> Outcom
     article = Article.objects.filter(pk=article_id).only("text", "text_sha256").first()
     if article is None:
         return Outcome.GONE
-    if settings.NER_TEST_DELAY_SECONDS:
+    if settings.NER_TEST_DELAY_SECONDS and _attempts(run_id) == 1:
+        # Test-only: hold the first attempt so a test can kill the worker mid-task; a
+        # redelivery is not held again.
         time.sleep(settings.NER_TEST_DELAY_SECONDS)
 
     began = time.monotonic()

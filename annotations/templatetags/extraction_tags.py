@@ -68,7 +68,7 @@ def entity_panel(article: Article, mentions: list[EntityMention] | None = None) 
     return {"article": article, "labels": label_counts(mentions), "groups": group_mentions(mentions)}
 
 
-@register.inclusion_tag("annotations/partials/project_extraction.html", takes_context=True)
+@register.inclusion_tag("annotations/partials/project_extraction_panel.html", takes_context=True)
 def project_extraction(context: template.Context, project: Project) -> dict[str, Any]:
     """Progress of the project's extraction, and for editors the button that starts it."""
     user = context["request"].user
