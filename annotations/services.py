@@ -213,3 +213,52 @@ def claim_update(
             fresh._history_user = changed_by  # type: ignore[attr-defined]
         fresh.save()
     return fresh
+
+
+# --- entity extraction (issue 3) -----------------------------------------------------------------
+
+
+def article_set_text(*, article: Article, text: str) -> Article:
+    """Replace an article's text and extract entities again; a no-op when the text is the same.
+
+    Claims keep their offsets into the OLD text: re-anchoring them is the caller's job (the
+    claim context, prefix/suffix, is stored for that). Raises ValidationError naming ``text``.
+    """
+    normalised = textlib.normalise(text)
+    if normalised == article.text:
+        return article
+    article.text = normalised
+    article.full_clean(exclude=["text_sha256"])
+    with transaction.atomic():
+        article.save(update_fields=["text", "updated_at"])
+        enqueue_extraction(article)
+    return article
+
+
+def project_extract(*, project: Project, only_missing: bool = False, chunk_size: int = 200) -> list[int]:
+    """Queue an extraction run for the project's articles; returns the new runs' ids.
+
+    Articles with a run already queued or running are skipped: that run reads the current
+    text anyway. ``only_missing`` also skips articles whose latest run is done. Runs are
+    created and sent in chunks, each chunk in its own transaction, so a huge project
+    starts being processed while the rest is still being queued.
+    """
+    from .extraction import ACTIVE, latest_run_statuses
+    from .tasks import extract_entities
+
+    skip = set(ACTIVE) | ({"done"} if only_missing else set())
+    article_ids = [pk for pk, status in latest_run_statuses(project.articles.order_by("pk")) if status not in skip]
+    run_ids: list[int] = []
+    for offset in range(0, len(article_ids), chunk_size):
+        chunk = article_ids[offset : offset + chunk_size]
+        with transaction.atomic():
+            runs = ExtractionRun.objects.bulk_create([ExtractionRun(article_id=pk, status="queued") for pk in chunk])
+            pairs = [(run.article_id, run.pk) for run in runs]
+
+            def send(pairs: list[tuple[int, int]] = pairs) -> None:
+                for article_id, run_id in pairs:
+                    extract_entities.apply_async(args=[article_id, run_id])
+
+            transaction.on_commit(send)
+        run_ids.extend(pk for _article_id, pk in pairs)
+    return run_ids

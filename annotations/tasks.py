@@ -2,7 +2,32 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+from collections.abc import Callable
+
+import kombu.exceptions
+import redis.exceptions
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+from . import extraction
+
+logger = logging.getLogger(__name__)
+
+# Errors worth a retry: the database or the broker was briefly unreachable (a restart, a
+# failover, SQLite's "database is locked"). Anything else is a bug or bad input, and
+# retrying it would only repeat the failure.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    kombu.exceptions.OperationalError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+EXTRACTION_MAX_RETRIES = 5
 
 
 @shared_task(name="annotations.ping")
@@ -11,10 +36,45 @@ def ping(payload: str = "pong") -> str:
     return payload
 
 
-@shared_task(name="annotations.extract_entities")
-def extract_entities(article_id: int, run_id: int) -> None:
-    """Run NER over an article and replace its machine mentions (issue 3 builds this out)."""
-    raise NotImplementedError("entity extraction is not built yet")
+def _best_effort(function: Callable[..., object], *args: object) -> None:
+    """Record a run state while the database may itself be the thing that failed."""
+    try:
+        function(*args)
+    except Exception:  # the original error is what matters, and the caller re-raises it
+        logger.warning("could not record the state of extraction run %s", args[0], exc_info=True)
+
+
+@shared_task(
+    bind=True,
+    name="annotations.extract_entities",
+    # Late acknowledgement plus reject-on-worker-lost: a worker that dies mid-task leaves the
+    # message to be delivered again, and the task is safe to run twice.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.NER_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.NER_TASK_TIME_LIMIT,
+    max_retries=EXTRACTION_MAX_RETRIES,
+)
+def extract_entities(self: Task, article_id: int, run_id: int) -> str:
+    """Run NER over an article and replace its machine mentions; returns the outcome's name."""
+    try:
+        return extraction.run_extraction(article_id=article_id, run_id=run_id, task_id=self.request.id or "").value
+    except SoftTimeLimitExceeded:
+        extraction.fail_run(
+            run_id, f"Extraction took longer than {settings.NER_TASK_SOFT_TIME_LIMIT} seconds and was stopped."
+        )
+        return extraction.Outcome.FAILED.value
+    except TRANSIENT_ERRORS as error:
+        retries = self.request.retries or 0
+        if retries >= self.max_retries:
+            _best_effort(extraction.fail_run, run_id, f"Gave up after {retries + 1} attempts: {error}")
+            raise
+        _best_effort(extraction.requeue_run, run_id, str(error))
+        countdown = get_exponential_backoff_interval(factor=5, retries=retries, maximum=600, full_jitter=True)
+        raise self.retry(exc=error, countdown=countdown) from error
+    except Exception as error:
+        _best_effort(extraction.fail_run, run_id, f"{type(error).__name__}: {error}")
+        raise
 
 
 @shared_task(name="annotations.compute_agreement_report", acks_late=True, soft_time_limit=600, time_limit=660)

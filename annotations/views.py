@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from . import services
 from . import text as textlib
-from .models import Article, ClaimStatus, EntityMention, ExtractionRun, Project
+from .extraction import project_progress
+from .models import Article, ClaimStatus, EntityMention, ExtractionRun, Project, Role, RunStatus
 
 
 def project_list(request: HttpRequest) -> HttpResponse:
@@ -47,3 +54,54 @@ def article_detail(request: HttpRequest, project_slug: str, article_id: int) -> 
         "run": article.latest_run,
     }
     return render(request, "annotations/article_detail.html", context)
+
+
+# --- entity extraction (issue 3) -----------------------------------------------------------------
+
+
+def _member_article(request: HttpRequest, project_slug: str, article_id: int) -> Article:
+    return get_object_or_404(
+        Article.objects.visible_to(request.user).select_related("project"), project__slug=project_slug, pk=article_id
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def article_extraction(request: HttpRequest, project_slug: str, article_id: int) -> HttpResponse:
+    """GET: the extraction state partial (the page polls it). POST: run the extraction again.
+
+    Any member may re-run one article: it only replaces machine mentions, never people's work.
+    """
+    article = _member_article(request, project_slug, article_id)
+    if request.method == "POST":
+        run = article.latest_run
+        if run and run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+            messages.info(request, "An extraction is already queued or running for this article.")
+        else:
+            with transaction.atomic():
+                services.enqueue_extraction(article)
+            messages.success(request, "Entity extraction queued.")
+        return redirect("article-detail", project_slug, article.pk)
+    return render(
+        request,
+        "annotations/partials/extraction_state.html",
+        {"article": article, "project": article.project, "run": article.latest_run},
+    )
+
+
+@require_POST
+def project_extraction(request: HttpRequest, project_slug: str) -> HttpResponse:
+    """Queue extraction for the whole project (editors and admins)."""
+    project = get_object_or_404(Project.objects.visible_to(request.user), slug=project_slug)
+    if project.role_of(request.user) not in (Role.EDITOR, Role.ADMIN):
+        raise PermissionDenied("Only editors can run entity extraction for a whole project.")
+    only_missing = request.POST.get("only_missing") in ("1", "on", "true")
+    run_ids = services.project_extract(project=project, only_missing=only_missing)
+    messages.success(request, f"Entity extraction queued for {len(run_ids)} article{pluralize(len(run_ids))}.")
+    return redirect("article-list", project.slug)
+
+
+@require_GET
+def project_extraction_progress(request: HttpRequest, project_slug: str) -> JsonResponse:
+    """Counts of the latest run status of every article, for the progress bar."""
+    project = get_object_or_404(Project.objects.visible_to(request.user), slug=project_slug)
+    return JsonResponse(project_progress(project).as_dict())

@@ -205,3 +205,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- issue 3 ---
+# With the Redis transport a late-acked message of a worker that died without a warm shutdown
+# (SIGKILL, OOM kill, power loss) sits in the broker's "unacked" index until some worker's
+# periodic sweep finds it older than visibility_timeout and puts it back on its queue. These
+# knobs set how often that sweep runs; the key prefix keeps several deployments (or test
+# runs) on one Redis from sweeping each other's messages.
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    unacked_restore_interval=env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+    unacked_restore_throttle=env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+)
+if env_str("CELERY_BROKER_KEY_PREFIX", ""):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX", "")

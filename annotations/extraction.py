@@ -1,0 +1,204 @@
+"""Entity extraction runs: the state machine behind the Celery task, and project progress.
+
+A run moves queued → running → done or failed. Every step is a conditional UPDATE, so a
+task delivered twice (a redelivery after a worker died, a duplicate publish) cannot move a
+finished run backwards or store mentions twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
+from django.utils import timezone
+
+from . import ner
+from .models import Article, EntityMention, ExtractionRun, Project, RunStatus
+
+logger = logging.getLogger(__name__)
+
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    GONE = "gone"  # the run (and with it, usually, the article) was deleted
+    SKIPPED = "skipped"  # a duplicate delivery of a run that already finished
+    SUPERSEDED = "superseded"  # the text changed while the model ran; a newer run handles it
+
+
+def machine_mentions(article_id: int):  # -> QuerySet[EntityMention]
+    """Mentions a model found; a person's mentions (``model`` empty) are never replaced."""
+    return EntityMention.objects.filter(article_id=article_id).exclude(model="")
+
+
+def start_run(run_id: int, task_id: str = "") -> bool:
+    """Move a run to running; False when it is finished already or gone.
+
+    ``running`` is accepted as a starting state on purpose: a redelivery after a worker was
+    killed finds the run still marked running by the dead worker.
+    """
+    return bool(
+        ExtractionRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
+            status=RunStatus.RUNNING,
+            started_at=timezone.now(),
+            attempts=F("attempts") + 1,
+            task_id=task_id or F("task_id"),
+            error="",
+        )
+    )
+
+
+def fail_run(run_id: int, error: str) -> None:
+    ExtractionRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
+        status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:2000]
+    )
+
+
+def requeue_run(run_id: int, error: str) -> None:
+    """A transient error: the run waits for its retry, showing why."""
+    ExtractionRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
+        status=RunStatus.QUEUED, error=f"retrying after: {error}"[:2000]
+    )
+
+
+def _attempts(run_id: int) -> int:
+    return ExtractionRun.objects.filter(pk=run_id).values_list("attempts", flat=True).first() or 0
+
+
+def run_extraction(*, article_id: int, run_id: int, task_id: str = "") -> Outcome:
+    """Run NER over the article for ``run_id`` and replace its machine mentions.
+
+    Database and broker errors propagate (the task retries them); bad input (a text over
+    the limit) ends the run as failed with the reason.
+    """
+    if not start_run(run_id, task_id):
+        if ExtractionRun.objects.filter(pk=run_id).exists():
+            logger.info("extraction run %s already finished; duplicate delivery ignored", run_id)
+            return Outcome.SKIPPED
+        logger.info("extraction run %s is gone (article %s deleted?)", run_id, article_id)
+        return Outcome.GONE
+    article = Article.objects.filter(pk=article_id).only("text", "text_sha256").first()
+    if article is None:
+        return Outcome.GONE
+    if settings.NER_TEST_DELAY_SECONDS and _attempts(run_id) == 1:
+        # Test-only: hold the first attempt so a test can kill the worker mid-task; a
+        # redelivery is not held again.
+        time.sleep(settings.NER_TEST_DELAY_SECONDS)
+
+    began = time.monotonic()
+    nlp = ner.load(settings.NER_MODEL)
+    info = ner.model_info(nlp, settings.NER_MODEL)
+    try:
+        mentions = ner.extract(
+            nlp, article.text, max_chars=settings.NER_MAX_TEXT_CHARS, batch_chars=settings.NER_BATCH_CHARS
+        )
+    except ner.TextTooLong as error:
+        ExtractionRun.objects.filter(pk=run_id).update(model_name=info.name, model_version=info.version)
+        fail_run(run_id, str(error))
+        return Outcome.FAILED
+    model_seconds = time.monotonic() - began
+
+    with transaction.atomic():
+        # Locking the article serialises two deliveries of the same article's runs: without
+        # it, both could delete the old rows and then both insert (READ COMMITTED).
+        locked = Article.objects.select_for_update().filter(pk=article_id).values_list("text_sha256", flat=True)
+        current_sha = locked.first()
+        if current_sha is None:
+            return Outcome.GONE
+        if current_sha != article.text_sha256:
+            fail_run(run_id, "The article text changed while the model ran; a newer run extracts the new text.")
+            return Outcome.SUPERSEDED
+        machine_mentions(article_id).delete()
+        EntityMention.objects.bulk_create(
+            [
+                EntityMention(
+                    article_id=article_id, run_id=run_id, start=m.start, end=m.end, text=m.text, label=m.label,
+                    model=info.name,
+                )
+                for m in mentions
+            ],
+            batch_size=500,
+        )
+        finished = ExtractionRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+            status=RunStatus.DONE,
+            finished_at=timezone.now(),
+            model_name=info.name,
+            model_version=info.version,
+            mention_count=len(mentions),
+            char_count=len(article.text),
+            error="",
+        )
+        if not finished:
+            # Someone finished or failed this run meanwhile (a duplicate delivery that won):
+            # keep their rows, drop ours.
+            transaction.set_rollback(True)
+            return Outcome.SKIPPED
+    logger.info(
+        "extraction run %s: %d mentions in %d chars, model %.3fs", run_id, len(mentions), len(article.text),
+        model_seconds,
+    )
+    return Outcome.DONE
+
+
+# --- project progress --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    queued: int
+    running: int
+    done: int
+    failed: int
+    never_run: int
+
+    @property
+    def active(self) -> int:
+        return self.queued + self.running
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.failed
+
+    @property
+    def percent(self) -> int:
+        """Share of articles whose latest run has finished (done or failed)."""
+        return round(100 * self.finished / self.total) if self.total else 100
+
+    def as_dict(self) -> dict[str, int | bool]:
+        return {
+            "total": self.total, "queued": self.queued, "running": self.running, "done": self.done,
+            "failed": self.failed, "never_run": self.never_run, "active": self.active, "percent": self.percent,
+        }
+
+
+def latest_run_statuses(articles):  # -> QuerySet of (article id, latest run status)
+    latest = ExtractionRun.objects.filter(article=OuterRef("pk")).order_by("-created_at", "-id").values("status")[:1]
+    return articles.annotate(latest_status=Subquery(latest)).values_list("pk", "latest_status")
+
+
+def project_progress(project: Project, article_ids: list[int] | None = None) -> Progress:
+    """Counts of each project article's LATEST run status: one query."""
+    articles = project.articles.all()
+    if article_ids is not None:
+        articles = articles.filter(pk__in=article_ids)
+    counts = dict.fromkeys([*RunStatus.values, None], 0)
+    total = 0
+    for _pk, status in latest_run_statuses(articles.order_by()):
+        counts[status] = counts.get(status, 0) + 1
+        total += 1
+    return Progress(
+        total=total,
+        queued=counts[RunStatus.QUEUED],
+        running=counts[RunStatus.RUNNING],
+        done=counts[RunStatus.DONE],
+        failed=counts[RunStatus.FAILED],
+        never_run=counts[None],
+    )

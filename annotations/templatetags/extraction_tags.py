@@ -1,0 +1,80 @@
+"""Template tags for entity extraction: the run state, the legend and entity list, project progress.
+
+Inclusion tags rather than view context, so the article and project pages only need one
+include each and keep working whichever view renders them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import template
+
+from annotations.extraction import project_progress
+from annotations.models import Article, EntityMention, ExtractionRun, Project, Role
+
+register = template.Library()
+
+
+@dataclass
+class EntityGroup:
+    """One entity (same text, same label) with all its mentions in the article."""
+
+    text: str
+    label: str
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.spans)
+
+    @property
+    def spans_attr(self) -> str:
+        return " ".join(f"{start}-{end}" for start, end in self.spans)
+
+
+def group_mentions(mentions: list[EntityMention]) -> list[EntityGroup]:
+    """Mentions grouped by (text, label), most mentioned first, then alphabetically."""
+    groups: dict[tuple[str, str], EntityGroup] = {}
+    for mention in mentions:
+        key = (mention.text, mention.label)
+        groups.setdefault(key, EntityGroup(text=mention.text, label=mention.label)).spans.append(
+            (mention.start, mention.end)
+        )
+    return sorted(groups.values(), key=lambda g: (-g.count, g.text.casefold(), g.label))
+
+
+def label_counts(mentions: list[EntityMention]) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for mention in mentions:
+        counts[mention.label] = counts.get(mention.label, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+@register.inclusion_tag("annotations/partials/extraction_state.html", takes_context=True)
+def extraction_state(context: template.Context, article: Article, run: ExtractionRun | None = None) -> dict[str, Any]:
+    """The latest run's state, with a Run again button; polls itself while the run is active."""
+    if run is None:
+        run = article.latest_run
+    return {"article": article, "project": article.project, "run": run, "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("annotations/partials/entities.html")
+def entity_panel(article: Article, mentions: list[EntityMention] | None = None) -> dict[str, Any]:
+    """The label legend (toggles) and the entity list (click to highlight the mentions)."""
+    if mentions is None:
+        mentions = list(article.mentions.order_by("start", "end"))
+    return {"article": article, "labels": label_counts(mentions), "groups": group_mentions(mentions)}
+
+
+@register.inclusion_tag("annotations/partials/project_extraction_panel.html", takes_context=True)
+def project_extraction(context: template.Context, project: Project) -> dict[str, Any]:
+    """Progress of the project's extraction, and for editors the button that starts it."""
+    user = context["request"].user
+    return {
+        "project": project,
+        "progress": project_progress(project),
+        "can_start": project.role_of(user) in (Role.EDITOR, Role.ADMIN),
+        "csrf_token": context.get("csrf_token"),
+    }
