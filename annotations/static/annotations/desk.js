@@ -149,6 +149,15 @@ function step(delta) {
   focusClaim(all[next]);
 }
 
+function openEditor(card) {
+  const button = card?.querySelector('[data-action="edit"]');
+  if (!button) {
+    toast(card ? "You can only change claims you marked." : "Focus a claim first (j / k).");
+    return;
+  }
+  htmx.ajax("GET", button.getAttribute("hx-get"), { source: button, target: button.getAttribute("hx-target") });
+}
+
 function setVerdict(digit) {
   const card = currentCard();
   const select = card?.querySelector("form.quick select[name=verdict]");
@@ -157,7 +166,10 @@ function setVerdict(digit) {
     return;
   }
   select.value = verdicts[digit - 1];
-  select.dispatchEvent(new Event("change", { bubbles: true }));
+  // Straight through htmx.ajax rather than a synthetic "change": works even on a card swapped
+  // in a moment ago that htmx has not wired up yet.
+  const form = select.form;
+  htmx.ajax("POST", form.getAttribute("hx-post"), { source: form, target: form, swap: "outerHTML" });
 }
 
 const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
@@ -175,7 +187,7 @@ document.addEventListener("keydown", (event) => {
   if (key === "j" || key === "k") step(key === "j" ? 1 : -1);
   else if (key === "c") markClaim();
   else if (key === "m") moveClaim();
-  else if (key === "e") currentCard()?.querySelector('[data-action="edit"]')?.click();
+  else if (key === "e") openEditor(currentCard());
   else if (key === "?") help.open ? help.close() : help.showModal();
   else if (/^[1-8]$/.test(key)) setVerdict(Number(key));
   else return;
