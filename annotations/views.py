@@ -27,7 +27,9 @@ from .models import (
     ClaimStatus,
     EntityMention,
     ExtractionRun,
+    Membership,
     Project,
+    RunStatus,
     Source,
     Verdict,
     can_edit_claim,
@@ -46,7 +48,10 @@ def article_list(request: HttpRequest, project_slug: str) -> HttpResponse:
     project = get_object_or_404(Project.objects.visible_to(request.user), slug=project_slug)
     filters = forms.ArticleFilterForm(request.GET or None)
     articles = project.articles.all()
-    if filters.is_bound and filters.is_valid():
+    status = 200
+    if filters.is_bound and not filters.is_valid():
+        articles, status = articles.none(), 400
+    elif filters.is_bound:
         query = filters.cleaned_data["q"].strip()
         if query:
             articles = articles.filter(Q(title__icontains=query) | Q(text__icontains=query))
@@ -60,7 +65,7 @@ def article_list(request: HttpRequest, project_slug: str) -> HttpResponse:
     # One row per article with every count: filters above use EXISTS so these joins never multiply.
     articles = articles.annotate(
         claim_count=Count("claims"),
-        **{f"n_{status}": Count("claims", filter=Q(claims__status=status)) for status in ClaimStatus.values},
+        **{f"n_{value}": Count("claims", filter=Q(claims__status=value)) for value in ClaimStatus.values},
         run_status=Subquery(latest_run.values("status")[:1]),
     ).only("id", "title", "publisher", "published_at", "created_at", "project_id").order_by("-created_at", "-id")
     page = Paginator(articles, forms.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -68,11 +73,11 @@ def article_list(request: HttpRequest, project_slug: str) -> HttpResponse:
         item.status_counts = [  # type: ignore[attr-defined]
             (value, label, getattr(item, f"n_{value}")) for value, label in ClaimStatus.choices
         ]
-        item.run_label = dict(ExtractionRun._meta.get_field("status").choices).get(item.run_status, "")  # type: ignore[attr-defined]
+        item.run_label = RunStatus(item.run_status).label if item.run_status else ""  # type: ignore[attr-defined]
     params = request.GET.copy()
     params.pop("page", None)
     context = {"project": project, "page": page, "filters": filters, "query_string": params.urlencode()}
-    return render(request, "annotations/article_list.html", context)
+    return render(request, "annotations/article_list.html", context, status=status)
 
 
 # --- article page ------------------------------------------------------------------------------
@@ -86,10 +91,15 @@ def _article_for(request: HttpRequest, project_slug: str, article_id: int) -> Ar
     )
 
 
+def _role(project: Project, user: Any) -> str | None:
+    # project.role_of() loads a deferred field through the related manager: one query more.
+    return Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
+
+
 def _desk_context(request: HttpRequest, article: Article, role: str | None = None) -> dict[str, Any]:
     """Everything the text and the claim panel show, in a fixed number of queries."""
     if role is None:
-        role = article.project.role_of(request.user)
+        role = _role(article.project, request.user)
     claims = list(article.claims.in_text_order().select_related("created_by").prefetch_related("sources"))
     mentions = list(EntityMention.objects.filter(article=article).order_by("start", "end"))
     spans = [(c.start, c.end, f"claim:{c.pk}") for c in claims]
@@ -154,7 +164,7 @@ def _claim_for(request: HttpRequest, project_slug: str, article_id: int, claim_i
 
 def _editable_claim(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> Claim:
     claim = _claim_for(request, project_slug, article_id, claim_id)
-    if not can_edit_claim(claim.article.project.role_of(request.user), request.user, claim):
+    if not can_edit_claim(_role(claim.article.project, request.user), request.user, claim):
         raise PermissionDenied("Only the reviewer who marked this claim, or an editor, can change it.")
     return claim
 
