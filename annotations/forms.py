@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.db.models import Q
 
@@ -10,7 +12,13 @@ from .models import ClaimStatus, Source, Verdict
 LIST_PAGE_SIZE = 25
 
 
-class SpanForm(forms.Form):
+class DeskForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # labels sit above their fields: no colon
+        super().__init__(*args, **kwargs)
+
+
+class SpanForm(DeskForm):
     """Code-point offsets chosen in the browser, with the quote the browser saw there."""
 
     start = forms.IntegerField(min_value=0, error_messages={"required": "start is required (a selection's offset)."})
@@ -24,7 +32,7 @@ class SpanForm(forms.Form):
         return data
 
 
-class ClaimFieldsForm(forms.Form):
+class ClaimFieldsForm(DeskForm):
     claim_text = forms.CharField(
         label="Claim",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -41,7 +49,7 @@ class ClaimCreateForm(SpanForm, ClaimFieldsForm):
     """A new claim: the span plus its fields."""
 
 
-class VersionedForm(forms.Form):
+class VersionedForm(DeskForm):
     # The claim version the form was rendered with: a write based on an older one is refused.
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
@@ -62,6 +70,10 @@ class ClaimSpanForm(SpanForm, VersionedForm):
 
 
 class SourceForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     # Typed without a scheme, a link is taken to be https.
     url = forms.URLField(label="URL", max_length=2000, assume_scheme="https")
     archived_url = forms.URLField(label="Archived copy (URL)", max_length=2000, required=False, assume_scheme="https")

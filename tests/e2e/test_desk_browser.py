@@ -59,15 +59,19 @@ def drag_select(page, start: int, end: int) -> None:
     page.mouse.up()
 
 
-def mark_claim(page, start: int, end: int, *, claimant: str, verdict: str) -> None:
+def mark_claim(page, start: int, end: int, *, claimant: str, verdict: str, screenshot: str = "") -> None:
     drag_select(page, start, end)
     popover = page.locator("#mark-popover [data-action=mark]")
     expect(popover).to_be_visible()
+    if screenshot:
+        page.screenshot(path=screenshot.replace(".png", "-popover.png"))
     popover.click()
     form = page.locator("#claim-form")
     expect(form).to_be_visible()
     form.locator("[name=claimant]").fill(claimant)
     form.locator("[name=verdict]").select_option(verdict)
+    if screenshot:
+        page.screenshot(path=screenshot)
     form.locator("button[type=submit]").click()
     expect(page.locator("#claim-form")).to_have_count(0)
 
@@ -75,11 +79,15 @@ def mark_claim(page, start: int, end: int, *, claimant: str, verdict: str) -> No
 def test_it_marks_a_claim_by_dragging_with_a_source_and_keeps_it_after_reload(page, author, article, artifacts):
     log_in(page)
     page.click("text=Newsroom")
+    page.screenshot(path=str(artifacts / "article-list.png"))
     page.click("text=Seed article")
     expected_start = article.text.index(SENTENCE)
     expected_end = expected_start + len(SENTENCE)
 
-    mark_claim(page, expected_start, expected_end, claimant="Gen. Oleksiy Gromov", verdict="unverifiable")
+    mark_claim(
+        page, expected_start, expected_end, claimant="Gen. Oleksiy Gromov", verdict="unverifiable",
+        screenshot=str(artifacts / "mark-claim.png"),
+    )
     claim = Claim.objects.get(article=article)
     assert (claim.start, claim.end, claim.quote) == (expected_start, expected_end, SENTENCE)
     assert claim.claimant == "Gen. Oleksiy Gromov"
@@ -191,6 +199,7 @@ def test_it_moves_between_claims_and_sets_verdicts_from_the_keyboard(page, autho
     page.keyboard.press("e")
     expect(second.locator("form.panel-form [name=rationale]")).to_be_visible()
     second.locator("[name=rationale]").fill("Confirmed by the briefing transcript.")
+    page.screenshot(path=str(artifacts / "edit-claim.png"))
     second.locator("[name=rationale]").press("Tab")
     page.keyboard.press("Escape")
     expect(second.locator("form.panel-form")).to_have_count(0)
@@ -200,3 +209,31 @@ def test_it_moves_between_claims_and_sets_verdicts_from_the_keyboard(page, autho
     page.screenshot(path=str(artifacts / "shortcuts.png"))
     page.keyboard.press("Escape")
     expect(page.locator("dialog#shortcuts")).to_be_hidden()
+
+
+def test_it_moves_a_claim_by_reselecting_and_deletes_it_after_confirmation(page, author, article):
+    old = "Russia had the upper hand"
+    start = article.text.index(old)
+    claim = services.claim_create(article=article, created_by=author, start=start, end=start + len(old))
+    log_in(page)
+    page.goto(f"/p/{article.project.slug}/articles/{article.pk}/")
+    card = page.locator(f"#claim-{claim.pk}")
+    card.get_by_role("button", name="Move span").click()
+    new_start = article.text.index(SENTENCE)
+    drag_select(page, new_start, new_start + len(SENTENCE))
+    expect(page.locator("#mark-popover [data-action=move]")).to_be_visible()
+    page.keyboard.press("m")
+    expect(card.locator(".quote")).to_have_text(SENTENCE)
+    claim.refresh_from_db()
+    assert (claim.start, claim.end, claim.quote) == (new_start, new_start + len(SENTENCE), SENTENCE)
+    assert page.locator(f'#article-text .seg[data-claims~="{claim.pk}"]').first.get_attribute("data-start") == str(
+        new_start
+    )
+
+    card.get_by_role("button", name="Delete").click()
+    confirm = card.locator("form.confirm")
+    expect(confirm).to_contain_text("Delete this claim?")
+    confirm.get_by_role("button", name="Delete claim").click()
+    expect(page.locator(f"#claim-{claim.pk}")).to_have_count(0)
+    expect(page.locator("#article-text .seg.claim")).to_have_count(0)
+    assert not Claim.objects.filter(pk=claim.pk).exists()
