@@ -91,6 +91,9 @@ def _article_for(request: HttpRequest, project_slug: str, article_id: int) -> Ar
     )
 
 
+_REVIEW_CHOICES = {"verdict_choices": Verdict.choices, "status_choices": ClaimStatus.choices}
+
+
 def _role(project: Project, user: Any) -> str | None:
     # project.role_of() loads a deferred field through the related manager: one query more.
     return Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
@@ -107,10 +110,6 @@ def _desk_context(request: HttpRequest, article: Article, role: str | None = Non
     for claim in claims:
         claim.linked_mentions = claim.mentions_inside(mentions)  # type: ignore[attr-defined]
         claim.editable = can_edit_claim(role, request.user, claim)  # type: ignore[attr-defined]
-        claim.review_form = forms.ClaimReviewForm(  # type: ignore[attr-defined]
-            initial={"verdict": claim.verdict, "status": claim.status, "version": claim.version},
-            auto_id=f"review-{claim.pk}-%s",
-        )
     claim_verdicts = {str(c.pk): c.verdict for c in claims}
     paragraphs = textlib.segments(article.text, spans)
     for paragraph in paragraphs:
@@ -128,6 +127,7 @@ def _desk_context(request: HttpRequest, article: Article, role: str | None = Non
         "mentions": mentions,
         "mention_labels": sorted({m.label for m in mentions}),
         "verdicts": Verdict.choices,
+        **_REVIEW_CHOICES,
     }
 
 
@@ -262,20 +262,23 @@ def claim_edit(request: HttpRequest, project_slug: str, article_id: int, claim_i
 def claim_review(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
     """Verdict and status from the card's quick controls (or the 1-8 keys)."""
     claim = _editable_claim(request, project_slug, article_id, claim_id)
-    form = forms.ClaimReviewForm(request.POST, auto_id=f"review-{claim.pk}-%s")
+    form = forms.ClaimReviewForm(request.POST)
     template = "annotations/partials/claim_review_form.html"
+    # On refusal the controls show what the reviewer chose, with the message.
+    context = {"claim": claim, "form": form, **_REVIEW_CHOICES,
+               **{name: request.POST.get(name, "") for name in ("verdict", "status", "version")}}
     if form.is_valid():
         data = dict(form.cleaned_data)
         version = data.pop("version")
         try:
             fresh = services.claim_update(claim=claim, expected_version=version, **data)
         except services.StaleVersion as stale:
-            return _stale(request, template, {"claim": stale.current, "form": form})
+            return _stale(request, template, {**context, "claim": stale.current})
         except ValidationError as error:
             _add_validation_errors(form, error)
         else:
             return _retarget(_claim_card(request, fresh), f"#claim-{claim.pk}")
-    return render(request, template, {"claim": claim, "form": form}, status=400)
+    return render(request, template, context, status=400)
 
 
 @require_POST
