@@ -59,13 +59,18 @@ def drag_select(page, start: int, end: int) -> None:
     page.mouse.up()
 
 
-def mark_claim(page, start: int, end: int, *, claimant: str, verdict: str, screenshot: str = "") -> None:
+def mark_claim(
+    page, start: int, end: int, *, claimant: str, verdict: str, screenshot: str = "", with_key: bool = False
+) -> None:
     drag_select(page, start, end)
     popover = page.locator("#mark-popover [data-action=mark]")
     expect(popover).to_be_visible()
     if screenshot:
         page.screenshot(path=screenshot.replace(".png", "-popover.png"))
-    popover.click()
+    if with_key:
+        page.keyboard.press("c")
+    else:
+        popover.click()
     form = page.locator("#claim-form")
     expect(form).to_be_visible()
     form.locator("[name=claimant]").fill(claimant)
@@ -154,7 +159,7 @@ def test_it_gives_exact_code_point_offsets_around_emoji_and_accents(page, author
     log_in(page)
     page.goto(f"/p/{emoji_article.project.slug}/articles/{emoji_article.pk}/")
     start = emoji_article.text.index(quote)
-    mark_claim(page, start, start + len(quote), claimant="Someone", verdict="mixed")
+    mark_claim(page, start, start + len(quote), claimant="Someone", verdict="mixed", with_key=True)
     claim = Claim.objects.get(article=emoji_article)
     assert (claim.start, claim.end) == (emoji_article.text.index(quote), emoji_article.text.index(quote) + len(quote))
     assert claim.quote == quote
@@ -237,3 +242,28 @@ def test_it_moves_a_claim_by_reselecting_and_deletes_it_after_confirmation(page,
     expect(page.locator(f"#claim-{claim.pk}")).to_have_count(0)
     expect(page.locator("#article-text .seg.claim")).to_have_count(0)
     assert not Claim.objects.filter(pk=claim.pk).exists()
+
+
+def test_it_measures_a_triple_clicked_paragraph_and_element_level_selections(page, author, emoji_article):
+    log_in(page)
+    page.goto(f"/p/{emoji_article.project.slug}/articles/{emoji_article.pk}/")
+    line = EMOJI_TEXT.split("\n")[1]
+    page.locator("#article-text .para").nth(1).click(click_count=3)
+    expect(page.locator("#mark-popover [data-action=mark]")).to_be_visible()
+    start = emoji_article.text.index(line)
+    assert page.evaluate("window.deskMeasureSelection()") == {"start": start, "end": start + len(line), "quote": line}
+    # A selection whose ends sit on elements, not text: whole first paragraph through the empty line.
+    measured = page.evaluate(
+        """() => {
+          const paras = document.querySelectorAll('#article-text .para');
+          const range = document.createRange();
+          range.setStart(paras[0], 0);
+          range.setEnd(paras[2], 0);
+          const selection = window.getSelection();
+          selection.removeAllRanges();
+          selection.addRange(range);
+          return window.deskMeasureSelection();
+        }"""
+    )
+    expected = EMOJI_TEXT.split("\n\n")[0]
+    assert measured == {"start": 0, "end": len(expected), "quote": expected}
