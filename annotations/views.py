@@ -110,14 +110,14 @@ def _desk_context(request: HttpRequest, article: Article, role: str | None = Non
     for claim in claims:
         claim.linked_mentions = claim.mentions_inside(mentions)  # type: ignore[attr-defined]
         claim.editable = can_edit_claim(role, request.user, claim)  # type: ignore[attr-defined]
-    claim_verdicts = {str(c.pk): c.verdict for c in claims}
+    # Where claims overlap, the one that starts first in the text gives the highlight its colour.
+    rank = {str(c.pk): (index, c.verdict) for index, c in enumerate(claims)}
     paragraphs = textlib.segments(article.text, spans)
     for paragraph in paragraphs:
         for index, seg in enumerate(paragraph):
-            # The first claim (in text order) covering a segment gives its highlight colour.
             ids = seg.values("claim")
-            first = min(ids, key=int) if ids else ""
-            paragraph[index] = (seg, claim_verdicts.get(first, ""))  # type: ignore[call-overload]
+            verdict = min(rank[i] for i in ids)[1] if ids else ""
+            paragraph[index] = (seg, verdict)  # type: ignore[call-overload]
     return {
         "project": article.project,
         "article": article,

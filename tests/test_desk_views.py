@@ -138,7 +138,7 @@ def test_an_outsider_gets_404_on_the_article_list(client_for, outsider, project)
 
 def test_the_article_page_highlights_claims_and_entities_with_nesting(client_for, author, article, claim):
     inner = article.text.index("the advantage")
-    nested = services.claim_create(article=article, created_by=author, start=inner, end=inner + 13)
+    nested = services.claim_create(article=article, created_by=author, start=inner, end=inner + 13, verdict="false")
     russia = article.text.index(SENTENCE)
     EntityMention.objects.create(article=article, start=russia, end=russia + 6, text="Russia", label="GPE")
     response = client_for(author).get(url("article-detail", article.project.slug, article.pk))
@@ -147,7 +147,8 @@ def test_the_article_page_highlights_claims_and_entities_with_nesting(client_for
     assert f'data-start="{russia}" data-end="{russia + 6}" data-claims="{claim.pk}"' in html
     assert 'data-labels="GPE">Russia</span>' in html
     assert f'class="seg claim multi" data-start="{inner}" data-end="{inner + 13}"' in html
-    assert f'data-claims="{claim.pk} {nested.pk}"' in html
+    # The outer claim starts first, so its (missing) verdict colours the shared segment.
+    assert f'data-claims="{claim.pk} {nested.pk}" data-verdict="none"' in html
     cards = [c.pk for c in response.context["claims"]]
     assert cards == [claim.pk, nested.pk]  # text order
     assert 'data-verdicts="true mostly_true mixed misleading mostly_false false unverifiable not_checkable"' in html
