@@ -18,8 +18,13 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+# Front-end packages (htmx) from npm, exactly as locked; served under /static/vendor/.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+install-test: $(VENV)/.installed-test node_modules/.installed
 
 run: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py devstack

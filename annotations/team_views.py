@@ -100,7 +100,7 @@ def _act(request: HttpRequest, project_slug: str, claim_id: int, action: Any) ->
     except ValidationError as invalid:
         text = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in invalid.message_dict.items())
         return claim_review(request, project_slug, claim_id, status=400, error=text)
-    return redirect("claim-review", project_slug=project_slug, claim_id=claim_id)
+    return redirect("claim-workflow", project_slug=project_slug, claim_id=claim_id)
 
 
 @require_POST

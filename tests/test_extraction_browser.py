@@ -51,12 +51,13 @@ def test_the_legend_hides_a_label_and_an_entity_click_highlights_its_mentions(pa
     page.goto(reverse("article-detail", args=[seed_article.project.slug, seed_article.pk]))
 
     person = page.locator('#article-text .seg.ent[data-labels="PERSON"]').first
-    assert person.evaluate("el => getComputedStyle(el).boxShadow") != "none"
+    # The desk marks entities with an underline in the label's colour.
+    assert person.evaluate("el => getComputedStyle(el).textDecorationLine") == "underline"
     toggle = page.locator('.legend-toggle[data-label="PERSON"]')
     toggle.click()
     assert toggle.get_attribute("aria-pressed") == "false"
     assert "hide-PERSON" in page.locator("#article-text").get_attribute("class")
-    assert person.evaluate("el => getComputedStyle(el).boxShadow") == "none"
+    assert person.evaluate("el => getComputedStyle(el).textDecorationLine") == "none"
 
     page.locator(".entity-item", has_text="Reuters — ORG — 2 mentions").click()
     focused = page.locator("#article-text .seg.entity-focus")

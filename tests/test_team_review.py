@@ -30,7 +30,7 @@ def url(name, claim):
 
 
 def test_the_claim_review_page_shows_timeline_and_moves(client_for, claim, author):
-    response = client_for(author).get(url("claim-review", claim))
+    response = client_for(author).get(url("claim-workflow", claim))
     assert response.status_code == 200
     html = response.content.decode()
     assert "marked the claim" in html
@@ -39,7 +39,7 @@ def test_the_claim_review_page_shows_timeline_and_moves(client_for, claim, autho
 
 def test_an_outsider_gets_404_on_every_review_page_and_action(client_for, outsider, claim):
     client = client_for(outsider)
-    assert client.get(url("claim-review", claim)).status_code == 404
+    assert client.get(url("claim-workflow", claim)).status_code == 404
     for name, data in [
         ("claim-move", {"status": "in_progress"}),
         ("claim-comment", {"body": "hi"}),
@@ -128,7 +128,7 @@ def test_comments_are_required_and_shown_in_the_timeline(client_for, claim, auth
     client = client_for(author)
     assert client.post(url("claim-comment", claim), {"body": ""}).status_code == 400
     assert client.post(url("claim-comment", claim), {"body": "Check the map."}).status_code == 302
-    assert "Check the map." in client.get(url("claim-review", claim)).content.decode()
+    assert "Check the map." in client.get(url("claim-workflow", claim)).content.decode()
 
 
 def test_blind_verdicts_are_hidden_from_the_other_reviewer(client_for, claim, author, other_reviewer, editor):
@@ -139,9 +139,9 @@ def test_blind_verdicts_are_hidden_from_the_other_reviewer(client_for, claim, au
     client = client_for(other_reviewer)
     response = client.post(url("claim-blind-verdict", claim), {"verdict": "true", "rationale": "secret-b"})
     assert response.status_code == 302
-    page = client.get(url("claim-review", claim)).content.decode()
+    page = client.get(url("claim-workflow", claim)).content.decode()
     assert "secret-b" in page and "secret-a" not in page
-    editor_page = client_for(editor).get(url("claim-review", claim)).content.decode()
+    editor_page = client_for(editor).get(url("claim-workflow", claim)).content.decode()
     assert "secret-a" in editor_page and "secret-b" in editor_page
     assert list(team.disagreements(editor)) == [claim]
     assert BlindVerdict.objects.count() == 2

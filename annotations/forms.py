@@ -1,0 +1,101 @@
+"""Forms of the reviewer's desk. They only parse input; the writes go through services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Q
+
+from .models import ClaimStatus, Source, Verdict
+
+LIST_PAGE_SIZE = 25
+
+
+class DeskForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # labels sit above their fields: no colon
+        super().__init__(*args, **kwargs)
+
+
+class SpanForm(DeskForm):
+    """Code-point offsets chosen in the browser, with the quote the browser saw there."""
+
+    start = forms.IntegerField(min_value=0, error_messages={"required": "start is required (a selection's offset)."})
+    end = forms.IntegerField(min_value=1, error_messages={"required": "end is required (a selection's offset)."})
+    quote = forms.CharField(strip=False, error_messages={"required": "quote is required (the selected text)."})
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("start") is not None and data.get("end") is not None and data["end"] <= data["start"]:
+            self.add_error("end", "end must be greater than start.")
+        return data
+
+
+class ClaimFieldsForm(DeskForm):
+    claim_text = forms.CharField(
+        label="Claim",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="The claim as a checkable sentence; the quote when left empty.",
+    )
+    claimant = forms.CharField(max_length=300, required=False)
+    verdict = forms.ChoiceField(choices=[("", "No verdict yet"), *Verdict.choices], required=False)
+    status = forms.ChoiceField(choices=ClaimStatus.choices, initial=ClaimStatus.UNSTARTED)
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+
+class ClaimCreateForm(SpanForm, ClaimFieldsForm):
+    """A new claim: the span plus its fields."""
+
+
+class VersionedForm(DeskForm):
+    # The claim version the form was rendered with: a write based on an older one is refused.
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class ClaimEditForm(ClaimFieldsForm, VersionedForm):
+    pass
+
+
+class ClaimReviewForm(VersionedForm):
+    """The quick controls on a claim card: verdict and status."""
+
+    verdict = forms.ChoiceField(choices=[("", "No verdict"), *Verdict.choices], required=False)
+    status = forms.ChoiceField(choices=ClaimStatus.choices)
+
+
+class ClaimSpanForm(SpanForm, VersionedForm):
+    pass
+
+
+class SourceForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    # Typed without a scheme, a link is taken to be https.
+    url = forms.URLField(label="URL", max_length=2000, assume_scheme="https")
+    archived_url = forms.URLField(label="Archived copy (URL)", max_length=2000, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Source
+        fields = ["url", "title", "publisher", "excerpt", "stance", "archived_url"]
+        widgets = {"excerpt": forms.Textarea(attrs={"rows": 3})}
+
+
+class ArticleFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=200)
+    status = forms.ChoiceField(choices=[("", "Any status"), *ClaimStatus.choices], required=False)
+    verdict = forms.ChoiceField(choices=[("", "Any verdict"), *Verdict.choices], required=False)
+    unreviewed = forms.BooleanField(required=False, label="Has unreviewed claims")
+
+    def claim_filter(self) -> Q | None:
+        """The condition an article's claims must meet, or None when no claim filter is set."""
+        data = self.cleaned_data
+        condition = Q()
+        if data.get("status"):
+            condition &= Q(status=data["status"])
+        if data.get("verdict"):
+            condition &= Q(verdict=data["verdict"])
+        return condition if condition else None

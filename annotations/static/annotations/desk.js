@@ -1,0 +1,268 @@
+// The reviewer's desk: turn a text selection into code-point offsets, and drive the page from
+// the keyboard. The server renders everything (htmx partials); this module only measures
+// selections, opens forms and moves focus.
+//
+// Offsets: the server splits the text into <span class="seg" data-start data-end> runs whose
+// offsets are Python code-point indexes. A DOM selection point is (text node, UTF-16 offset);
+// we count the code points in the node's text before that point and add the segment's start.
+
+const desk = document.getElementById("desk");
+const popover = document.getElementById("mark-popover");
+const toastBox = document.getElementById("toast");
+const help = document.getElementById("shortcuts");
+const verdicts = (desk?.dataset.verdicts || "").split(" ");
+let pending = null; // the selection measured last: {start, end, quote}
+let moving = null; // the claim id whose span the next selection replaces
+let focusedId = null;
+
+const textRoot = () => document.getElementById("article-text");
+const cards = () => Array.from(document.querySelectorAll(".claim-card"));
+const codePoints = (s) => Array.from(s).length; // Array.from iterates by code point, not by UTF-16 unit
+
+// The article text exactly as stored: paragraphs are lines, segments cover each line wholly.
+function articleText() {
+  return Array.from(textRoot().querySelectorAll(".para"))
+    .map((p) => Array.from(p.querySelectorAll(".seg")).map((s) => s.textContent).join(""))
+    .join("\n");
+}
+
+// A DOM boundary point -> code-point offset in the article text, or null when outside it.
+// `side` says which way to snap a point that falls between segments (e.g. between paragraphs).
+function pointToOffset(node, offset, side) {
+  const root = textRoot();
+  if (!root.contains(node)) return null;
+  const host = node.nodeType === Node.TEXT_NODE ? node.parentElement : node;
+  const seg = host.closest(".seg");
+  if (seg) {
+    const text = seg.textContent;
+    // A point on the segment element itself counts children (0 = before its text node).
+    const units = node.nodeType === Node.TEXT_NODE ? offset : offset === 0 ? 0 : text.length;
+    return Number(seg.dataset.start) + codePoints(text.slice(0, units));
+  }
+  const segs = Array.from(root.querySelectorAll(".seg"));
+  const range = document.createRange();
+  let previous = null;
+  for (const s of segs) {
+    range.selectNodeContents(s);
+    if (range.comparePoint(node, offset) < 0) {
+      return side === "start" || !previous ? Number(s.dataset.start) : Number(previous.dataset.end);
+    }
+    previous = s;
+  }
+  return previous ? Number(previous.dataset.end) : 0;
+}
+
+// The current selection as {start, end, quote} over the stored text, trimmed of outer
+// whitespace; null when nothing in the article is selected.
+export function measureSelection(selection = window.getSelection()) {
+  if (!selection || selection.rangeCount === 0 || selection.isCollapsed) return null;
+  const range = selection.getRangeAt(0);
+  const root = textRoot();
+  if (!root.contains(range.startContainer) && !root.contains(range.endContainer)) return null;
+  const clipped = range.cloneRange();
+  if (!root.contains(range.startContainer)) clipped.setStart(root, 0);
+  if (!root.contains(range.endContainer)) clipped.setEnd(root, root.childNodes.length);
+  let start = pointToOffset(clipped.startContainer, clipped.startOffset, "start");
+  let end = pointToOffset(clipped.endContainer, clipped.endOffset, "end");
+  if (start === null || end === null) return null;
+  const chars = Array.from(articleText());
+  while (start < end && /\s/u.test(chars[start])) start += 1;
+  while (end > start && /\s/u.test(chars[end - 1])) end -= 1;
+  if (end <= start) return null;
+  return { start, end, quote: chars.slice(start, end).join("") };
+}
+window.deskMeasureSelection = measureSelection; // for the browser tests
+
+function toast(message) {
+  toastBox.textContent = message;
+  toastBox.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (toastBox.hidden = true), 6000);
+}
+
+function showPopover() {
+  pending = measureSelection();
+  if (!pending) {
+    popover.hidden = true;
+    return;
+  }
+  const rect = window.getSelection().getRangeAt(0).getBoundingClientRect();
+  popover.querySelector('[data-action="move"]').hidden = !moving;
+  popover.hidden = false;
+  popover.style.top = `${window.scrollY + rect.bottom + 8}px`;
+  popover.style.left = `${Math.max(8, window.scrollX + rect.left + rect.width / 2 - popover.offsetWidth / 2)}px`;
+}
+
+function markClaim() {
+  const span = pending || measureSelection();
+  if (!span) {
+    toast("Select some text in the article first.");
+    return;
+  }
+  popover.hidden = true;
+  const url = `${desk.dataset.createUrl}?${new URLSearchParams({ start: span.start, end: span.end, quote: span.quote })}`;
+  htmx.ajax("GET", url, { target: "#composer", swap: "innerHTML", source: desk }).then(() => {
+    document.querySelector("#claim-form [name=claimant]")?.focus();
+  });
+}
+
+function moveClaim() {
+  const span = pending || measureSelection();
+  const card = moving && document.getElementById(`claim-${moving}`);
+  if (!span || !card) {
+    toast(card ? "Select the new text for the claim first." : "Focus a claim you may edit, choose “Move span”, then select text.");
+    return;
+  }
+  popover.hidden = true;
+  const values = { start: span.start, end: span.end, quote: span.quote, version: card.dataset.version };
+  htmx.ajax("POST", card.dataset.spanUrl, { target: `#slot-${moving}`, swap: "innerHTML", values, source: card });
+  moving = null;
+}
+
+function focusClaim(card, scroll = true) {
+  if (!card) return;
+  focusedId = card.dataset.claimId;
+  card.focus({ preventScroll: !scroll });
+  if (scroll) card.scrollIntoView({ block: "nearest" });
+  markActive();
+  const seg = textRoot().querySelector(`.seg[data-claims~="${focusedId}"]`);
+  if (scroll && seg) seg.scrollIntoView({ block: "center", behavior: "smooth" });
+}
+
+function markActive() {
+  textRoot().querySelectorAll(".seg.active").forEach((s) => s.classList.remove("active"));
+  if (focusedId) {
+    textRoot().querySelectorAll(`.seg[data-claims~="${focusedId}"]`).forEach((s) => s.classList.add("active"));
+  }
+}
+
+function currentCard() {
+  const active = document.activeElement?.closest?.(".claim-card");
+  return active || (focusedId && document.getElementById(`claim-${focusedId}`)) || null;
+}
+
+function step(delta) {
+  const all = cards();
+  if (!all.length) return;
+  const index = all.indexOf(currentCard());
+  const next = index < 0 ? (delta > 0 ? 0 : all.length - 1) : Math.min(all.length - 1, Math.max(0, index + delta));
+  focusClaim(all[next]);
+}
+
+function openEditor(card) {
+  const button = card?.querySelector('[data-action="edit"]');
+  if (!button) {
+    toast(card ? "You can only change claims you marked." : "Focus a claim first (j / k).");
+    return;
+  }
+  htmx.ajax("GET", button.getAttribute("hx-get"), { source: button, target: button.getAttribute("hx-target") });
+}
+
+function setVerdict(digit) {
+  const card = currentCard();
+  const select = card?.querySelector("form.quick select[name=verdict]");
+  if (!card || !select) {
+    toast(card ? "You can only change claims you marked." : "Focus a claim first (j / k).");
+    return;
+  }
+  select.value = verdicts[digit - 1];
+  // Straight through htmx.ajax rather than a synthetic "change": works even on a card swapped
+  // in a moment ago that htmx has not wired up yet.
+  const form = select.form;
+  htmx.ajax("POST", form.getAttribute("hx-post"), { source: form, target: form, swap: "outerHTML" });
+}
+
+const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") {
+    popover.hidden = true;
+    moving = null;
+    const form = event.target.closest?.(".panel-form");
+    if (form) cancelForm(form);
+    return;
+  }
+  if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+  const key = event.key;
+  if (key === "j" || key === "k") step(key === "j" ? 1 : -1);
+  else if (key === "c") markClaim();
+  else if (key === "m") moveClaim();
+  else if (key === "e") openEditor(currentCard());
+  else if (key === "?") help.open ? help.close() : help.showModal();
+  else if (/^[1-8]$/.test(key)) setVerdict(Number(key));
+  else return;
+  event.preventDefault();
+});
+
+function cancelForm(form) {
+  const card = form.closest(".claim-card");
+  form.remove();
+  if (card) card.focus();
+}
+
+document.addEventListener("click", (event) => {
+  const action = event.target.closest("[data-action], [data-cancel]");
+  if (!action) return;
+  if (action.hasAttribute("data-cancel")) return cancelForm(action.closest("form"));
+  const name = action.dataset.action;
+  if (name === "mark") markClaim();
+  else if (name === "move") moveClaim();
+  else if (name === "help") help.showModal();
+  else if (name === "reselect") {
+    moving = action.closest(".claim-card").dataset.claimId;
+    toast("Select the new text for this claim, then press m (or click “Move claim here”).");
+  }
+});
+
+document.addEventListener("mouseup", (event) => {
+  if (popover.contains(event.target)) return;
+  setTimeout(showPopover, 0); // after the browser has updated the selection
+});
+document.addEventListener("keyup", (event) => {
+  if (event.shiftKey || event.key === "Shift") showPopover();
+});
+document.addEventListener("focusin", (event) => {
+  const card = event.target.closest?.(".claim-card");
+  if (card && card.dataset.claimId !== focusedId) {
+    focusedId = card.dataset.claimId;
+    markActive();
+  }
+});
+// Clicking a highlight focuses its claim.
+document.addEventListener("click", (event) => {
+  const seg = event.target.closest?.(".seg.claim");
+  if (!seg || !window.getSelection().isCollapsed) return;
+  const id = seg.dataset.claims.split(" ")[0];
+  focusClaim(document.getElementById(`claim-${id}`), false);
+});
+
+document.addEventListener("htmx:configRequest", () => (popover.hidden = true));
+document.addEventListener("htmx:afterSettle", () => {
+  const wanted = document.querySelector("#claims[data-focus]")?.dataset.focus;
+  if (wanted) document.getElementById("claims").removeAttribute("data-focus");
+  const card = document.getElementById(`claim-${wanted || focusedId}`);
+  if (card && !typing(document.activeElement)) focusClaim(card, Boolean(wanted));
+  else markActive();
+  document.querySelector(".slot :is(input, textarea, select):not([type=hidden])")?.focus();
+});
+document.addEventListener("htmx:responseError", (event) => {
+  const status = event.detail.xhr.status;
+  toast(
+    status === 403
+      ? "Only the reviewer who marked this claim, or an editor, can change it."
+      : status === 404
+        ? "Not found: it may have been deleted. Reload the page."
+        : `The server answered ${status}. Reload the page and try again.`,
+  );
+});
+document.addEventListener("htmx:sendError", () => toast("The server cannot be reached. Check your connection."));
+
+// Bad input (400) and stale versions (409) come back as the form with its messages: show them.
+if (window.htmx) {
+  htmx.config.responseHandling = [
+    { code: "204", swap: false },
+    { code: "[23]..", swap: true },
+    { code: "40[09]", swap: true, error: false },
+    { code: "[45]..", swap: false, error: true },
+  ];
+}
