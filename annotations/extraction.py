@@ -33,6 +33,18 @@ class Outcome(StrEnum):
     SUPERSEDED = "superseded"  # the text changed while the model ran; a newer run handles it
 
 
+def is_stuck(run: ExtractionRun | None) -> bool:
+    """A run still marked running long after the hard time limit: its worker is gone for good.
+
+    The hard limit kills the pool process before our code can record anything, and Celery
+    acknowledges such a task as failed instead of delivering it again, so nothing else will
+    ever finish this run; the page offers to run it again.
+    """
+    if run is None or run.status != RunStatus.RUNNING or run.started_at is None:
+        return False
+    return (timezone.now() - run.started_at).total_seconds() > settings.NER_TASK_TIME_LIMIT + 60
+
+
 def machine_mentions(article_id: int):  # -> QuerySet[EntityMention]
     """Mentions a model found; a person's mentions (``model`` empty) are never replaced."""
     return EntityMention.objects.filter(article_id=article_id).exclude(model="")

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import forms, services
 from . import text as textlib
-from .extraction import project_progress
+from .extraction import fail_run, is_stuck, project_progress
 from .models import (
     Article,
     Claim,
@@ -389,17 +389,19 @@ def article_extraction(request: HttpRequest, project_slug: str, article_id: int)
     article = _member_article(request, project_slug, article_id)
     if request.method == "POST":
         run = article.latest_run
-        if run and run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        if run and run.status in (RunStatus.QUEUED, RunStatus.RUNNING) and not is_stuck(run):
             messages.info(request, "An extraction is already queued or running for this article.")
         else:
             with transaction.atomic():
+                if is_stuck(run):
+                    fail_run(run.pk, "Abandoned: the worker running it stopped past the hard time limit.")
                 services.enqueue_extraction(article)
             messages.success(request, "Entity extraction queued.")
         return redirect("article-detail", project_slug, article.pk)
     return render(
         request,
         "annotations/partials/extraction_state.html",
-        {"article": article, "project": article.project, "run": article.latest_run},
+        {"article": article, "project": article.project, "run": (run := article.latest_run), "stuck": is_stuck(run)},
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,7 @@ os.environ["CELERY_TASK_DEFAULT_QUEUE"] = f"bench-ner-{uuid.uuid4().hex[:8]}"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402
+import redis  # noqa: E402
 
 django.setup()
 
@@ -142,6 +144,10 @@ def main() -> None:
     finally:
         worker.terminate()
         worker.wait(timeout=60)
+        queue = settings.CELERY_TASK_DEFAULT_QUEUE
+        client = redis.Redis.from_url(broker)
+        for key in [*client.scan_iter(f"*{queue}*")]:
+            client.delete(key)
         if embedded:
             embedded.stop()
     chars = sum(map(len, corpus))
@@ -153,6 +159,7 @@ def main() -> None:
     emit(summary=True, raw_chars_per_s=round(raw), full_chars_per_s=round(full), ratio=round(full / raw, 3),
          target=0.8, meets_target=full / raw >= 0.8, same_entities=stored == raw_entities,
          load_average=os.getloadavg()[0])
+    shutil.rmtree(TMP, ignore_errors=True)  # kept (with the worker log) only when the run failed
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.urls import reverse
 
 from annotations import extraction
@@ -35,6 +36,9 @@ def page(live_server, client, author) -> Iterator:
             context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
             yield context.new_page()
             browser.close()
+            # ORM calls made while Playwright's loop runs get their own connection (Django keeps
+            # connections per async context); close it here, where it is visible.
+            connections.close_all()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 

@@ -148,3 +148,23 @@ def test_the_article_page_query_count_does_not_grow_with_mentions(
     extraction.run_extraction(article_id=article.pk, run_id=article.latest_run.pk)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(detail_url(article))
+
+
+def test_a_run_stuck_past_the_hard_time_limit_can_be_run_again(client_for, author, article, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    run = article.latest_run
+    extraction.start_run(run.pk)
+    client = client_for(author)
+    assert "Run again" not in client.get(extraction_url(article)).content.decode()
+
+    ExtractionRun.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - timedelta(seconds=settings.NER_TASK_TIME_LIMIT + 120)
+    )
+    html = client.get(extraction_url(article)).content.decode()
+    assert 'data-status="stuck"' in html
+    assert "its worker is gone" in html
+    client.post(extraction_url(article))
+    assert [r.status for r in article.extraction_runs.all()] == [RunStatus.QUEUED, RunStatus.FAILED]

@@ -11,7 +11,7 @@ from typing import Any
 
 from django import template
 
-from annotations.extraction import project_progress
+from annotations.extraction import is_stuck, project_progress
 from annotations.models import Article, EntityMention, ExtractionRun, Project, Role
 
 register = template.Library()
@@ -57,7 +57,13 @@ def extraction_state(context: template.Context, article: Article, run: Extractio
     """The latest run's state, with a Run again button; polls itself while the run is active."""
     if run is None:
         run = article.latest_run
-    return {"article": article, "project": article.project, "run": run, "csrf_token": context.get("csrf_token")}
+    return {
+        "article": article,
+        "project": article.project,
+        "run": run,
+        "stuck": is_stuck(run),
+        "csrf_token": context.get("csrf_token"),
+    }
 
 
 @register.inclusion_tag("annotations/partials/entities.html")
