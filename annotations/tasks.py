@@ -15,3 +15,7 @@ def ping(payload: str = "pong") -> str:
 def extract_entities(article_id: int, run_id: int) -> None:
     """Run NER over an article and replace its machine mentions (issue 3 builds this out)."""
     raise NotImplementedError("entity extraction is not built yet")
+
+
+# Export tasks live with the exports; importing them here registers them with the worker.
+from .exports.tasks import expire_exports, run_export  # noqa: E402, F401
