@@ -54,6 +54,7 @@ class CsvFormat(ExportFormat):
     content_type = "text/csv; charset=utf-8"
     schema_file = "csv.schema.json"
     needs_sources = True
+    source_fields = ("url",)
 
     def __init__(self) -> None:
         self._buffer = io.StringIO()

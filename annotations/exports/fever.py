@@ -33,6 +33,7 @@ class FeverFormat(ExportFormat):
     content_type = "application/x-ndjson; charset=utf-8"
     schema_file = "fever.schema.json"
     needs_sources = True
+    source_fields = ("url", "title", "excerpt", "stance")
 
     def scope(self, claims: QuerySet[Claim]) -> QuerySet[Claim]:
         return claims.filter(verdict__in=list(LABELS))

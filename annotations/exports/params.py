@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Coalesce, Concat
+from django.db.models.lookups import Exact, In
 
 from ..models import Article, ClaimStatus, Project, Verdict
 
@@ -67,15 +69,26 @@ class ExportParams:
         """Whether any filter leaves out claims of an article (a full dump keeps claimless articles)."""
         return bool(self.statuses or self.verdict or self.reviewer or self.date_from or self.date_to)
 
-    def claim_q(self) -> Q:
-        """The claim filters as a Q over Claim."""
+    def claim_q(self, *, by_article: bool = False) -> Q:
+        """The claim filters as a Q over Claim.
+
+        ``by_article``: the query also selects a few articles' claims, and that must drive it.
+        Without statistics SQLite's planner prefers the index on status (or on the people) to
+        the one on article, which reads every approved claim of the database for each chunk:
+        an export quadratic in its size. Comparing an expression instead of the bare column
+        takes those indexes out of the running.
+        """
         q = Q()
+        status: Any = Concat(F("status"), Value(""), output_field=CharField()) if by_article else F("status")
         if self.statuses:
-            q &= Q(status__in=self.statuses)
+            q &= Q(In(status, list(self.statuses)))
         if self.verdict:
             q &= Q(verdict__in=self.verdict)
         if self.reviewer_id is not None:
-            q &= Q(created_by_id=self.reviewer_id) | Q(reviewed_by_id=self.reviewer_id)
+            people = [F("created_by_id"), F("reviewed_by_id")]
+            if by_article:
+                people = [Coalesce(person, Value(0)) for person in people]
+            q &= Q(Exact(people[0], self.reviewer_id)) | Q(Exact(people[1], self.reviewer_id))
         # Half-open UTC day bounds keep the index on updated_at usable (no per-row date cast).
         if self.date_from:
             q &= Q(updated_at__gte=datetime.combine(self.date_from, time.min, tzinfo=UTC))

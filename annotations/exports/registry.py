@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db.models import QuerySet
 
+from .core import SOURCE_FIELDS
+
 if TYPE_CHECKING:
     from ..models import Claim
     from .core import Bundle, ExportContext
@@ -59,6 +61,8 @@ class ExportFormat:
     needs_text: ClassVar[bool] = False
     needs_sources: ClassVar[bool] = False
     needs_mentions: ClassVar[bool] = False
+    # The source columns the format writes (all of them, and who added each, by default).
+    source_fields: ClassVar[tuple[str, ...]] = SOURCE_FIELDS
     # A full dump (include_unreviewed, no claim filter) keeps articles without claims.
     includes_empty_articles: ClassVar[bool] = False
     separator: ClassVar[str] = ""
