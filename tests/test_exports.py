@@ -598,3 +598,16 @@ def test_write_export_counts_bytes_and_rows(dataset):
     out = io.BytesIO()
     result = write_export(ExportStream(dataset["project"], params), out)
     assert result.bytes == len(out.getvalue()) and result.row_count == 6 == len(out.getvalue().splitlines())
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="about SQLite's planner without statistics")
+def test_it_reads_a_chunks_claims_through_the_article_index(dataset, author):
+    params = parse_params({"format": "csv", "reviewer": author.username}, project=dataset["project"])
+    stream = ExportStream(dataset["project"], params)
+    plan = stream._kept_claims(by_article=True).filter(article_id__in=[dataset["article"].pk]).explain()
+    assert "annotations_article_bb3749_idx" in plan, plan  # the (article, start) index, not status or people
+
+
+def test_it_answers_anonymous_api_calls_without_a_login_redirect(dataset, client):
+    response = client.get(f"/api/v1/projects/{dataset['project'].slug}/exports/")
+    assert response.status_code in (401, 403)

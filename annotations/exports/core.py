@@ -56,6 +56,7 @@ SOURCE_FIELDS = (
 MENTION_FIELDS = ("id", "article_id", "start", "end", "text", "label", "model")
 
 ProgressCallback = Callable[[int, int], None]
+PIECE_CHARS = 256 * 1024
 
 
 @dataclass(slots=True)
@@ -217,31 +218,38 @@ class ExportStream:
     # --- text --------------------------------------------------------------------------------
 
     def iter_text(self, on_progress: ProgressCallback | None = None) -> Iterator[str]:
-        """The export as text, one piece per chunk. Counts are final once the iterator is done.
+        """The export as text, in pieces of a few hundred KB. Counts are final once the iterator is done.
 
         ``on_progress(articles_done, articles_total)`` is called after every chunk; the total is
         only counted when a callback wants it.
         """
         fmt = self.format
+        separator = fmt.separator
         total = self.count_articles() if on_progress else 0
         done = 0
         self.row_count = self.claim_count = self.article_count = 0
         yield fmt.header(self.context)
-        wrote_row = False
+        # Pieces of about PIECE_CHARS: few enough writes, yet a chunk's text is never held twice.
+        pending: list[str] = []
+        pending_chars = 0
         for bundles in self.bundle_chunks():
-            rows: list[str] = []
             for bundle in bundles:
-                rows.extend(fmt.rows(bundle, self.context))
+                for row in fmt.rows(bundle, self.context):
+                    if separator and self.row_count:
+                        pending.append(separator)
+                    pending.append(row)
+                    pending_chars += len(row)
+                    self.row_count += 1
                 self.claim_count += len(bundle.claims)
+                if pending_chars >= PIECE_CHARS:
+                    yield "".join(pending)
+                    pending, pending_chars = [], 0
             self.article_count += len(bundles)
-            if rows:
-                self.row_count += len(rows)
-                piece = fmt.separator.join(rows)
-                yield (fmt.separator + piece) if wrote_row else piece
-                wrote_row = True
             done += len(bundles)
             if on_progress:
                 on_progress(done, total)
+        if pending:
+            yield "".join(pending)
         yield fmt.footer(self.context, self.row_count)
 
 
