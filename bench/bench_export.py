@@ -83,7 +83,7 @@ def floor(project_id: int, fmt: str, sink: Sink) -> tuple[int, int]:
 
     from django.db import connection
 
-    from annotations.exports.registry import dumps
+    from annotations.exports.encoding import dumps
 
     text_column = "a.text, a.text_sha256," if fmt == "jsonl" else ""
     sql = f"""

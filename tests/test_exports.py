@@ -612,3 +612,19 @@ def test_it_reads_a_chunks_claims_through_the_article_index(dataset, author):
 def test_it_answers_anonymous_api_calls_without_a_login_redirect(dataset, client):
     response = client.get(f"/api/v1/projects/{dataset['project'].slug}/exports/")
     assert response.status_code in (401, 403)
+
+
+@pytest.mark.parametrize(
+    "stored, expected",
+    [
+        ("2024-05-31 12:00:00", "2024-05-31T12:00:00+00:00"),
+        ("2024-05-31 12:00:00.123456", "2024-05-31T12:00:00.123456+00:00"),
+        ("2024-05-31T12:00:00+02:00", "2024-05-31T12:00:00+02:00"),
+        ("2024-05-31 12:00:00.5", "2024-05-31T12:00:00.500000+00:00"),
+        (None, None),
+    ],
+)
+def test_it_reads_sqlite_datetimes_as_iso_text(stored, expected):
+    from annotations.exports.core import sqlite_iso
+
+    assert sqlite_iso(stored) == expected

@@ -73,7 +73,7 @@ class ClaimReviewFormat(ExportFormat):
         if a["publisher"]:
             appearance["publisher"] = {"@type": "Organization", "name": a["publisher"]}
         if a["published_at"]:
-            appearance["datePublished"] = iso(a["published_at"].date())
+            appearance["datePublished"] = iso(a["published_at"])[:10]  # the UTC day
         for c in bundle.claims:
             item: dict[str, Any] = {"@type": "Claim", "appearance": appearance}
             if c["claimant"]:
@@ -87,7 +87,7 @@ class ClaimReviewFormat(ExportFormat):
                 "reviewRating": rating(c["verdict"]),
                 "itemReviewed": item,
                 "author": organisation,
-                "datePublished": iso(c["updated_at"].date()),
+                "datePublished": iso(c["updated_at"])[:10],
             }
             url = _review_url(ctx, c["id"])
             if url:

@@ -12,13 +12,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
-from django.db.models.functions import Length
+from django.db import connection
+from django.db.models import Exists, OuterRef, QuerySet, TextField
+from django.db.models.functions import Cast, Length
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from ..models import Article, Claim, EntityMention, Project, Source
+from .encoding import SOURCE_FIELDS, iso
 
 if TYPE_CHECKING:
     from .params import ExportParams
@@ -42,16 +47,6 @@ CLAIM_FIELDS = (
     "version",
     "created_at",
     "updated_at",
-)
-SOURCE_FIELDS = (
-    "url",
-    "title",
-    "publisher",
-    "excerpt",
-    "stance",
-    "archived_url",
-    "accessed_at",
-    "created_at",
 )
 MENTION_FIELDS = ("id", "article_id", "start", "end", "text", "label", "model")
 
@@ -167,15 +162,18 @@ class ExportStream:
         article_fields = ARTICLE_FIELDS + (ARTICLE_TEXT_FIELDS if fmt.needs_text else ())
         bundles: dict[int, Bundle] = {
             row["id"]: Bundle(row)
-            for row in Article.objects.filter(pk__in=article_ids)
-            .order_by("pk")
-            .values(*article_fields, created_by_name=_username("created_by"))
+            for row in _values(
+                Article.objects.filter(pk__in=article_ids).order_by("pk"),
+                article_fields,
+                created_by_name=_username("created_by"),
+            )
         }
         # The ids come from this project's articles, so no join back to the project is needed.
         claims = self._kept_claims(by_article=True).filter(article_id__in=article_ids)
         by_id: dict[int, dict[str, Any]] = {}
-        for row in claims.order_by("article_id", "start", "end", "id").values(
-            *CLAIM_FIELDS,
+        for row in _values(
+            claims.order_by("article_id", "start", "end", "id"),
+            CLAIM_FIELDS,
             created_by_name=_username("created_by"),
             reviewed_by_name=_username("reviewed_by"),
         ):
@@ -186,10 +184,10 @@ class ExportStream:
         source_people = {"added_by_name": _username("added_by")} if fmt.source_fields == SOURCE_FIELDS else {}
         if fmt.needs_sources and by_id:
             # A subquery rather than a list of ids: no bound-parameter limit, one round trip.
-            for source in (
-                Source.objects.filter(claim_id__in=claims.values("id"))
-                .order_by("claim_id", "id")
-                .values("id", "claim_id", *fmt.source_fields, **source_people)
+            for source in _values(
+                Source.objects.filter(claim_id__in=claims.values("id")).order_by("claim_id", "id"),
+                ("id", "claim_id", *fmt.source_fields),
+                **source_people,
             ):
                 by_id[source["claim_id"]]["sources"].append(source)
         if fmt.needs_mentions:
@@ -280,6 +278,43 @@ def write_export(stream: ExportStream, out: IO[bytes], on_progress: ProgressCall
         sha256=digest.hexdigest(),
         bytes=size,
     )
+
+
+DATETIME_FIELDS = frozenset({"published_at", "created_at", "updated_at", "accessed_at"})
+
+
+def _values(queryset: QuerySet[Any], fields: tuple[str, ...], **expressions: Any) -> Iterator[dict[str, Any]]:
+    """``queryset.values(...)`` with datetimes as ISO 8601 text, read cheaply on SQLite.
+
+    SQLite keeps a datetime as text; Django parses it into an aware datetime that the export
+    then formats back into text, a quarter of a JSONL export's time. On SQLite the stored text
+    is read as is and reshaped; other databases hand over datetime objects that are formatted.
+    """
+    if connection.vendor != "sqlite":
+        for row in queryset.values(*fields, **expressions):
+            for name in DATETIME_FIELDS.intersection(row):
+                row[name] = iso(row[name])
+            yield row
+        return
+    stamps = [name for name in fields if name in DATETIME_FIELDS]
+    casts = {f"{name}__text": Cast(name, TextField()) for name in stamps}
+    plain = [name for name in fields if name not in DATETIME_FIELDS]
+    for row in queryset.values(*plain, **expressions, **casts):
+        for name in stamps:
+            row[name] = sqlite_iso(row.pop(f"{name}__text"))
+        yield row
+
+
+def sqlite_iso(value: str | None) -> str | None:
+    """A datetime stored by Django on SQLite (naive UTC text) as ISO 8601 with its offset."""
+    if value is None:
+        return None
+    if len(value) in (19, 26) and value[10] == " ":
+        return f"{value[:10]}T{value[11:]}+00:00"
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"not a datetime: {value!r}")
+    return iso(parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC))
 
 
 def _username(relation: str) -> Any:

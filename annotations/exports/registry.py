@@ -7,14 +7,15 @@ footer) lets a JSON array or a CSV header stream without holding the rows.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from django.db.models import QuerySet
 
-from .core import SOURCE_FIELDS
+from .encoding import SOURCE_FIELDS, dumps, iso
+
+__all__ = ["FORMATS", "ExportFormat", "dumps", "format_choices", "get_format", "iso", "register"]
 
 if TYPE_CHECKING:
     from ..models import Claim
@@ -36,15 +37,6 @@ def get_format(name: str) -> ExportFormat:
 
 def format_choices() -> list[tuple[str, str]]:
     return [(name, cls.label) for name, cls in FORMATS.items()]
-
-
-def dumps(value: Any) -> str:
-    """The one JSON encoding of every export (and of the benchmark's floor): compact, UTF-8 as is."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def iso(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 class ExportFormat:
