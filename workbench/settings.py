@@ -214,3 +214,8 @@ EXPORT_TASK_SOFT_TIME_LIMIT = env_int("EXPORT_TASK_SOFT_TIME_LIMIT", 1800)
 EXPORT_TASK_TIME_LIMIT = env_int("EXPORT_TASK_TIME_LIMIT", 1900)
 # Test-only: seconds an export job sleeps after each chunk, so a test can watch progress move.
 EXPORT_TEST_DELAY_SECONDS = float(env_str("EXPORT_TEST_DELAY_SECONDS", "0"))
+# Celery beat (when run) deletes expired export files every six hours.
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "expire-exports": {"task": "annotations.expire_exports", "schedule": 6 * 3600},
+}
