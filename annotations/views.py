@@ -101,7 +101,7 @@ def export_page(request: HttpRequest, project_slug: str) -> HttpResponse:
 
 
 def export_job_detail(request: HttpRequest, project_slug: str, job_id: int) -> HttpResponse:
-    """One job's row (status, progress, manifest): the page polls it while the job runs."""
+    """One job's row (status, progress, manifest) as an HTML fragment, for a partial refresh."""
     job = get_object_or_404(
         ExportJob.objects.filter(project__in=Project.objects.visible_to(request.user)).select_related("project"),
         project__slug=project_slug,

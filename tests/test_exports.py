@@ -479,6 +479,8 @@ def test_it_lets_only_members_download_a_finished_job(dataset, client_for, autho
     response = client_for(editor).get(url)
     assert response.status_code == 200
     assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == job.sha256
+    row = client_for(editor).get(f"/p/{dataset['project'].slug}/exports/{job.pk}/")
+    assert row.status_code == 200 and job.sha256[:10].encode() in row.content
     ExportJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - timedelta(days=1))
     assert client_for(editor).get(url).status_code == 410
 

@@ -43,12 +43,10 @@ def job_create(*, project: Project, params: ExportParams, created_by: AbstractBa
     """Record a queued export job and send its task once the surrounding transaction commits."""
     from .tasks import run_export
 
-    job = ExportJob.objects.create(
-        project=project, format=params.format, filters=params.to_dict(), created_by=created_by
-    )
     task_id = str(uuid.uuid4())
-    ExportJob.objects.filter(pk=job.pk).update(task_id=task_id)
-    job.task_id = task_id
+    job = ExportJob.objects.create(
+        project=project, format=params.format, filters=params.to_dict(), created_by=created_by, task_id=task_id
+    )
     transaction.on_commit(lambda: run_export.apply_async(args=[job.pk], task_id=task_id))
     return job
 
