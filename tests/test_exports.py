@@ -318,6 +318,8 @@ def test_it_filters_by_status_verdict_reviewer_dates_and_article(dataset, editor
         ({"format": "csv", "include_unreviewed": "perhaps"}, "include_unreviewed"),
         ({"format": "jsonl", "bom": "1"}, "bom"),
         ({"format": "csv", "colour": "red"}, "colour"),
+        ({"format": "csv", "reviewer": "a\x00b"}, "reviewer"),
+        ({"format": "csv", "article": str(10**30)}, "article"),
     ],
 )
 def test_it_names_the_field_of_a_bad_filter(dataset, data, field):

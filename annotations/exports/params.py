@@ -184,6 +184,12 @@ def parse_params(data: Mapping[str, Any], *, project: Project) -> ExportParams:
     unknown = sorted(key for key in data if key not in PARAM_NAMES)
     for key in unknown:
         errors[key] = f"{key} is not an export parameter; use: {', '.join(PARAM_NAMES)}."
+    for key in PARAM_NAMES:
+        # PostgreSQL refuses NUL in text; say so here rather than fail in the query.
+        if any(isinstance(value, str) and "\x00" in value for value in _raw_values(data, key)):
+            errors[key] = f"{key} must not contain NUL characters."
+    if errors:
+        raise ExportParamsError(errors)
     fmt = _single(data, "format", errors)
     if not fmt:
         errors.setdefault("format", f"Pick a format: {', '.join(FORMATS)}.")
