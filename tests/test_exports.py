@@ -487,6 +487,13 @@ def test_it_lets_only_members_download_a_finished_job(dataset, client_for, autho
     assert client_for(editor).get(url).status_code == 410
 
 
+def test_it_shows_a_running_jobs_progress_and_refreshes(dataset, client_for, author):
+    ExportJob.objects.create(project=dataset["project"], format="csv", status=RunStatus.RUNNING, progress=42)
+    page = client_for(author).get(f"/p/{dataset['project'].slug}/exports/").content.decode()
+    assert '<progress max="100" value="42"' in page
+    assert 'http-equiv="refresh"' in page
+
+
 # --- the API -----------------------------------------------------------------------------------
 
 
