@@ -83,3 +83,7 @@ def compute_agreement_report(report_id: int) -> None:
     from .team import run_agreement_report
 
     run_agreement_report(report_id)
+
+
+# Export tasks live with the exports; importing them here registers them with the worker.
+from .exports.tasks import expire_exports, run_export  # noqa: E402, F401

@@ -218,3 +218,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS.update(
 )
 if env_str("CELERY_BROKER_KEY_PREFIX", ""):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX", "")
+# --- issue 6: exports ---
+# Articles per chunk of a streamed export (a chunk is a handful of queries, whatever its size),
+# and the most article text (characters) one chunk of a JSONL export may hold.
+EXPORT_CHUNK_ARTICLES = env_int("EXPORT_CHUNK_ARTICLES", 500)
+EXPORT_CHUNK_CHARS = env_int("EXPORT_CHUNK_CHARS", 8_000_000)
+# ClaimReview "url": a template with {claim_id} and {project}; empty means ORGANISATION_URL#claim-N.
+EXPORT_CLAIMREVIEW_URL = env_str("EXPORT_CLAIMREVIEW_URL", "")
+EXPORT_TASK_SOFT_TIME_LIMIT = env_int("EXPORT_TASK_SOFT_TIME_LIMIT", 1800)
+EXPORT_TASK_TIME_LIMIT = env_int("EXPORT_TASK_TIME_LIMIT", 1900)
+# Test-only: seconds an export job sleeps after each chunk, so a test can watch progress move.
+EXPORT_TEST_DELAY_SECONDS = float(env_str("EXPORT_TEST_DELAY_SECONDS", "0"))
+# Celery beat (when run) deletes expired export files every six hours.
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "expire-exports": {"task": "annotations.expire_exports", "schedule": 6 * 3600},
+}

@@ -40,4 +40,8 @@ urlpatterns = [
          views.source_edit, name="source-edit"),
     path("p/<slug:project_slug>/articles/<int:article_id>/claims/<int:claim_id>/sources/<int:source_id>/delete/",
          views.source_delete, name="source-delete"),
+    path("p/<slug:project_slug>/exports/", views.export_page, name="export-page"),
+    path("p/<slug:project_slug>/exports/<int:job_id>/", views.export_job_detail, name="export-job"),
+    path("p/<slug:project_slug>/exports/<int:job_id>/download/", views.export_download, name="export-download"),
+    path("api/v1/", include("annotations.api.export_urls")),
 ]

@@ -1,0 +1,324 @@
+"""The streaming core shared by every format: rows are read in chunks and written as they come.
+
+Memory stays flat whatever the size of the project: articles are walked by keyset pagination on
+their id (``id > last ORDER BY id LIMIT n``, an index range scan, unlike OFFSET), and each chunk
+fetches its claims, sources and mentions in one query each. So the number of queries grows with
+the number of chunks, never with the number of rows. Values come from ``.values()`` rather than
+model instances: the export touches every row once and the instances would only cost time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import IO, TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Exists, OuterRef, QuerySet, TextField
+from django.db.models.functions import Cast, Length
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from ..models import Article, Claim, EntityMention, Project, Source
+from .encoding import SOURCE_FIELDS, iso
+
+if TYPE_CHECKING:
+    from .params import ExportParams
+    from .registry import ExportFormat
+
+ARTICLE_FIELDS = ("id", "title", "url", "publisher", "published_at", "language", "created_at", "updated_at")
+ARTICLE_TEXT_FIELDS = ("text", "text_sha256")
+CLAIM_FIELDS = (
+    "id",
+    "article_id",
+    "start",
+    "end",
+    "quote",
+    "prefix",
+    "suffix",
+    "claim_text",
+    "claimant",
+    "status",
+    "verdict",
+    "rationale",
+    "version",
+    "created_at",
+    "updated_at",
+)
+MENTION_FIELDS = ("id", "article_id", "start", "end", "text", "label", "model")
+
+ProgressCallback = Callable[[int, int], None]
+PIECE_CHARS = 256 * 1024
+
+
+@dataclass(slots=True)
+class Bundle:
+    """One article with the claims the export keeps (each with ``sources`` and ``mentions``)."""
+
+    article: dict[str, Any]
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    mentions: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Span:
+    start: int
+    end: int
+    row: dict[str, Any]
+
+
+@dataclass
+class ExportContext:
+    """What a format may need besides the rows: the project, the parameters and the organisation."""
+
+    project: Project
+    params: ExportParams
+    organisation_name: str = ""
+    organisation_url: str = ""
+    claimreview_url: str = ""
+
+
+class ExportStream:
+    """One export of one project in one format: counts, chunks of bundles and the encoded text."""
+
+    def __init__(self, project: Project, params: ExportParams, *, chunk_articles: int | None = None) -> None:
+        from .registry import get_format
+
+        self.project = project
+        self.params = params
+        self.format: ExportFormat = get_format(params.format)
+        self.chunk_articles = chunk_articles or settings.EXPORT_CHUNK_ARTICLES
+        # Bounds the article text held at once in a JSONL chunk: a few huge articles must not
+        # make one chunk hold hundreds of megabytes.
+        self.chunk_chars = settings.EXPORT_CHUNK_CHARS
+        self.context = ExportContext(
+            project=project,
+            params=params,
+            organisation_name=settings.ORGANISATION_NAME,
+            organisation_url=settings.ORGANISATION_URL,
+            claimreview_url=settings.EXPORT_CLAIMREVIEW_URL,
+        )
+        self.row_count = 0
+        self.claim_count = 0
+        self.article_count = 0
+
+    # --- querysets ---------------------------------------------------------------------------
+
+    def _kept_claims(self, *, by_article: bool = False) -> QuerySet[Claim]:
+        """Claims passing the filters and the format's own rules; callers scope them to articles."""
+        return self.format.scope(Claim.objects.filter(self.params.claim_q(by_article=by_article)))
+
+    def claims(self) -> QuerySet[Claim]:
+        """The claims this export contains, within the project."""
+        return self._kept_claims().filter(article__project=self.project)
+
+    def articles(self) -> QuerySet[Article]:
+        """The articles this export walks: those with a kept claim, or all of them for a full dump."""
+        articles = Article.objects.filter(project=self.project)
+        if self.params.article is not None:
+            articles = articles.filter(pk=self.params.article)
+        if not (self.format.includes_empty_articles and not self.params.narrows_claims):
+            articles = articles.filter(Exists(self._kept_claims(by_article=True).filter(article_id=OuterRef("pk"))))
+        return articles
+
+    def count_claims(self) -> int:
+        return self.claims().count()
+
+    def count_articles(self) -> int:
+        return self.articles().count()
+
+    # --- chunks ------------------------------------------------------------------------------
+
+    def _id_pages(self) -> Iterator[list[tuple[int, int]]]:
+        """Pages of (article id, text length), by keyset on the primary key."""
+        articles = self.articles().order_by("pk")
+        columns: tuple[Any, ...] = ("pk", Length("text")) if self.format.needs_text else ("pk",)
+        last = 0
+        while True:
+            page = list(articles.filter(pk__gt=last).values_list(*columns)[: self.chunk_articles])
+            if not page:
+                return
+            yield [(row[0], row[1] if len(row) > 1 else 0) for row in page]
+            last = page[-1][0]
+
+    def _chunks(self) -> Iterator[list[int]]:
+        for page in self._id_pages():
+            chunk: list[int] = []
+            chars = 0
+            for article_id, length in page:
+                if chunk and chars + length > self.chunk_chars:
+                    yield chunk
+                    chunk, chars = [], 0
+                chunk.append(article_id)
+                chars += length
+            if chunk:
+                yield chunk
+
+    def _bundles(self, article_ids: list[int]) -> list[Bundle]:
+        fmt = self.format
+        article_fields = ARTICLE_FIELDS + (ARTICLE_TEXT_FIELDS if fmt.needs_text else ())
+        bundles: dict[int, Bundle] = {
+            row["id"]: Bundle(row)
+            for row in _values(
+                Article.objects.filter(pk__in=article_ids).order_by("pk"),
+                article_fields,
+                created_by_name=_username("created_by"),
+            )
+        }
+        # The ids come from this project's articles, so no join back to the project is needed.
+        claims = self._kept_claims(by_article=True).filter(article_id__in=article_ids)
+        by_id: dict[int, dict[str, Any]] = {}
+        for row in _values(
+            claims.order_by("article_id", "start", "end", "id"),
+            CLAIM_FIELDS,
+            created_by_name=_username("created_by"),
+            reviewed_by_name=_username("reviewed_by"),
+        ):
+            row["sources"] = []
+            by_id[row["id"]] = row
+            bundles[row["article_id"]].claims.append(row)
+        # Only the columns the format writes: each datetime costs a conversion per row.
+        source_people = {"added_by_name": _username("added_by")} if fmt.source_fields == SOURCE_FIELDS else {}
+        if fmt.needs_sources and by_id:
+            # A subquery rather than a list of ids: no bound-parameter limit, one round trip.
+            for source in _values(
+                Source.objects.filter(claim_id__in=claims.values("id")).order_by("claim_id", "id"),
+                ("id", "claim_id", *fmt.source_fields),
+                **source_people,
+            ):
+                by_id[source["claim_id"]]["sources"].append(source)
+        if fmt.needs_mentions:
+            spans_by_article: dict[int, list[_Span]] = {}
+            for mention in (
+                EntityMention.objects.filter(article_id__in=article_ids)
+                .order_by("article_id", "start", "end", "id")
+                .values(*MENTION_FIELDS)
+            ):
+                bundles[mention["article_id"]].mentions.append(mention)
+                spans_by_article.setdefault(mention["article_id"], []).append(
+                    _Span(mention["start"], mention["end"], mention)
+                )
+            for bundle in bundles.values():
+                spans = spans_by_article.get(bundle.article["id"], [])
+                for claim in bundle.claims:
+                    # The same rule as the desk uses (Claim.mentions_inside), so the export agrees with it.
+                    inside = Claim.mentions_inside(_Span(claim["start"], claim["end"], claim), spans)  # type: ignore[arg-type]
+                    claim["mentions"] = [span.row for span in inside]
+        return list(bundles.values())
+
+    def bundle_chunks(self) -> Iterator[list[Bundle]]:
+        for article_ids in self._chunks():
+            yield self._bundles(article_ids)
+
+    # --- text --------------------------------------------------------------------------------
+
+    def iter_text(self, on_progress: ProgressCallback | None = None) -> Iterator[str]:
+        """The export as text, in pieces of a few hundred KB. Counts are final once the iterator is done.
+
+        ``on_progress(articles_done, articles_total)`` is called after every chunk; the total is
+        only counted when a callback wants it.
+        """
+        fmt = self.format
+        separator = fmt.separator
+        total = self.count_articles() if on_progress else 0
+        done = 0
+        self.row_count = self.claim_count = self.article_count = 0
+        yield fmt.header(self.context)
+        # Pieces of about PIECE_CHARS: few enough writes, yet a chunk's text is never held twice.
+        pending: list[str] = []
+        pending_chars = 0
+        for bundles in self.bundle_chunks():
+            for bundle in bundles:
+                for row in fmt.rows(bundle, self.context):
+                    if separator and self.row_count:
+                        pending.append(separator)
+                    pending.append(row)
+                    pending_chars += len(row)
+                    self.row_count += 1
+                self.claim_count += len(bundle.claims)
+                if pending_chars >= PIECE_CHARS:
+                    yield "".join(pending)
+                    pending, pending_chars = [], 0
+            self.article_count += len(bundles)
+            done += len(bundles)
+            if on_progress:
+                on_progress(done, total)
+        if pending:
+            yield "".join(pending)
+        yield fmt.footer(self.context, self.row_count)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    row_count: int
+    claim_count: int
+    article_count: int
+    sha256: str
+    bytes: int
+
+
+def write_export(stream: ExportStream, out: IO[bytes], on_progress: ProgressCallback | None = None) -> WriteResult:
+    """Write the export to a binary file, hashing as it goes (the file is never read back)."""
+    digest = hashlib.sha256()
+    size = 0
+    for piece in stream.iter_text(on_progress):
+        if not piece:
+            continue
+        data = piece.encode("utf-8")
+        digest.update(data)
+        out.write(data)
+        size += len(data)
+    return WriteResult(
+        row_count=stream.row_count,
+        claim_count=stream.claim_count,
+        article_count=stream.article_count,
+        sha256=digest.hexdigest(),
+        bytes=size,
+    )
+
+
+DATETIME_FIELDS = frozenset({"published_at", "created_at", "updated_at", "accessed_at"})
+
+
+def _values(queryset: QuerySet[Any], fields: tuple[str, ...], **expressions: Any) -> Iterator[dict[str, Any]]:
+    """``queryset.values(...)`` with datetimes as ISO 8601 text, read cheaply on SQLite.
+
+    SQLite keeps a datetime as text; Django parses it into an aware datetime that the export
+    then formats back into text, a quarter of a JSONL export's time. On SQLite the stored text
+    is read as is and reshaped; other databases hand over datetime objects that are formatted.
+    """
+    if connection.vendor != "sqlite":
+        for row in queryset.values(*fields, **expressions):
+            for name in DATETIME_FIELDS.intersection(row):
+                row[name] = iso(row[name])
+            yield row
+        return
+    stamps = [name for name in fields if name in DATETIME_FIELDS]
+    casts = {f"{name}__text": Cast(name, TextField()) for name in stamps}
+    plain = [name for name in fields if name not in DATETIME_FIELDS]
+    for row in queryset.values(*plain, **expressions, **casts):
+        for name in stamps:
+            row[name] = sqlite_iso(row.pop(f"{name}__text"))
+        yield row
+
+
+def sqlite_iso(value: str | None) -> str | None:
+    """A datetime stored by Django on SQLite (naive UTC text) as ISO 8601 with its offset."""
+    if value is None:
+        return None
+    if len(value) in (19, 26) and value[10] == " ":
+        return f"{value[:10]}T{value[11:]}+00:00"
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"not a datetime: {value!r}")
+    return iso(parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC))
+
+
+def _username(relation: str) -> Any:
+    from django.contrib.auth import get_user_model
+    from django.db.models import F
+
+    return F(f"{relation}__{get_user_model().USERNAME_FIELD}")

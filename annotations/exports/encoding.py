@@ -1,0 +1,31 @@
+"""The encodings every format shares, in one place so the benchmark's floor uses the same ones."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+# Every source column an export may write; a format picks the ones it needs.
+SOURCE_FIELDS = (
+    "url",
+    "title",
+    "publisher",
+    "excerpt",
+    "stance",
+    "archived_url",
+    "accessed_at",
+    "created_at",
+)
+
+
+def dumps(value: Any) -> str:
+    """The one JSON encoding of every export (and of the benchmark's floor): compact, UTF-8 as is."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def iso(value: datetime | date | str | None) -> str | None:
+    """ISO 8601 text; the core hands datetimes over as such text already, and it passes through."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()

@@ -1,0 +1,166 @@
+"""Background exports: an ExportJob row, a Celery task that writes the file, and expiry.
+
+The task may run twice for one job (a late-acked message redelivered after a worker died, or a
+duplicate send). Each run writes its own temporary file; the first run to finish publishes its
+file with one conditional UPDATE and any later run throws its work away, so a job never ends
+up with a file that does not match its manifest.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+import workbench
+
+from ..models import ExportJob, Project, RunStatus
+from .core import ExportStream, WriteResult, write_export
+from .params import ExportParams, parse_params
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+logger = logging.getLogger(__name__)
+EXPORT_DIR = "exports"
+
+
+def export_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / EXPORT_DIR
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def job_create(*, project: Project, params: ExportParams, created_by: AbstractBaseUser | None) -> ExportJob:
+    """Record a queued export job and send its task once the surrounding transaction commits."""
+    from .tasks import run_export
+
+    task_id = str(uuid.uuid4())
+    job = ExportJob.objects.create(
+        project=project, format=params.format, filters=params.to_dict(), created_by=created_by, task_id=task_id
+    )
+    transaction.on_commit(lambda: run_export.apply_async(args=[job.pk], task_id=task_id))
+    return job
+
+
+def build_manifest(stream: ExportStream, result: WriteResult, file_name: str = "") -> dict[str, Any]:
+    """What a stored export says about itself; the command writes the same next to its file."""
+    manifest = {
+        "format": stream.params.format,
+        "project": stream.project.slug,
+        "filters": stream.params.to_dict(),
+        "row_count": result.row_count,
+        "row_unit": stream.format.unit,
+        "claim_count": result.claim_count,
+        "article_count": result.article_count,
+        "bytes": result.bytes,
+        "sha256": result.sha256,
+        "content_type": stream.format.content_type,
+        "schema": f"docs/schemas/{stream.format.schema_file}",
+        "schema_version": stream.format.schema_version,
+        "app_version": workbench.__version__,
+        "created_at": timezone.now().isoformat(),
+    }
+    if file_name:
+        manifest["file"] = Path(file_name).name
+    return manifest
+
+
+def job_run(job_id: int) -> ExportJob | None:
+    """Produce the file of a job; returns the job when this run published it, None otherwise."""
+    # Claiming is a conditional UPDATE: a finished or failed job is never redone. A job still
+    # marked running is taken over, because that is what a redelivered message after a worker
+    # death looks like.
+    claimed = ExportJob.objects.filter(pk=job_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(
+        status=RunStatus.RUNNING
+    )
+    if not claimed:
+        logger.info("export job %s is already finished; nothing to do", job_id)
+        return None
+    job = ExportJob.objects.select_related("project").get(pk=job_id)
+    tmp = export_dir() / f".tmp-{job.pk}-{uuid.uuid4().hex}"
+    last_percent = -1
+
+    def progress(done: int, total: int) -> None:
+        nonlocal last_percent
+        # 99 at most until the file is published: 100 means "downloadable".
+        percent = min(99, done * 100 // total) if total else 99
+        if percent != last_percent:
+            ExportJob.objects.filter(pk=job.pk, status=RunStatus.RUNNING).update(progress=percent)
+            last_percent = percent
+        if settings.EXPORT_TEST_DELAY_SECONDS:
+            time.sleep(settings.EXPORT_TEST_DELAY_SECONDS)
+
+    try:
+        params = parse_params(job.filters, project=job.project)
+        stream = ExportStream(job.project, params)
+        with open(tmp, "wb") as out:
+            result = write_export(stream, out, progress)
+            out.flush()
+            os.fsync(out.fileno())
+        now = timezone.now()
+        # A random part in the name: a file URL cannot be guessed from the job id and the date.
+        name = f"{EXPORT_DIR}/{job.project.slug}-{job.format}-{now:%Y%m%d-%H%M%S}-{job.pk}-{uuid.uuid4().hex[:12]}"
+        name += f".{stream.format.extension}"
+        final = Path(settings.MEDIA_ROOT) / name
+        os.replace(tmp, final)
+        published = (
+            ExportJob.objects.filter(pk=job.pk, status=RunStatus.RUNNING).update(
+                status=RunStatus.DONE,
+                progress=100,
+                row_count=result.row_count,
+                file=name,
+                sha256=result.sha256,
+                manifest=build_manifest(stream, result, name),
+                error="",
+                finished_at=now,
+                expires_at=now + timedelta(days=settings.EXPORT_FILE_TTL_DAYS),
+            )
+        )
+        if not published:
+            final.unlink(missing_ok=True)
+            return None
+    except Exception as error:
+        tmp.unlink(missing_ok=True)
+        logger.exception("export job %s failed", job.pk)
+        ExportJob.objects.filter(pk=job.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000], finished_at=timezone.now()
+        )
+        return None
+    job.refresh_from_db()
+    return job
+
+
+def job_file_path(job: ExportJob) -> Path | None:
+    """The job's file on disk when it is finished, unexpired and present; None otherwise."""
+    if job.status != RunStatus.DONE or not job.file or job_is_expired(job):
+        return None
+    path = Path(settings.MEDIA_ROOT) / job.file.name
+    return path if path.is_file() else None
+
+
+def job_is_expired(job: ExportJob) -> bool:
+    return job.expires_at is not None and job.expires_at <= timezone.now()
+
+
+def expire_jobs(now: datetime | None = None) -> int:
+    """Delete the files of expired jobs (the rows and manifests stay) and stale temporary files."""
+    now = now or timezone.now()
+    expired = 0
+    for job in ExportJob.objects.filter(expires_at__lte=now).exclude(file=""):
+        (Path(settings.MEDIA_ROOT) / job.file.name).unlink(missing_ok=True)
+        expired += ExportJob.objects.filter(pk=job.pk, file=job.file.name).update(file="")
+    # A worker killed mid-export leaves its temporary file behind; nothing writes one for a day.
+    cutoff = time.time() - 86400
+    for tmp in export_dir().glob(".tmp-*"):
+        if tmp.stat().st_mtime < cutoff:
+            tmp.unlink(missing_ok=True)
+    return expired

@@ -1,0 +1,82 @@
+"""The export formats: each a small class registered by name, streaming rows from bundles.
+
+A format says which data it needs (article text, sources, mentions), which claims it keeps
+(``scope``), and how one article's bundle becomes rows of text. Framing (header, separator,
+footer) lets a JSON array or a CSV header stream without holding the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from django.db.models import QuerySet
+
+from .encoding import SOURCE_FIELDS, dumps, iso
+
+__all__ = ["FORMATS", "ExportFormat", "dumps", "format_choices", "get_format", "iso", "register"]
+
+if TYPE_CHECKING:
+    from ..models import Claim
+    from .core import Bundle, ExportContext
+    from .params import ExportParams
+
+FORMATS: dict[str, type[ExportFormat]] = {}
+
+
+def register(cls: type[ExportFormat]) -> type[ExportFormat]:
+    FORMATS[cls.name] = cls
+    return cls
+
+
+def get_format(name: str) -> ExportFormat:
+    """The format called ``name``; KeyError when there is none (parse_params reports it nicely)."""
+    return FORMATS[name]()
+
+
+def format_choices() -> list[tuple[str, str]]:
+    return [(name, cls.label) for name, cls in FORMATS.items()]
+
+
+class ExportFormat:
+    name: ClassVar[str]
+    label: ClassVar[str]
+    description: ClassVar[str]
+    extension: ClassVar[str]
+    content_type: ClassVar[str]
+    schema_file: ClassVar[str]
+    # Bumped whenever the shape of a row changes; written into every manifest.
+    schema_version: ClassVar[str] = "1"
+    # What one row is: "article" for JSONL, "claim" for the others.
+    unit: ClassVar[str] = "claim"
+    needs_text: ClassVar[bool] = False
+    needs_sources: ClassVar[bool] = False
+    needs_mentions: ClassVar[bool] = False
+    # The source columns the format writes (all of them, and who added each, by default).
+    source_fields: ClassVar[tuple[str, ...]] = SOURCE_FIELDS
+    # A full dump (include_unreviewed, no claim filter) keeps articles without claims.
+    includes_empty_articles: ClassVar[bool] = False
+    separator: ClassVar[str] = ""
+
+    def check(self, params: ExportParams) -> dict[str, str]:
+        """Errors for parameters this format cannot honour, by field."""
+        if params.bom:
+            return {"bom": "bom (a UTF-8 byte order mark) only applies to the CSV format."}
+        return {}
+
+    def scope(self, claims: QuerySet[Claim]) -> QuerySet[Claim]:
+        """Claims the format leaves out whatever the filters say (e.g. verdicts it cannot express)."""
+        return claims
+
+    def header(self, ctx: ExportContext) -> str:
+        return ""
+
+    def rows(self, bundle: Bundle, ctx: ExportContext) -> Iterator[str]:
+        raise NotImplementedError
+
+    def footer(self, ctx: ExportContext, row_count: int) -> str:
+        return ""
+
+    def filename(self, project_slug: str, when: datetime) -> str:
+        return f"{project_slug}-{self.name}-{when:%Y%m%d-%H%M%S}.{self.extension}"
