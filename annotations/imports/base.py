@@ -218,6 +218,7 @@ def decode(data: bytes, *, source: str, declared: str | None = None) -> str:
 
 def _detect(data: bytes, source: str) -> str:
     from charset_normalizer import from_bytes
+    from charset_normalizer.md import mess_ratio
 
     matches = [m for m in from_bytes(data) if m.chaos <= 0.2]
     refusal = ImportProblem(
@@ -228,15 +229,17 @@ def _detect(data: bytes, source: str) -> str:
     )
     if not matches:
         raise refusal
-    best = matches[0]
-    # Detection ranks Central European cp1250 first for plain Western text that decodes the
-    # same or nearly the same; windows-1252 is by far the more common and wins a near tie.
-    for match in matches:
-        if "cp1252" in match.could_be_from_charset and match.chaos <= best.chaos + 0.01:
-            try:
-                return data.decode("cp1252")
-            except UnicodeDecodeError:
-                break
+    # Detection often ranks a Central European or Baltic code page first for plain Western text
+    # (the bytes decode to letters either way). Like browsers, treat windows-1252 as the default
+    # legacy encoding: it wins whenever its reading looks no messier than the best guess. Other
+    # code pages (Polish cp1250, Cyrillic, Greek) read as cp1252 are full of symbols in words
+    # and lose. Baltic or Turkish text can still pass as Western: no detector tells them apart.
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    if western is not None and mess_ratio(western, 1.0) <= matches[0].chaos + 0.1:
+        return western
     for match in matches:
         names = {_normal_codec(name) for name in match.could_be_from_charset}
         if names & COMMON_ENCODINGS:

@@ -54,17 +54,23 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
     return values, text[match.end() :]
 
 
-def markdown_to_text(markdown: str) -> tuple[str, str]:
-    """(plain text, first heading) of a Markdown document."""
+def markdown_to_text(markdown: str, *, heading_is_title: bool = True) -> tuple[str, str]:
+    """(plain text, first heading) of a Markdown document; a heading used as the title leaves the text."""
     lines: list[str] = []
     heading = ""
     in_fence = False
+
+    def add(line: str) -> None:
+        # Markdown treats any run of blank lines as one paragraph break.
+        if line or (lines and lines[-1]):
+            lines.append(line)
+
     for raw in markdown.split("\n"):
         if raw.lstrip().startswith(("```", "~~~")):
             in_fence = not in_fence
             continue
         if in_fence:
-            lines.append(raw)
+            add(raw)
             continue
         if _RULE.match(raw) or _LINK_DEFINITION.match(raw):
             continue
@@ -72,12 +78,14 @@ def markdown_to_text(markdown: str) -> tuple[str, str]:
         match = _HEADING.match(line)
         if match:
             line = match.group(1)
-            if not heading:
-                heading = line
-                continue
         for pattern, replacement in _INLINE:
             line = pattern.sub(replacement, line)
-        lines.append(line.strip())
+        if match and not heading:
+            heading = line.strip()
+            if heading_is_title:
+                continue
+        if line.strip() or not raw.strip():
+            add(line.strip())
     return "\n".join(lines), heading
 
 
@@ -89,7 +97,7 @@ class MarkdownParser(Parser):
 
     def parse_text(self, text: str, *, source: str, metadata: Metadata) -> list[ArticleRecord]:
         front, body = _front_matter(text.replace("\r\n", "\n"))
-        plain, heading = markdown_to_text(body)
+        plain, heading = markdown_to_text(body, heading_is_title=not (metadata.title or front.get("title")))
         guessed: dict[str, object] = {**front}
         guessed.setdefault("title", heading)
         return [single_record(plain, source=source, metadata=metadata, guessed=guessed)]
