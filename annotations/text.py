@@ -212,15 +212,14 @@ class OffsetMap:
         self._blocks: list[tuple[str, int, int, int, int]] = []
         for op in Indel.opcodes(old_lines, new_lines):
             tag = "equal" if op.tag == "equal" else "change"
-            self._blocks.append(
-                (
-                    tag,
-                    old_starts[op.src_start],
-                    old_starts[op.src_end],
-                    new_starts[op.dest_start],
-                    new_starts[op.dest_end],
-                )
-            )
+            block = (tag, old_starts[op.src_start], old_starts[op.src_end], new_starts[op.dest_start],
+                     new_starts[op.dest_end])  # fmt: skip
+            if tag == "change" and self._blocks and self._blocks[-1][0] == "change":
+                # A line edit comes out as a deletion next to an insertion; one block lets the
+                # character diff see both sides of it.
+                previous = self._blocks.pop()
+                block = ("change", previous[1], block[2], previous[3], block[4])
+            self._blocks.append(block)
         self._char_ops: dict[int, list[tuple[str, int, int, int, int]]] = {}
 
     def map(self, offset: int) -> int:
