@@ -370,7 +370,10 @@ def _fuzzy_anchor(text: str, quote: str, prefix: str, suffix: str, expected: int
         if end <= start:
             continue
         context = context_similarity(text, start, end, prefix, suffix)
-        confidence = min(0.99, similarity * (0.75 + 0.25 * context))
+        # The same evidence as an exact match (context, or a quote long enough to be specific),
+        # scaled by how much of the quote survived.
+        specificity = min(1.0, len(quote) / 60)
+        confidence = min(0.99, similarity * (0.5 + 0.5 * max(context, specificity)))
         if best is None or confidence > best.confidence:
             best = Anchor(start, end, round(confidence, 4), "fuzzy")
     return best
