@@ -65,6 +65,16 @@ class ClaimRecord:
 
 
 @dataclass
+class MentionRecord:
+    """An entity mention a person added (machine mentions are not imported: extraction re-runs)."""
+
+    start: int
+    end: int
+    text: str
+    label: str
+
+
+@dataclass
 class ArticleRecord:
     title: str
     text: str
@@ -74,6 +84,7 @@ class ArticleRecord:
     language: str = "en"
     fetched_at: datetime | None = None
     claims: list[ClaimRecord] = field(default_factory=list)
+    mentions: list[MentionRecord] = field(default_factory=list)
     line: int | None = None
 
 

@@ -19,6 +19,7 @@ from .base import (
     ArticleRecord,
     ClaimRecord,
     ImportProblem,
+    MentionRecord,
     Metadata,
     Parser,
     SourceRecord,
@@ -49,6 +50,7 @@ CLAIM_KEYS: dict[str, tuple[str, ...]] = {
     "verdict": ("verdict",),
     "rationale": ("rationale",),
 }
+MENTIONS_KEY = "mentions"
 SOURCES_KEY = "sources"
 SOURCE_KEYS: dict[str, tuple[str, ...]] = {
     "url": ("url",),
@@ -146,6 +148,26 @@ def _claim(line: _Line, data: dict[str, Any], index: int, text: str) -> ClaimRec
     )
 
 
+def _mentions(line: _Line, data: dict[str, Any], text: str) -> list[MentionRecord]:
+    """The mentions a person added (``model`` empty); the machine's are found again by extraction."""
+    found: list[MentionRecord] = []
+    for index, item in enumerate(line.objects(data, MENTIONS_KEY, MENTIONS_KEY)):
+        path = f"{MENTIONS_KEY}[{index}]"
+        if line.string(item, ("model",), f"{path}.model"):
+            continue
+        start = line.integer(item, ("start",), f"{path}.start")
+        end = line.integer(item, ("end",), f"{path}.end")
+        try:
+            span = textlib.check_span(text, start, end, line.string(item, ("text",), f"{path}.text") or None)
+        except textlib.SpanError as error:
+            raise line.problem(f"{path}.{'text' if error.field == 'quote' else error.field}", error.message) from None
+        label = line.string(item, ("label",), f"{path}.label")
+        if not label:
+            raise line.problem(f"{path}.label", "is missing.")
+        found.append(MentionRecord(span.start, span.end, span.quote, label[:32]))
+    return found
+
+
 def _source(line: _Line, data: dict[str, Any], path: str) -> SourceRecord:
     url = line.string(data, SOURCE_KEYS["url"], f"{path}.url")
     if not url:
@@ -192,6 +214,7 @@ def parse_line(raw: str, *, source: str, number: int, metadata: Metadata) -> Art
         published_at=parse_when(published, source=source, line=number, field_name="published_at"),
         language=line.string(article, ARTICLE_KEYS["language"], "language") or metadata.language or "en",
         claims=claims,
+        mentions=_mentions(line, data if MENTIONS_KEY in data else article, text),
         line=number,
     )
 

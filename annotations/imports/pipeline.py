@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import services
-from ..models import ImportJob, Project, RunStatus, Source
+from ..models import EntityMention, ImportJob, Project, RunStatus, Source
 from .base import TITLE_MAX_CHARS, ArticleRecord, ImportProblem, Metadata
 from .paste import PasteParser
 from .registry import get_parser, parser_for_filename
@@ -210,6 +210,10 @@ def _write_record(project: Project, user: AbstractBaseUser | None, record: Artic
             for item in claim_record.sources
         ]
     Source.objects.bulk_create(sources)
+    EntityMention.objects.bulk_create(
+        EntityMention(article=article, start=m.start, end=m.end, text=m.text, label=m.label, model="")
+        for m in record.mentions
+    )
     return Outcome(source, "created", article.title, article.pk, record.line, claims=len(record.claims))
 
 
