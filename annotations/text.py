@@ -230,6 +230,13 @@ class OffsetMap:
                 return min(self._map_in_block(index, offset - old_start), len(self.new))
         return len(self.new)
 
+    def unchanged_origin(self, start: int, end: int) -> int | None:
+        """Where ``new[start:end]`` was in the old text, if it lies in lines the revision left alone."""
+        for tag, old_start, _old_end, new_start, new_end in self._blocks:
+            if tag == "equal" and new_start <= start and end <= new_end:
+                return old_start + (start - new_start)
+        return None
+
     def _map_in_block(self, index: int, relative: int) -> int:
         from rapidfuzz.distance import Indel
 
@@ -379,6 +386,11 @@ def _fuzzy_anchor(text: str, quote: str, prefix: str, suffix: str, expected: int
     return best
 
 
+# A placement on text that was already there, elsewhere, before the revision is another copy of
+# the passage, not the span moved: it can be offered as a guess, never trusted.
+_OTHER_COPY_CONFIDENCE = 0.5
+
+
 def reanchor(
     new_text: str,
     *,
@@ -387,19 +399,32 @@ def reanchor(
     suffix: str,
     expected_start: int,
     threshold: float = REANCHOR_MIN_CONFIDENCE,
+    old_start: int | None = None,
+    offsets: OffsetMap | None = None,
 ) -> Anchor:
     """Place a span (known by its quote and context) in ``new_text``, near ``expected_start``.
 
     Always returns a valid, non-empty span with a confidence; below ``threshold`` the span is
-    only the best guess and the caller must flag it rather than trust it.
+    only the best guess and the caller must flag it rather than trust it. With ``offsets`` (old
+    to new) and ``old_start``, a placement on unchanged text that came from elsewhere in the old
+    text is not trusted.
     """
     if not new_text:
         raise ValueError("cannot anchor a span in an empty text")
     expected_start = min(max(expected_start, 0), len(new_text))
-    exact = _exact_anchor(new_text, quote, prefix, suffix, expected_start) if quote else None
+
+    def judged(anchor: Anchor | None) -> Anchor | None:
+        if anchor is None or offsets is None or old_start is None:
+            return anchor
+        origin = offsets.unchanged_origin(anchor.start, anchor.end)
+        if origin is not None and origin != old_start and anchor.confidence > _OTHER_COPY_CONFIDENCE:
+            return Anchor(anchor.start, anchor.end, _OTHER_COPY_CONFIDENCE, anchor.method)
+        return anchor
+
+    exact = judged(_exact_anchor(new_text, quote, prefix, suffix, expected_start)) if quote else None
     if exact is not None and exact.confidence >= threshold:
         return exact
-    fuzzy = _fuzzy_anchor(new_text, quote, prefix, suffix, expected_start) if quote else None
+    fuzzy = judged(_fuzzy_anchor(new_text, quote, prefix, suffix, expected_start)) if quote else None
     found = [anchor for anchor in (exact, fuzzy) if anchor is not None]
     if found:
         return max(found, key=lambda anchor: anchor.confidence)
@@ -431,6 +456,8 @@ def reanchor_all(
             suffix=span.suffix,
             expected_start=offsets.map(span.start),
             threshold=threshold,
+            old_start=span.start,
+            offsets=offsets,
         )
         for span in spans
     ]

@@ -72,6 +72,19 @@ def test_a_short_claim_whose_sentence_was_deleted_is_not_trusted_to_a_match_else
     assert not anchor.is_confident()
 
 
+def test_a_copy_that_was_already_elsewhere_does_not_inherit_a_claim_whose_passage_was_deleted():
+    sentence = "The port has been closed since March, the minister said on Monday."
+    old = f"Intro.\n{sentence}\nMiddle paragraph.\n{sentence}\nEnd."
+    span = stored(old, sentence)  # the first copy
+    new = old.replace(f"Intro.\n{sentence}\n", "Intro.\n")
+    anchor = place(old, new, span)
+    assert new[anchor.start : anchor.end] == sentence, "the other copy is still the best guess to show"
+    assert not anchor.is_confident()
+    # Without the old-to-new map the same placement would look certain: the map is what tells.
+    alone = textlib.reanchor(new, quote=span.quote, prefix=span.prefix, suffix=span.suffix, expected_start=7)
+    assert alone.is_confident()
+
+
 def test_a_duplicated_sentence_keeps_the_claim_on_its_own_copy(seed):
     lines = seed.split("\n")
     original = lines.index(next(line for line in lines if CLAIM in line))
