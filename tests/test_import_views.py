@@ -245,6 +245,14 @@ class TestImportApi:
         assert response.status_code in (401, 403)
         assert response["Content-Type"].startswith("application/json")
 
+    def test_more_urls_than_a_request_should_wait_for_become_a_job(self, client_for, project, author, settings):
+        settings.IMPORT_SYNC_MAX_URLS = 2
+        urls = ["https://example.org/a", "https://example.org/b", "https://example.org/c"]
+        response = client_for(author).post(self.url(project), {"urls": urls}, content_type="application/json")
+        assert response.status_code == 202
+        assert ImportJob.objects.get().inputs == [{"kind": "url", "url": url} for url in urls]
+        assert Article.objects.count() == 0
+
     def test_a_large_batch_is_202_with_its_job(self, client_for, project, author, outsider, settings):
         settings.IMPORT_ASYNC_THRESHOLD = 2
         response = client_for(author).post(self.url(project), {"file": SimpleUploadedFile("b.jsonl", jsonl(3))})

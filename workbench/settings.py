@@ -213,6 +213,8 @@ IMPORT_FETCH_MAX_REDIRECTS = env_int("IMPORT_FETCH_MAX_REDIRECTS", 5)
 IMPORT_ALLOW_PRIVATE_URLS = env_bool("IMPORT_ALLOW_PRIVATE_URLS", False)
 # Above this many articles (or URLs) in one request, the import runs as a Celery job.
 IMPORT_ASYNC_THRESHOLD = env_int("IMPORT_ASYNC_THRESHOLD", 50)
+# Each URL can take up to IMPORT_FETCH_TIMEOUT: a request waits for this many at most.
+IMPORT_SYNC_MAX_URLS = env_int("IMPORT_SYNC_MAX_URLS", 3)
 IMPORT_USER_AGENT = env_str("IMPORT_USER_AGENT", "FactCheckWorkbench/0.1 (article import)")
 # Re-anchoring claims after a text correction: below this confidence a claim needs attention.
 REANCHOR_MIN_CONFIDENCE = float(env_str("REANCHOR_MIN_CONFIDENCE", "0.8"))

@@ -287,7 +287,7 @@ def submit(
     urls = [item for item in items if item.kind == "url"]
     parsed = _parse_all(files, metadata)
     count = sum(len(records) for _item, records in parsed) + len(urls)
-    if count > settings.IMPORT_ASYNC_THRESHOLD:
+    if count > settings.IMPORT_ASYNC_THRESHOLD or len(urls) > settings.IMPORT_SYNC_MAX_URLS:
         with transaction.atomic():
             return create_job(project=project, user=user, items=items, metadata=metadata, total=count)
     parsed += _parse_all(urls, metadata)
