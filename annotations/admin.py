@@ -99,3 +99,16 @@ class BlindVerdictAdmin(admin.ModelAdmin):
 class AgreementReportAdmin(admin.ModelAdmin):
     list_display = ["project", "status", "created_at", "finished_at"]
     list_filter = ["status"]
+
+
+@admin.register(models.ArticleRevision)
+class ArticleRevisionAdmin(admin.ModelAdmin):
+    list_display = ["article", "created_by", "created_at"]
+    raw_id_fields = ["article"]
+    readonly_fields = ["text_sha256"]
+
+
+@admin.register(models.ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["project", "status", "progress", "created_count", "duplicate_count", "created_at"]
+    list_filter = ["status"]

@@ -46,7 +46,12 @@ class ClaimFieldsForm(DeskForm):
 
 
 class ClaimCreateForm(SpanForm, ClaimFieldsForm):
-    """A new claim: the span plus its fields."""
+    """A new claim: the span plus its fields. Review and approval come later, through the workflow."""
+
+    status = forms.ChoiceField(
+        choices=[(s, ClaimStatus(s).label) for s in (ClaimStatus.UNSTARTED, ClaimStatus.IN_PROGRESS)],
+        initial=ClaimStatus.UNSTARTED,
+    )
 
 
 class VersionedForm(DeskForm):
@@ -54,7 +59,15 @@ class VersionedForm(DeskForm):
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
-class ClaimEditForm(ClaimFieldsForm, VersionedForm):
+class CorrectionForm(DeskForm):
+    # Changing an approved (published) claim is an open correction and must say why.
+    correction_note = forms.CharField(
+        label="Correction note", widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        help_text="Needed when you change an approved claim: what changed and why.",
+    )
+
+
+class ClaimEditForm(ClaimFieldsForm, VersionedForm, CorrectionForm):
     pass
 
 
@@ -63,6 +76,7 @@ class ClaimReviewForm(VersionedForm):
 
     verdict = forms.ChoiceField(choices=[("", "No verdict"), *Verdict.choices], required=False)
     status = forms.ChoiceField(choices=ClaimStatus.choices)
+    correction_note = forms.CharField(required=False)
 
 
 class ClaimSpanForm(SpanForm, VersionedForm):

@@ -57,6 +57,11 @@ class Stance(models.TextChoices):
     CONTEXT = "context", "Context"
 
 
+class AnchorStatus(models.TextChoices):
+    ANCHORED = "anchored", "Anchored"
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+
+
 class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
@@ -137,6 +142,7 @@ class Article(models.Model):
     publisher = models.CharField(max_length=200, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     language = models.CharField(max_length=16, default="en")
+    fetched_at = models.DateTimeField(null=True, blank=True, help_text="When the text was fetched from its URL.")
     text = models.TextField(error_messages={"blank": "The article text is empty."})
     text_sha256 = models.CharField(max_length=64, editable=False)
     created_by = models.ForeignKey(
@@ -202,6 +208,9 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
     def approved(self) -> ClaimQuerySet:
         return self.filter(status=ClaimStatus.APPROVED)
 
+    def needs_attention(self) -> ClaimQuerySet:
+        return self.filter(anchor_status=AnchorStatus.NEEDS_ATTENTION)
+
 
 class Claim(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
@@ -221,6 +230,11 @@ class Claim(models.Model):
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims_reviewed"
     )
+    # Set when a revision of the article's text moved the claim somewhere it could not be placed
+    # confidently: the span is then only a best guess and ``previous_quote`` keeps what it was.
+    anchor_status = models.CharField(max_length=20, choices=AnchorStatus.choices, default=AnchorStatus.ANCHORED)
+    anchor_confidence = models.FloatField(null=True, blank=True)
+    previous_quote = models.TextField(blank=True)
     # Optimistic locking: every write bumps it; a write carrying an older value is refused.
     version = models.PositiveIntegerField(default=1)
     # Open corrections: a published (approved) claim that changes says so, and why.
@@ -239,6 +253,9 @@ class Claim(models.Model):
             models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="claim_span_ordered"),
             models.CheckConstraint(condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"),
             models.CheckConstraint(condition=Q(verdict__in=[*Verdict.values, ""]), name="claim_verdict_valid"),
+            models.CheckConstraint(
+                condition=Q(anchor_status__in=AnchorStatus.values), name="claim_anchor_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -470,3 +487,60 @@ class AgreementReport(models.Model):
 
     def __str__(self) -> str:
         return f"agreement of {self.project} at {self.created_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class ArticleRevision(models.Model):
+    """A text an article had before an editor corrected it: kept, never overwritten."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    text = models.TextField()
+    text_sha256 = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["article", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"revision {self.pk} of article {self.article_id}"
+
+
+class ImportJob(models.Model):
+    """A large import run by a worker: the inputs it was given, its progress and its report."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_jobs")
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    # Each input: {"kind": "file", "name": shown name, "path": storage name} or {"kind": "url", "url": ...}.
+    inputs = models.JSONField(default=list, blank=True)
+    options = models.JSONField(default=dict, blank=True, help_text="Parser name and default metadata.")
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="import_progress_percent"),
+            models.CheckConstraint(condition=Q(status__in=RunStatus.values), name="import_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} into {self.project} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.DONE, RunStatus.FAILED)

@@ -87,3 +87,16 @@ def compute_agreement_report(report_id: int) -> None:
 
 # Export tasks live with the exports; importing them here registers them with the worker.
 from .exports.tasks import expire_exports, run_export  # noqa: E402, F401
+
+
+@shared_task(bind=True, name="annotations.run_import_job", acks_late=True, time_limit=3600, soft_time_limit=3500)
+def run_import_job(self, job_id: int) -> str:  # noqa: ANN001 - Celery binds the task instance
+    """Import a large batch in the background (issue 7); progress goes to the job row and the result backend."""
+    from .imports.pipeline import run_job
+
+    def live(done: int, total: int) -> None:
+        if self.request.id:
+            self.update_state(state="PROGRESS", meta={"done": done, "total": total})
+
+    job = run_job(job_id, live_progress=live)
+    return job.status if job else "skipped"

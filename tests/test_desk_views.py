@@ -290,7 +290,7 @@ def test_a_claim_of_another_article_is_not_found_under_this_one(client_for, auth
 
 
 def _edit_data(claim: Claim, **change: object) -> dict[str, object]:
-    return {"claim_text": claim.claim_text, "claimant": claim.claimant, "verdict": "false", "status": "in_review",
+    return {"claim_text": claim.claim_text, "claimant": claim.claimant, "verdict": "false", "status": "in_progress",
             "rationale": "The front line moved.", "version": claim.version, **change}
 
 
@@ -303,7 +303,7 @@ def test_it_edits_a_claim_and_returns_its_card(client_for, author, claim):
     assert response.status_code == 200
     assert response["HX-Retarget"] == f"#claim-{claim.pk}"
     claim.refresh_from_db()
-    assert (claim.verdict, claim.status, claim.rationale, claim.version) == ("false", "in_review",
+    assert (claim.verdict, claim.status, claim.rationale, claim.version) == ("false", "in_progress",
                                                                              "The front line moved.", 2)
     assert "badge verdict-false" in response.content.decode()
 
@@ -351,11 +351,11 @@ def test_an_outsider_gets_404_when_editing(client_for, outsider, claim):
 
 def test_it_sets_verdict_and_status_from_the_quick_controls(client_for, author, claim):
     response = client_for(author).post(
-        claim_url("claim-review", claim), {"verdict": "mostly_true", "status": "in_review", "version": 1}
+        claim_url("claim-review", claim), {"verdict": "mostly_true", "status": "in_progress", "version": 1}
     )
     assert response.status_code == 200
     claim.refresh_from_db()
-    assert (claim.verdict, claim.status) == ("mostly_true", "in_review")
+    assert (claim.verdict, claim.status) == ("mostly_true", "in_progress")
     assert 'hx-swap-oob="true"' in response.content.decode()  # the highlight colour follows the verdict
 
 
@@ -470,3 +470,34 @@ def test_sources_follow_the_claims_permissions_and_scope(client_for, other_revie
     assert client_for(author).post(claim_url("source-delete", other_claim, source.pk)).status_code == 404
     assert Source.objects.filter(pk=source.pk).exists()
     assert claim.sources.count() == 1
+
+
+def test_the_quick_controls_follow_the_workflow(client_for, author, claim):
+    response = client_for(author).post(
+        claim_url("claim-review", claim), {"verdict": "false", "status": "approved", "version": 1}
+    )
+    assert response.status_code == 400
+    assert "A claim cannot go from unstarted to approved" in response.content.decode()
+    claim.refresh_from_db()
+    assert (claim.status, claim.verdict, claim.version) == ("unstarted", "", 1)
+
+
+def test_editing_an_approved_claim_needs_a_correction_note(client_for, author, editor, claim):
+    from tests.factories import SourceFactory
+
+    SourceFactory(claim=claim)
+    services.claim_update(claim=claim, expected_version=None, verdict="false", status="in_review")
+    claim = claim.move_to("approved", by=editor)
+    client = client_for(editor)
+    assert "Correction note" in client.get(claim_url("claim-edit", claim)).content.decode()
+    response = client.post(claim_url("claim-edit", claim), _edit_data(claim, status="approved", verdict="mixed"))
+    assert response.status_code == 400
+    assert "say what you corrected and why" in response.content.decode()
+    response = client.post(
+        claim_url("claim-edit", claim),
+        _edit_data(claim, status="approved", verdict="mixed", correction_note="Figures revised by the UN."),
+    )
+    assert response.status_code == 200
+    assert "Corrected" in response.content.decode()
+    claim.refresh_from_db()
+    assert (claim.verdict, claim.correction_note) == ("mixed", "Figures revised by the UN.")

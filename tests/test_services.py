@@ -32,7 +32,6 @@ def test_it_creates_a_claim_with_quote_context_and_default_claim_text(article, a
         ({"start": 0, "end": 5, "quote": "nope!"}, "quote"),
         ({"start": 0, "end": 5, "verdict": "pants_on_fire"}, "verdict"),
         ({"start": 0, "end": 5, "status": "published"}, "status"),
-        ({"start": 0, "end": 5, "status": "approved"}, "status"),
     ],
 )
 def test_it_refuses_bad_input_naming_the_field_and_writes_nothing(article, author, kwargs, field):

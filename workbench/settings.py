@@ -234,3 +234,21 @@ CELERY_BEAT_SCHEDULE = {
     **globals().get("CELERY_BEAT_SCHEDULE", {}),
     "expire-exports": {"task": "annotations.expire_exports", "schedule": 6 * 3600},
 }
+
+# --- issue 7 ---------------------------------------------------------------------------------
+# Imports: every limit is checked before anything is written, with a message naming it.
+IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 20 * 1024 * 1024)
+IMPORT_FETCH_TIMEOUT = float(env_str("IMPORT_FETCH_TIMEOUT", "10"))
+IMPORT_FETCH_MAX_BYTES = env_int("IMPORT_FETCH_MAX_BYTES", 5 * 1024 * 1024)
+IMPORT_FETCH_MAX_REDIRECTS = env_int("IMPORT_FETCH_MAX_REDIRECTS", 5)
+# Off in production: a URL import must not become a way to probe the internal network.
+IMPORT_ALLOW_PRIVATE_URLS = env_bool("IMPORT_ALLOW_PRIVATE_URLS", False)
+# Above this many articles (or URLs) in one request, the import runs as a Celery job.
+IMPORT_ASYNC_THRESHOLD = env_int("IMPORT_ASYNC_THRESHOLD", 50)
+# Each URL can take up to IMPORT_FETCH_TIMEOUT: a request waits for this many at most.
+IMPORT_SYNC_MAX_URLS = env_int("IMPORT_SYNC_MAX_URLS", 3)
+IMPORT_USER_AGENT = env_str("IMPORT_USER_AGENT", "FactCheckWorkbench/0.1 (article import)")
+# Re-anchoring claims after a text correction: below this confidence a claim needs attention.
+REANCHOR_MIN_CONFIDENCE = float(env_str("REANCHOR_MIN_CONFIDENCE", "0.8"))
+# Pasted text and revised text arrive as form fields: let an article of the maximum size through.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, MAX_ARTICLE_CHARS * 4 + 65_536)

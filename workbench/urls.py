@@ -44,4 +44,14 @@ urlpatterns = [
     path("p/<slug:project_slug>/exports/<int:job_id>/", views.export_job_detail, name="export-job"),
     path("p/<slug:project_slug>/exports/<int:job_id>/download/", views.export_download, name="export-download"),
     path("api/v1/", include("annotations.api.export_urls")),
+    # issue 7: adding articles, correcting text
+    path("p/<slug:project_slug>/import/", views.import_articles, name="import-articles"),
+    path("p/<slug:project_slug>/imports/<int:job_id>/", views.import_job, name="import-job"),
+    path("p/<slug:project_slug>/articles/<int:article_id>/revise/", views.article_revise, name="article-revise"),
+    path(
+        "p/<slug:project_slug>/articles/<int:article_id>/revise/claims/<int:claim_id>/",
+        views.claim_place,
+        name="claim-place",
+    ),
+    path("api/v1/", include("annotations.api.import_urls")),
 ]

@@ -1,0 +1,1 @@
+"""The JSON API (DRF), under /api/v1/."""

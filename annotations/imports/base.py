@@ -1,0 +1,359 @@
+"""What every parser shares: the records it yields, the error it raises, decoding bytes to text.
+
+No parser writes to the database. A parser turns one input into a list of records and raises
+ImportProblem (naming the input, the line and the field) for anything it cannot use; the
+pipeline checks every record before it writes any, so a bad line leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import ClassVar
+
+from django.conf import settings
+from django.utils.dateparse import parse_date, parse_datetime
+
+from .. import text as textlib
+
+
+class ImportProblem(Exception):
+    """Input that cannot be imported. ``str()`` names the source and line for people."""
+
+    def __init__(self, message: str, *, source: str = "", line: int | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.line = line
+        self.field = field
+
+    def __str__(self) -> str:
+        where = [part for part in (self.source, f"line {self.line}" if self.line else "") if part]
+        return ": ".join([*where, self.message])
+
+    def located(self, *, source: str | None = None, line: int | None = None) -> ImportProblem:
+        """The same problem with a source or line filled in where the raiser did not know it."""
+        return ImportProblem(self.message, source=self.source or source or "", line=self.line or line, field=self.field)
+
+
+@dataclass
+class SourceRecord:
+    url: str
+    title: str = ""
+    publisher: str = ""
+    excerpt: str = ""
+    stance: str = "context"
+    archived_url: str = ""
+    accessed_at: datetime | None = None
+
+
+@dataclass
+class ClaimRecord:
+    start: int
+    end: int
+    quote: str | None = None
+    prefix: str = ""
+    suffix: str = ""
+    claim_text: str = ""
+    claimant: str = ""
+    status: str = "unstarted"
+    verdict: str = ""
+    rationale: str = ""
+    sources: list[SourceRecord] = field(default_factory=list)
+
+
+@dataclass
+class MentionRecord:
+    """An entity mention a person added (machine mentions are not imported: extraction re-runs)."""
+
+    start: int
+    end: int
+    text: str
+    label: str
+
+
+@dataclass
+class ArticleRecord:
+    title: str
+    text: str
+    url: str = ""
+    publisher: str = ""
+    published_at: datetime | date | None = None
+    language: str = "en"
+    fetched_at: datetime | None = None
+    claims: list[ClaimRecord] = field(default_factory=list)
+    mentions: list[MentionRecord] = field(default_factory=list)
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Values given alongside the input (form fields, command options).
+
+    For one-document formats (paste, txt, md, html, url) they override what extraction guessed;
+    for many-record formats (csv, jsonl) they fill what a record leaves blank.
+    """
+
+    title: str = ""
+    url: str = ""
+    publisher: str = ""
+    published_at: str = ""
+    language: str = ""
+
+
+class Parser:
+    """One input format. Subclasses set the class attributes and implement ``parse_text``."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    extensions: ClassVar[tuple[str, ...]] = ()
+    content_types: ClassVar[tuple[str, ...]] = ()
+
+    def parse(self, data: bytes, *, source: str, metadata: Metadata, charset: str | None = None) -> list[ArticleRecord]:
+        check_size(len(data), source)
+        return self.parse_text(decode(data, source=source, declared=charset), source=source, metadata=metadata)
+
+    def parse_text(self, text: str, *, source: str, metadata: Metadata) -> list[ArticleRecord]:
+        raise NotImplementedError
+
+
+# --- size -----------------------------------------------------------------------------------------
+
+
+def human_bytes(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size} bytes"
+
+
+def check_size(size: int, source: str) -> None:
+    limit = settings.IMPORT_MAX_FILE_BYTES
+    if size > limit:
+        raise ImportProblem(
+            f"the file is {human_bytes(size)}; the limit is {human_bytes(limit)} (IMPORT_MAX_FILE_BYTES).",
+            source=source,
+            field="file",
+        )
+
+
+# --- decoding -------------------------------------------------------------------------------------
+
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+_MAGIC = [
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or a Word/Excel/OpenDocument file)"),
+    (b"\x89PNG", "a PNG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Microsoft Office document"),
+    (b"{\\rtf", "an RTF document"),
+]
+# Legacy encodings people still send; anything else detection proposes is more likely a wrong
+# guess than a real file, so it is refused rather than stored as mojibake.
+COMMON_ENCODINGS = {
+    "ascii", "utf_8", "cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2", "cp1251", "koi8_r",
+    "koi8_u", "iso8859_5", "cp1253", "iso8859_7", "cp1254", "iso8859_9", "cp1255", "iso8859_8",
+    "cp1256", "iso8859_6", "cp1257", "iso8859_13", "cp1258", "mac_roman", "shift_jis", "cp932",
+    "euc_jp", "iso2022_jp", "gb2312", "gbk", "gb18030", "big5", "big5hkscs", "euc_kr", "cp949",
+    "tis_620", "cp874",
+}  # fmt: skip
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# UTF-8 read as cp1252 and saved again: "â€™" for "’", "Ã©" for "é", "Â°" for "°".
+_CP1252_HIGH = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ\u00a0-\u00bf"
+_DOUBLE_ENCODED = re.compile(f"â€[{_CP1252_HIGH}]|[ÂÃ][{_CP1252_HIGH}]")
+
+
+def _normal_codec(name: str) -> str:
+    try:
+        return codecs.lookup(name).name.replace("-", "_")
+    except LookupError:
+        return name
+
+
+def _codec_for_declared(name: str) -> str | None:
+    try:
+        codec = codecs.lookup(name.strip().strip("\"'")).name
+    except LookupError:
+        return None
+    # As browsers do (WHATWG Encoding): a page labelled latin-1 or ascii is really windows-1252.
+    return "cp1252" if codec in ("latin-1", "iso8859-1", "ascii") else codec
+
+
+def decode(data: bytes, *, source: str, declared: str | None = None) -> str:
+    """Bytes to text: a BOM, then strict UTF-8, then a declared charset, then detection.
+
+    Refuses binary files and anything it cannot decode with confidence, so mojibake is never
+    stored silently.
+    """
+    if not data.strip():
+        raise ImportProblem("the file is empty.", source=source, field="file")
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            raise ImportProblem(f"this is {kind}, not text; it cannot be imported.", source=source, field="file")
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _checked(data.decode(codec), source)
+            except UnicodeDecodeError:
+                raise ImportProblem(
+                    f"the file starts with a {codec} mark but is not valid {codec}.", source=source, field="file"
+                ) from None
+    if b"\x00" in data[:8192]:
+        raise ImportProblem(
+            "this looks like a binary file (it contains NUL bytes), not text.", source=source, field="file"
+        )
+    try:
+        return _checked(data.decode("utf-8"), source)
+    except UnicodeDecodeError:
+        pass
+    if declared:
+        codec = _codec_for_declared(declared)
+        if codec:
+            try:
+                return _checked(data.decode(codec), source)
+            except UnicodeDecodeError:
+                pass  # a wrong label is common: fall through to detection
+    return _checked(_detect(data, source), source)
+
+
+def _detect(data: bytes, source: str) -> str:
+    from charset_normalizer import from_bytes
+    from charset_normalizer.md import mess_ratio
+
+    matches = [m for m in from_bytes(data) if m.chaos <= 0.2]
+    refusal = ImportProblem(
+        "the text encoding could not be recognised (it is not UTF-8 nor a common legacy encoding); "
+        "save the file as UTF-8 and import it again.",
+        source=source,
+        field="file",
+    )
+    if not matches:
+        raise refusal
+    # Detection often ranks a Central European or Baltic code page first for plain Western text
+    # (the bytes decode to letters either way). Like browsers, treat windows-1252 as the default
+    # legacy encoding: it wins whenever its reading looks no messier than the best guess. Other
+    # code pages (Polish cp1250, Cyrillic, Greek) read as cp1252 are full of symbols in words
+    # and lose. Baltic or Turkish text can still pass as Western: no detector tells them apart.
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    if western is not None and mess_ratio(western, 1.0) <= matches[0].chaos + 0.1:
+        return western
+    for match in matches:
+        names = {_normal_codec(name) for name in match.could_be_from_charset}
+        if names & COMMON_ENCODINGS:
+            return str(match)
+    raise refusal
+
+
+def _checked(text: str, source: str) -> str:
+    control = _CONTROL.search(text)
+    if control:
+        raise ImportProblem(
+            f"the text contains control character U+{ord(control.group()):04X}: it is binary or wrongly encoded.",
+            source=source,
+            field="file",
+        )
+    if "\ufffd" in text:
+        raise ImportProblem(
+            "the text contains U+FFFD replacement characters: it was garbled before it reached us.",
+            source=source,
+            field="file",
+        )
+    found = _DOUBLE_ENCODED.search(text)
+    if found and _reverses_to_utf8(found.group()):
+        raise ImportProblem(
+            f"the text looks double-encoded (mojibake such as {found.group()!r}); fix the file's encoding and "
+            "import it again.",
+            source=source,
+            field="file",
+        )
+    return text
+
+
+def _reverses_to_utf8(fragment: str) -> bool:
+    try:
+        fragment.encode("cp1252").decode("utf-8")
+    except UnicodeError:
+        return False
+    return True
+
+
+# --- record helpers -------------------------------------------------------------------------------
+
+TITLE_MAX_CHARS = 500
+_DERIVED_TITLE_CHARS = 200
+
+
+def title_from_text(text: str) -> str:
+    """A title from the first non-blank line, shortened at a word boundary."""
+    for line in text.split("\n"):
+        line = line.strip()
+        if line:
+            if len(line) <= _DERIVED_TITLE_CHARS:
+                return line
+            cut = line[:_DERIVED_TITLE_CHARS].rsplit(" ", 1)[0]
+            return cut.rstrip(",;:") + "…"
+    return ""
+
+
+def parse_when(value: object, *, source: str, line: int | None, field_name: str) -> datetime | date | None:
+    """An ISO date or date-time (strings from files and forms); empty is None."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ImportProblem(
+            f"{field_name} must be an ISO date such as 2022-05-26.", source=source, line=line, field=field_name
+        )
+    value = value.strip()
+    try:
+        parsed: datetime | date | None = parse_datetime(value) or parse_date(value)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ImportProblem(
+            f"{field_name} {value!r} is not an ISO date such as 2022-05-26.", source=source, line=line, field=field_name
+        )
+    if isinstance(parsed, datetime) and parsed.tzinfo is None:
+        from django.utils import timezone
+
+        parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
+    return parsed
+
+
+def as_datetime(value: datetime | date | None) -> datetime | None:
+    """A date as midnight UTC; date-times and None unchanged."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return value
+
+
+def single_record(
+    text: str, *, source: str, metadata: Metadata, guessed: dict[str, object] | None = None
+) -> ArticleRecord:
+    """The record of a one-document format: given metadata beats what extraction guessed."""
+    guessed = guessed or {}
+    text = textlib.normalise(text)
+    if not text:
+        raise ImportProblem("there is no text to import.", source=source, field="text")
+    published = metadata.published_at or guessed.get("published_at") or ""
+    return ArticleRecord(
+        title=metadata.title or str(guessed.get("title") or "") or title_from_text(text),
+        text=text,
+        url=metadata.url or str(guessed.get("url") or ""),
+        publisher=metadata.publisher or str(guessed.get("publisher") or ""),
+        published_at=parse_when(published, source=source, line=None, field_name="published_at"),
+        language=metadata.language or str(guessed.get("language") or "") or "en",
+    )

@@ -1,0 +1,236 @@
+"""JSON Lines: one article per line, our own export format included, with its claims and sources.
+
+Every field name the importer reads is in the three tables below, so following a change in the
+export format means editing them and nothing else. A line is either the article's fields at the
+top level or under ``"article"``; ``claims`` sits beside them. Unknown keys (ids, entities,
+schema versions) are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+
+from .. import text as textlib
+from ..models import ClaimStatus, Stance, Verdict
+from .base import (
+    ArticleRecord,
+    ClaimRecord,
+    ImportProblem,
+    MentionRecord,
+    Metadata,
+    Parser,
+    SourceRecord,
+    as_datetime,
+    parse_when,
+    title_from_text,
+)
+
+# record field -> keys accepted in a line, first found wins
+ARTICLE_KEYS: dict[str, tuple[str, ...]] = {
+    "title": ("title", "headline"),
+    "text": ("text", "body", "content"),
+    "url": ("url",),
+    "publisher": ("publisher",),
+    "published_at": ("published_at", "date"),
+    "language": ("language", "lang"),
+}
+CLAIMS_KEY = "claims"
+CLAIM_KEYS: dict[str, tuple[str, ...]] = {
+    "start": ("start",),
+    "end": ("end",),
+    "quote": ("quote",),
+    "prefix": ("prefix",),
+    "suffix": ("suffix",),
+    "claim_text": ("claim_text",),
+    "claimant": ("claimant",),
+    "status": ("status",),
+    "verdict": ("verdict",),
+    "rationale": ("rationale",),
+}
+MENTIONS_KEY = "mentions"
+SOURCES_KEY = "sources"
+SOURCE_KEYS: dict[str, tuple[str, ...]] = {
+    "url": ("url",),
+    "title": ("title",),
+    "publisher": ("publisher",),
+    "excerpt": ("excerpt",),
+    "stance": ("stance",),
+    "archived_url": ("archived_url",),
+    "accessed_at": ("accessed_at",),
+}
+
+
+class _Line:
+    """Reads fields of one line, raising ImportProblem that names the line and the field path."""
+
+    def __init__(self, source: str, number: int) -> None:
+        self.source, self.number = source, number
+
+    def problem(self, field: str, message: str) -> ImportProblem:
+        return ImportProblem(f"{field}: {message}", source=self.source, line=self.number, field=field)
+
+    def get(self, data: dict[str, Any], keys: tuple[str, ...]) -> Any:
+        for key in keys:
+            if key in data and data[key] is not None:
+                return data[key]
+        return None
+
+    def string(self, data: dict[str, Any], keys: tuple[str, ...], path: str, default: str = "") -> str:
+        value = self.get(data, keys)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise self.problem(path, f"must be a string, not {type(value).__name__}.")
+        return value
+
+    def integer(self, data: dict[str, Any], keys: tuple[str, ...], path: str) -> int:
+        value = self.get(data, keys)
+        if value is None:
+            raise self.problem(path, "is missing.")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.problem(path, "must be a whole number.")
+        return value
+
+    def choice(self, data: dict[str, Any], keys: tuple[str, ...], path: str, allowed: list[str], default: str) -> str:
+        value = self.string(data, keys, path, default)
+        if value not in allowed:
+            raise self.problem(path, f"{value!r} is not one of: {', '.join(v for v in allowed if v)}.")
+        return value
+
+    def objects(self, data: dict[str, Any], key: str, path: str) -> list[dict[str, Any]]:
+        value = data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise self.problem(path, "must be a list of objects.")
+        return value
+
+
+def _claim(line: _Line, data: dict[str, Any], index: int, text: str) -> ClaimRecord:
+    path = f"{CLAIMS_KEY}[{index}]"
+    start = line.integer(data, CLAIM_KEYS["start"], f"{path}.start")
+    end = line.integer(data, CLAIM_KEYS["end"], f"{path}.end")
+    quote = line.get(data, CLAIM_KEYS["quote"])
+    if quote is not None and not isinstance(quote, str):
+        raise line.problem(f"{path}.quote", "must be a string.")
+    prefix = line.string(data, CLAIM_KEYS["prefix"], f"{path}.prefix")
+    suffix = line.string(data, CLAIM_KEYS["suffix"], f"{path}.suffix")
+    try:
+        span = textlib.check_span(text, start, end, quote)
+    except textlib.SpanError as error:
+        if not quote:
+            raise line.problem(f"{path}.{error.field}", error.message) from None
+        # Offsets from another tool may count differently; the quote and its context still
+        # place the claim when they do so without doubt.
+        anchor = textlib.reanchor(text, quote=quote, prefix=prefix, suffix=suffix, expected_start=start)
+        if anchor.method != "exact" or not anchor.is_confident(settings.REANCHOR_MIN_CONFIDENCE):
+            raise line.problem(f"{path}.{error.field}", error.message) from None
+        span = textlib.check_span(text, anchor.start, anchor.end, quote)
+    sources = [
+        _source(line, item, f"{path}.{SOURCES_KEY}[{number}]")
+        for number, item in enumerate(line.objects(data, SOURCES_KEY, f"{path}.{SOURCES_KEY}"))
+    ]
+    return ClaimRecord(
+        start=span.start,
+        end=span.end,
+        quote=span.quote,
+        prefix=span.prefix,
+        suffix=span.suffix,
+        claim_text=line.string(data, CLAIM_KEYS["claim_text"], f"{path}.claim_text"),
+        claimant=line.string(data, CLAIM_KEYS["claimant"], f"{path}.claimant"),
+        status=line.choice(data, CLAIM_KEYS["status"], f"{path}.status", ClaimStatus.values, ClaimStatus.UNSTARTED),
+        verdict=line.choice(data, CLAIM_KEYS["verdict"], f"{path}.verdict", [*Verdict.values, ""], ""),
+        rationale=line.string(data, CLAIM_KEYS["rationale"], f"{path}.rationale"),
+        sources=sources,
+    )
+
+
+def _mentions(line: _Line, data: dict[str, Any], text: str) -> list[MentionRecord]:
+    """The mentions a person added (``model`` empty); the machine's are found again by extraction."""
+    found: list[MentionRecord] = []
+    for index, item in enumerate(line.objects(data, MENTIONS_KEY, MENTIONS_KEY)):
+        path = f"{MENTIONS_KEY}[{index}]"
+        if line.string(item, ("model",), f"{path}.model"):
+            continue
+        start = line.integer(item, ("start",), f"{path}.start")
+        end = line.integer(item, ("end",), f"{path}.end")
+        try:
+            span = textlib.check_span(text, start, end, line.string(item, ("text",), f"{path}.text") or None)
+        except textlib.SpanError as error:
+            raise line.problem(f"{path}.{'text' if error.field == 'quote' else error.field}", error.message) from None
+        label = line.string(item, ("label",), f"{path}.label")
+        if not label:
+            raise line.problem(f"{path}.label", "is missing.")
+        found.append(MentionRecord(span.start, span.end, span.quote, label[:32]))
+    return found
+
+
+def _source(line: _Line, data: dict[str, Any], path: str) -> SourceRecord:
+    url = line.string(data, SOURCE_KEYS["url"], f"{path}.url")
+    if not url:
+        raise line.problem(f"{path}.url", "is missing.")
+    accessed = line.get(data, SOURCE_KEYS["accessed_at"])
+    accessed_at = parse_when(accessed, source=line.source, line=line.number, field_name=f"{path}.accessed_at")
+    return SourceRecord(
+        url=url,
+        title=line.string(data, SOURCE_KEYS["title"], f"{path}.title"),
+        publisher=line.string(data, SOURCE_KEYS["publisher"], f"{path}.publisher"),
+        excerpt=line.string(data, SOURCE_KEYS["excerpt"], f"{path}.excerpt"),
+        stance=line.choice(data, SOURCE_KEYS["stance"], f"{path}.stance", Stance.values, Stance.CONTEXT),
+        archived_url=line.string(data, SOURCE_KEYS["archived_url"], f"{path}.archived_url"),
+        accessed_at=as_datetime(accessed_at),
+    )
+
+
+def parse_line(raw: str, *, source: str, number: int, metadata: Metadata) -> ArticleRecord:
+    line = _Line(source, number)
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ImportProblem(
+            f"not valid JSON ({error.msg} at column {error.colno}).", source=source, line=number, field="file"
+        ) from None
+    if not isinstance(data, dict):
+        raise ImportProblem("each line must be a JSON object.", source=source, line=number, field="file")
+    article = data.get("article") if isinstance(data.get("article"), dict) else data
+    raw_text = line.string(article, ARTICLE_KEYS["text"], "text")
+    text = textlib.normalise(raw_text)
+    if not text:
+        raise line.problem("text", "is missing or empty.")
+    published = line.get(article, ARTICLE_KEYS["published_at"]) or metadata.published_at or None
+    claims_holder = data if CLAIMS_KEY in data else article
+    claims = [
+        _claim(line, item, index, text)
+        for index, item in enumerate(line.objects(claims_holder, CLAIMS_KEY, CLAIMS_KEY))
+    ]
+    return ArticleRecord(
+        title=line.string(article, ARTICLE_KEYS["title"], "title") or metadata.title or title_from_text(text),
+        text=text,
+        url=line.string(article, ARTICLE_KEYS["url"], "url") or metadata.url,
+        publisher=line.string(article, ARTICLE_KEYS["publisher"], "publisher") or metadata.publisher,
+        published_at=parse_when(published, source=source, line=number, field_name="published_at"),
+        language=line.string(article, ARTICLE_KEYS["language"], "language") or metadata.language or "en",
+        claims=claims,
+        mentions=_mentions(line, data if MENTIONS_KEY in data else article, text),
+        line=number,
+    )
+
+
+class JsonLinesParser(Parser):
+    name = "jsonl"
+    label = "JSON Lines (.jsonl), our export format included"
+    extensions = (".jsonl", ".ndjson")
+    content_types = ("application/jsonl", "application/x-ndjson", "application/jsonlines")
+
+    def parse_text(self, text: str, *, source: str, metadata: Metadata) -> list[ArticleRecord]:
+        records: list[ArticleRecord] = []
+        # splitlines() would also split on U+2028 inside JSON strings; JSON Lines uses \n only.
+        for number, raw in enumerate(text.split("\n"), start=1):
+            if raw.strip():
+                records.append(parse_line(raw.rstrip("\r"), source=source, number=number, metadata=metadata))
+        if not records:
+            raise ImportProblem("the file holds no articles.", source=source, field="file")
+        return records
