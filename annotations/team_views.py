@@ -42,14 +42,26 @@ def timeline(claim: Claim) -> list[TimelineEntry]:
     """Every recorded change to the claim and its sources, and every comment, oldest first."""
     entries: list[TimelineEntry] = []
     skip = {"version", "updated_at", "prefix", "suffix"}
+    records = list(claim.history.select_related("history_user").order_by("history_date", "history_id"))
+    # People appear in the history as ids; show their names.
+    ids = {r.reviewed_by_id for r in records} | {r.created_by_id for r in records}
+    names = dict(get_user_model().objects.filter(pk__in=ids - {None}).values_list("pk", "username"))
+
+    def shown(field: str, value: object) -> object:
+        return names.get(value, value) if field in ("reviewed_by", "created_by") else value
+
     previous = None
-    for record in claim.history.select_related("history_user").order_by("history_date", "history_id"):
+    for record in records:
         who = record.history_user.get_username() if record.history_user else "system"
         if previous is None:
             entries.append(TimelineEntry(record.history_date, who, "marked the claim", [f"“{record.quote}”"]))
         else:
             delta = record.diff_against(previous)
-            details = [f"{c.field}: {c.old or '—'} → {c.new or '—'}" for c in delta.changes if c.field not in skip]
+            details = [
+                f"{c.field}: {shown(c.field, c.old) or '—'} → {shown(c.field, c.new) or '—'}"
+                for c in delta.changes
+                if c.field not in skip
+            ]
             if details:
                 entries.append(TimelineEntry(record.history_date, who, "changed", details))
         previous = record
