@@ -26,7 +26,16 @@ from ..models import (
     Verdict,
 )
 
-HTTP_URL = [URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")]
+
+class HttpUrlField(serializers.URLField):
+    """An http(s) URL, with one clear message (DRF's own URL check would add a second)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [
+            *self.validators[:-1],
+            URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL."),
+        ]
 
 
 def _user(request: Any) -> Any:
@@ -112,7 +121,7 @@ class ArticleSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     claim_count = serializers.IntegerField(read_only=True)
     text = serializers.CharField(write_only=True, trim_whitespace=False, help_text="Plain text; stored normalised.")
-    url = serializers.URLField(max_length=2000, required=False, allow_blank=True, validators=HTTP_URL)
+    url = HttpUrlField(max_length=2000, required=False, allow_blank=True)
 
     class Meta:
         model = Article
@@ -127,8 +136,8 @@ class ArticleSerializer(serializers.ModelSerializer):
 
 
 class SourceSerializer(serializers.ModelSerializer):
-    url = serializers.URLField(max_length=2000, validators=HTTP_URL)
-    archived_url = serializers.URLField(max_length=2000, required=False, allow_blank=True, validators=HTTP_URL)
+    url = HttpUrlField(max_length=2000)
+    archived_url = HttpUrlField(max_length=2000, required=False, allow_blank=True)
     stance = serializers.ChoiceField(choices=Stance.choices, default=Stance.CONTEXT)
     added_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
