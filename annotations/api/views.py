@@ -2,13 +2,16 @@
 
 Every queryset starts from the requesting user's memberships (outsiders get 404) and carries
 the user's role in the object's project as ``my_role``, so permission checks cost no query.
+
+DRF exempts its views from LoginRequiredMiddleware: they authenticate by token or session
+themselves and answer 401/403 in JSON (IsAuthenticated is the default permission).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Prefetch, QuerySet
@@ -44,15 +47,6 @@ CLAIM_FIELDS = ("claim_text", "claimant", "status", "verdict", "rationale")
 APPROVAL_REFUSED = "Only an editor or admin of the project who is not the claim's author may approve it."
 
 
-class ApiAuthMixin:
-    """API views authenticate by token or session themselves and answer 401/403 in JSON, so the
-    site-wide LoginRequiredMiddleware (which would redirect to the login page) steps aside."""
-
-    @classmethod
-    def as_view(cls, *args: Any, **kwargs: Any) -> Any:
-        return login_not_required(super().as_view(*args, **kwargs))  # type: ignore[misc]
-
-
 def _django_errors(error: DjangoValidationError) -> ValidationError:
     if hasattr(error, "error_dict"):
         return ValidationError(error.message_dict)
@@ -79,7 +73,7 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
                                                            **errors(401)}),
     retrieve=extend_schema(summary="A project", responses={200: serializers.ProjectSerializer, **errors(401, 404)}),
 )
-class ProjectViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
+class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.ProjectSerializer
     lookup_field = "slug"
     pagination_class = None
@@ -117,7 +111,7 @@ USERNAME = OpenApiParameter("username", OpenApiTypes.STR, OpenApiParameter.PATH,
         summary="Remove a member (admins)", parameters=[USERNAME], responses={204: None, **errors(400, 401, 403, 404)}
     ),
 )
-class MemberViewSet(ApiAuthMixin, viewsets.ModelViewSet):
+class MemberViewSet(viewsets.ModelViewSet):
     serializer_class = serializers.MemberSerializer
     permission_classes = [IsAuthenticated, IsProjectAdminForWrites]
     pagination_class = None
@@ -190,7 +184,7 @@ class MemberViewSet(ApiAuthMixin, viewsets.ModelViewSet):
         },
     ),
 )
-class ArticleViewSet(ApiAuthMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID_PATTERN
     filterset_class = filters.ArticleFilter
     pagination_class = filters.ApiCursorPagination
@@ -243,7 +237,7 @@ class ArticleViewSet(ApiAuthMixin, mixins.CreateModelMixin, viewsets.ReadOnlyMod
                                                              **errors(400, 401)}),
     retrieve=extend_schema(responses={200: serializers.EntityMentionSerializer, **errors(401, 404)}),
 )
-class EntityMentionViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
+class EntityMentionViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID_PATTERN
     serializer_class = serializers.EntityMentionSerializer
     filterset_class = filters.MentionFilter
@@ -267,7 +261,7 @@ class EntityMentionViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
         responses={201: serializers.ExtractionRunSerializer, **errors(400, 401, 403)},
     ),
 )
-class ExtractionRunViewSet(ApiAuthMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ExtractionRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID_PATTERN
     serializer_class = serializers.ExtractionRunSerializer
     filterset_class = filters.ExtractionRunFilter
@@ -342,7 +336,7 @@ def _with_etag(response: Response, claim: Claim) -> Response:
         responses={204: None, **errors(401, 403, 404), 412: STALE[412]},
     ),
 )
-class ClaimViewSet(ApiAuthMixin, viewsets.ModelViewSet):
+class ClaimViewSet(viewsets.ModelViewSet):
     lookup_value_regex = ID_PATTERN
     serializer_class = serializers.ClaimSerializer
     permission_classes = [IsAuthenticated, CanEditClaim]
@@ -463,7 +457,7 @@ SOURCE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, desc
                                                                     **errors(400, 401, 403, 404)}),
     destroy=extend_schema(parameters=[SOURCE_ID], responses={204: None, **errors(401, 403, 404)}),
 )
-class SourceViewSet(ApiAuthMixin, viewsets.ModelViewSet):
+class SourceViewSet(viewsets.ModelViewSet):
     lookup_value_regex = ID_PATTERN
     serializer_class = serializers.SourceSerializer
     pagination_class = None
@@ -500,9 +494,9 @@ class SourceViewSet(ApiAuthMixin, viewsets.ModelViewSet):
 # --- schema and docs ------------------------------------------------------------------------------
 
 
-class SchemaView(ApiAuthMixin, SpectacularAPIView):
-    """The OpenAPI schema, for a logged-in browser or a token holder (401 JSON otherwise)."""
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, for a logged-in browser or a token holder (401 otherwise)."""
 
 
-# The interactive docs are a page: the login middleware sends an anonymous browser to log in.
-DocsView = SpectacularSwaggerView
+# The interactive docs are a page: an anonymous browser is sent to log in, as everywhere else.
+docs_view = login_required(SpectacularSwaggerView.as_view(url_name="api:schema"))
