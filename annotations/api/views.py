@@ -414,6 +414,9 @@ class ClaimViewSet(viewsets.ModelViewSet):
             return self._stale(stale.current, stale_status)
         except Claim.DoesNotExist:
             raise NotFound("The claim was deleted.") from None
+        # Reuse the people already loaded instead of fetching them again (when still the same).
+        if (fresh.created_by_id, fresh.reviewed_by_id) == (claim.created_by_id, claim.reviewed_by_id):
+            fresh.created_by, fresh.reviewed_by = claim.created_by, claim.reviewed_by
         return _with_etag(Response(self.get_serializer(fresh).data), fresh)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
