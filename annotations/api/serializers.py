@@ -118,7 +118,7 @@ class EntityMentionSerializer(serializers.ModelSerializer):
 
 class ArticleSerializer(serializers.ModelSerializer):
     project = VisibleProjectField(slug_field="slug", help_text="Project slug.")
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     claim_count = serializers.IntegerField(read_only=True)
     text = serializers.CharField(write_only=True, trim_whitespace=False, help_text="Plain text; stored normalised.")
     url = HttpUrlField(max_length=2000, required=False, allow_blank=True)
@@ -139,7 +139,7 @@ class SourceSerializer(serializers.ModelSerializer):
     url = HttpUrlField(max_length=2000)
     archived_url = HttpUrlField(max_length=2000, required=False, allow_blank=True)
     stance = serializers.ChoiceField(choices=Stance.choices, default=Stance.CONTEXT)
-    added_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    added_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Source
@@ -167,8 +167,8 @@ class ClaimSerializer(serializers.ModelSerializer):
         max_value=2_000_000_000,
         help_text="On update: the version you read (or send If-Match); a stale one gets 409.",
     )
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Claim

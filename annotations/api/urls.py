@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -17,6 +17,8 @@ router.register("extraction-runs", views.ExtractionRunViewSet, basename="extract
 app_name = "api"
 urlpatterns = [
     path("v1/", include(router.urls)),
+    # Anything else under v1/ (e.g. an id that is no id) is a JSON 404, not the HTML page.
+    re_path(r"^v1/", views.not_found),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.docs_view, name="docs"),
 ]

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Prefetch, QuerySet
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -169,7 +171,7 @@ class MemberViewSet(viewsets.ModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary="Articles of your projects", responses={200: serializers.ArticleSerializer(many=True),
-                                                                       **errors(400, 401)}),
+                                                                       **errors(400, 401, 404)}),
     retrieve=extend_schema(
         summary="An article with its text, claims, entity mentions and latest extraction run",
         responses={200: serializers.ArticleDetailSerializer, **errors(401, 404)},
@@ -234,7 +236,7 @@ class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary="Entity mentions", responses={200: serializers.EntityMentionSerializer(many=True),
-                                                             **errors(400, 401)}),
+                                                             **errors(400, 401, 404)}),
     retrieve=extend_schema(responses={200: serializers.EntityMentionSerializer, **errors(401, 404)}),
 )
 class EntityMentionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -253,7 +255,7 @@ class EntityMentionViewSet(viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary="Extraction runs", responses={200: serializers.ExtractionRunSerializer(many=True),
-                                                             **errors(400, 401)}),
+                                                             **errors(400, 401, 404)}),
     retrieve=extend_schema(responses={200: serializers.ExtractionRunSerializer, **errors(401, 404)}),
     create=extend_schema(
         summary="Re-run entity extraction on an article (editors and admins)",
@@ -316,7 +318,7 @@ def _with_etag(response: Response, claim: Claim) -> Response:
 
 @extend_schema_view(
     list=extend_schema(summary="Claims of your projects", responses={200: serializers.ClaimSerializer(many=True),
-                                                                     **errors(400, 401)}),
+                                                                     **errors(400, 401, 404)}),
     retrieve=extend_schema(summary="A claim (with its version as ETag)",
                            responses={200: serializers.ClaimSerializer, **errors(401, 404)}),
     create=extend_schema(summary="Mark a claim", responses={201: serializers.ClaimSerializer, **errors(400, 401, 403)}),
@@ -492,6 +494,12 @@ class SourceViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer: Any) -> None:
         serializer.save(claim=self.get_claim(), added_by=self.request.user)
+
+
+@csrf_exempt  # it changes nothing; a 404 beats a CSRF failure page for a wrong URL
+@login_not_required
+def not_found(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 # --- schema and docs ------------------------------------------------------------------------------
