@@ -176,3 +176,7 @@ def test_the_schema_generates_without_warnings():
     out = StringIO()
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=out, stderr=out)
     assert "openapi: 3" in out.getvalue()
+
+
+def test_the_account_menu_links_to_the_tokens_page(client_for, author, project):
+    assert b'href="/settings/tokens/"' in client_for(author).get("/").content
