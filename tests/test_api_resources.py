@@ -222,3 +222,20 @@ def test_it_refuses_bad_member_changes(api_client_for, project_admin, other_revi
     assert response.status_code == 400
     assert response.json() == {field: [message]}
     assert list(Membership.objects.values_list("user__username", "role").order_by("id")) == before
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "message"),
+    [
+        # Python accepts a +16:05 offset; PostgreSQL does not, so the filter converts to UTC first.
+        ("published_at_after=2020-05-04T09:06:23%2B16:05", 200, None),
+        ("published_at_before=9999-12-31T23:00:00-05:00", 400, "Enter a date and time between the years 1 and 9999."),
+        ("created_at_after=not-a-date", 400, "Enter a valid date/time."),
+    ],
+)
+def test_date_filters_take_any_valid_offset_and_refuse_the_rest(api_client_for, author, article, query, expected,
+                                                                message):
+    response = api_client_for(author).get(f"/api/v1/articles/?{query}")
+    assert response.status_code == expected, response.content
+    if message:
+        assert response.json() == {query.split("_")[0] + "_at": [message]}

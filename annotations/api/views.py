@@ -120,7 +120,7 @@ class MemberViewSet(viewsets.ModelViewSet):
     filter_backends: list[Any] = []
     lookup_field = "user__username"
     lookup_url_kwarg = "username"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = r"[\w.@+-]{1,150}"  # Django's username characters
     _project: Project | None = None
 
     def get_project(self) -> Project:
