@@ -31,7 +31,7 @@ def test_it_imports_an_article_normalised_and_queues_extraction(api_client_for, 
     article = Article.objects.get(pk=body["id"])
     assert article.text == "Caf\u00e9 owners say 90%.\nNext line."
     assert body["text"] == article.text
-    assert body["claims"] == [] and body["mentions"] == []
+    assert body["claims"] == [] and body["mentions"] == [] and body["claim_count"] == 0
     assert body["latest_run"]["status"] == "queued"
     assert article.created_by == author
     assert ExtractionRun.objects.filter(article=article).count() == 1
@@ -81,6 +81,7 @@ def test_the_article_detail_has_claims_mentions_and_the_latest_run(api_client_fo
     ClaimFactory(article=article, start=0, end=5, created_by=author)
     body = api_client_for(author).get(f"/api/v1/articles/{article.pk}/").json()
     assert [c["start"] for c in body["claims"]] == [0, 10]
+    assert body["claim_count"] == 2
     assert body["text"] == article.text
     assert body["latest_run"]["id"] == article.latest_run.pk
 

@@ -194,9 +194,13 @@ class ArticleDetailSerializer(ArticleSerializer):
     claims = ClaimSerializer(many=True, read_only=True)
     mentions = EntityMentionSerializer(many=True, read_only=True)
     latest_run = ExtractionRunSerializer(read_only=True, allow_null=True)
+    claim_count = serializers.SerializerMethodField()
 
     class Meta(ArticleSerializer.Meta):
         fields = [*ArticleSerializer.Meta.fields, "claims", "mentions", "latest_run"]
+
+    def get_claim_count(self, article: Article) -> int:
+        return len(article.claims.all())  # prefetched with the claims themselves
 
 
 class ErrorSerializer(serializers.Serializer):
