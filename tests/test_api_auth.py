@@ -29,7 +29,7 @@ def test_a_token_authenticates_and_records_its_last_use(author, project):
     token, key = ApiToken.issue(author, "script")
     response = _token_client(key).get("/api/v1/projects/")
     assert response.status_code == 200
-    assert [p["slug"] for p in response.json()] == ["newsroom"]
+    assert [(p["slug"], p["my_role"]) for p in response.json()] == [("newsroom", "reviewer")]
     token.refresh_from_db()
     assert token.last_used_at is not None
 
