@@ -240,3 +240,12 @@ def test_date_filters_take_any_valid_offset_and_refuse_the_rest(api_client_for, 
     assert response.status_code == expected, response.content
     if message:
         assert response.json() == {query.split("_")[0] + "_at": [message]}
+
+
+def test_a_wrong_id_under_a_resource_is_a_json_404(api_client_for, author, project):
+    api = api_client_for(author)
+    for url in ["/api/v1/claims/-3/", "/api/v1/claims/1/sources/x/", "/api/v1/articles/99999999999999999999/",
+                "/api/v1/projects/newsroom/members/a%00b/"]:
+        response = api.get(url)
+        assert response.status_code == 404, url
+        assert response.json() == {"detail": "Not found."}

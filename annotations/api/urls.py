@@ -17,8 +17,9 @@ router.register("extraction-runs", views.ExtractionRunViewSet, basename="extract
 app_name = "api"
 urlpatterns = [
     path("v1/", include(router.urls)),
-    # Anything else under v1/ (e.g. an id that is no id) is a JSON 404, not the HTML page.
-    re_path(r"^v1/", views.not_found),
+    # A wrong URL under one of these resources (e.g. an id that is no id) is a JSON 404, not the
+    # HTML page. Limited to our own prefixes: other modules add routes under api/v1/ too.
+    re_path(r"^v1/(?:projects/[-a-zA-Z0-9_]+/members|articles|claims|mentions|extraction-runs)/", views.not_found),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.docs_view, name="docs"),
 ]
