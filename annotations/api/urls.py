@@ -19,7 +19,10 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     # A wrong URL under one of these resources (e.g. an id that is no id) is a JSON 404, not the
     # HTML page. Limited to our own prefixes: other modules add routes under api/v1/ too.
-    re_path(r"^v1/(?:projects/[-a-zA-Z0-9_]+/members|articles|claims|mentions|extraction-runs)/", views.not_found),
+    re_path(
+        r"^v1/(?:projects/[^/]+/(?:members/[\s\S]*)?$|(?:articles|claims|mentions|extraction-runs)/)",
+        views.not_found,
+    ),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.docs_view, name="docs"),
 ]
