@@ -80,6 +80,13 @@ def can_edit_claim(role: str | None, user: AnyUser, claim: Claim) -> bool:
     return role == Role.REVIEWER and claim.created_by_id is not None and claim.created_by_id == user.pk
 
 
+def can_approve_claim(role: str | None, user: AnyUser, claim: Claim) -> bool:
+    """Approval is a second pair of eyes: an editor or admin of the project who did not write the claim."""
+    if role not in (Role.EDITOR, Role.ADMIN):
+        return False
+    return claim.created_by_id is None or claim.created_by_id != user.pk
+
+
 class ProjectQuerySet(models.QuerySet["Project"]):
     def visible_to(self, user: AnyUser) -> ProjectQuerySet:
         if _is_anonymous(user):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -202,6 +202,8 @@ def claim_update(
             try:
                 workflow.check_transition(facts, str(new_status), fresh.article.project.role_of(changed_by))
             except workflow.TransitionError as error:
+                if error.forbidden:
+                    raise PermissionDenied(error.message) from None
                 raise ValidationError({"status": error.message}) from None
         if fresh.status == ClaimStatus.APPROVED and values:
             if not correction_note.strip():

@@ -617,3 +617,46 @@ def claim_place(request: HttpRequest, project_slug: str, article_id: int, claim_
         return _render_revise(request, article, text=article.text, error=error, status=400)
     messages.success(request, "Claim placed.")
     return redirect("article-revise", article.project.slug, article.pk)
+
+
+# --- issue 5: personal API tokens ---------------------------------------------------------------
+
+
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """List, create and revoke the user's API tokens. A new key is shown once, in this response."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+    from django.utils import timezone
+
+    from .models import ApiToken
+
+    new_key = ""
+    error = ""
+    name = ""
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            token_id = request.POST["revoke"]
+            token = get_object_or_404(request.user.api_tokens.all(), pk=token_id if token_id.isdigit() else 0)
+            if token.revoked_at is None:
+                token.revoked_at = timezone.now()
+                token.save(update_fields=["revoked_at"])
+                messages.success(request, f"Token “{token.name}” revoked.")
+            return redirect("api-tokens")
+        name = request.POST.get("name", "").strip()
+        if not name:
+            error = "Give the token a name, e.g. the script that will use it."
+        elif len(name) > 100:
+            error = "The name is too long (100 characters at most)."
+        else:
+            _, new_key = ApiToken.issue(request.user, name)
+            name = ""
+    context = {
+        "tokens": request.user.api_tokens.all(),
+        "new_key": new_key,
+        "error": error,
+        "name": name,
+    }
+    response = render(request, "annotations/tokens.html", context, status=400 if error else 200)
+    if new_key:
+        response["Cache-Control"] = "no-store"
+    return response

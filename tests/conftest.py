@@ -198,3 +198,22 @@ def start_worker(broker_url, transactional_db, tmp_path) -> Iterator[Callable[..
 @pytest.fixture
 def celery_worker(start_worker) -> WorkerProcess:
     return start_worker()
+
+
+# --- issue 5: API clients ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api_client_for() -> Callable:
+    """An API client that sends ``Authorization: Token <key>`` for a fresh token of ``user``."""
+    from rest_framework.test import APIClient
+
+    from annotations.models import ApiToken
+
+    def make(user):
+        _, key = ApiToken.issue(user, "tests")
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return api
+
+    return make

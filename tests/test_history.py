@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from annotations import services
 from annotations.models import Claim, ClaimStatus, Source
@@ -62,7 +62,7 @@ def test_status_changes_through_update_follow_the_workflow(claim, author, other_
     with pytest.raises(ValidationError) as caught:
         services.claim_update(claim=claim, expected_version=1, changed_by=author, status="approved")
     assert "cannot go from unstarted to approved" in caught.value.message_dict["status"][0]
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied, match="author or an editor"):
         services.claim_update(claim=claim, expected_version=1, changed_by=other_reviewer, status="in_progress")
     updated = services.claim_update(claim=claim, expected_version=1, changed_by=author, status="in_progress")
     assert updated.status == "in_progress"

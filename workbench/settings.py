@@ -252,3 +252,48 @@ IMPORT_USER_AGENT = env_str("IMPORT_USER_AGENT", "FactCheckWorkbench/0.1 (articl
 REANCHOR_MIN_CONFIDENCE = float(env_str("REANCHOR_MIN_CONFIDENCE", "0.8"))
 # Pasted text and revised text arrive as form fields: let an article of the maximum size through.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, MAX_ARTICLE_CHARS * 4 + 65_536)
+
+# --- issue 5: REST API ------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    # Token first: its scheme in WWW-Authenticate makes anonymous requests get 401, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "annotations.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "annotations.api.filters.ApiCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Fact-check Workbench API",
+    "DESCRIPTION": "Articles, claims, sources, entity mentions and extraction runs of your projects. "
+    "Authenticate with a session or `Authorization: Token <key>` (create keys at /settings/tokens/).",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "annotations.api.schema.add_common_errors",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ClaimStatusEnum": "annotations.models.ClaimStatus",
+        "VerdictEnum": "annotations.models.Verdict",
+        "RoleEnum": "annotations.models.Role",
+        "StanceEnum": "annotations.models.Stance",
+        "RunStatusEnum": "annotations.models.RunStatus",
+    },
+}

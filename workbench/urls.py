@@ -1,14 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from annotations import views
+from annotations.api import views as api_views
 
 urlpatterns = [
     path("", views.project_list, name="project-list"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", include("annotations.api.urls")),
+    path("settings/tokens/", views.api_tokens, name="api-tokens"),
     path("p/<slug:project_slug>/", views.article_list, name="article-list"),
     path("p/<slug:project_slug>/articles/<int:article_id>/", views.article_detail, name="article-detail"),
     path("p/<slug:project_slug>/extraction/", views.project_extraction, name="project-extraction"),
@@ -54,4 +57,6 @@ urlpatterns = [
         name="claim-place",
     ),
     path("api/v1/", include("annotations.api.import_urls")),
+    # Last: any other URL under api/ is a JSON 404, never the HTML page.
+    re_path(r"^api/", api_views.not_found),
 ]

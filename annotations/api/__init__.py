@@ -1,1 +1,1 @@
-"""The JSON API (DRF), under /api/v1/."""
+"""The REST API under /api/v1/: thin DRF views over the models and services."""

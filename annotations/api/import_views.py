@@ -11,7 +11,8 @@ from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -60,6 +61,73 @@ def job_json(request: Request, job: ImportJob) -> dict[str, Any]:
     }
 
 
+_JOB = inline_serializer(
+    "ImportJobStatus",
+    {
+        "id": serializers.IntegerField(),
+        "status": serializers.CharField(),
+        "progress": serializers.IntegerField(help_text="Percent done."),
+        "created_count": serializers.IntegerField(),
+        "duplicate_count": serializers.IntegerField(),
+        "report": serializers.ListField(child=serializers.JSONField()),
+        "error": serializers.CharField(),
+        "created_at": serializers.DateTimeField(),
+        "finished_at": serializers.DateTimeField(allow_null=True),
+        "url": serializers.URLField(),
+    },
+)
+_OUTCOME = inline_serializer(
+    "ImportedArticle",
+    {
+        "id": serializers.IntegerField(),
+        "title": serializers.CharField(),
+        "source": serializers.CharField(),
+        "line": serializers.IntegerField(allow_null=True),
+        "claims": serializers.IntegerField(),
+        "message": serializers.CharField(),
+        "url": serializers.URLField(),
+    },
+)
+_METADATA = {
+    "title": serializers.CharField(required=False),
+    "url": serializers.URLField(required=False, help_text="The article's address (with text), or one page to fetch."),
+    "publisher": serializers.CharField(required=False),
+    "published_at": serializers.CharField(required=False, help_text="An ISO date, e.g. 2022-05-26."),
+    "language": serializers.CharField(required=False),
+}
+
+
+@extend_schema(
+    summary="Add articles: one of an uploaded file, pasted text, or URLs to fetch",
+    request={
+        "application/json": inline_serializer(
+            "ImportRequest",
+            {
+                "text": serializers.CharField(required=False),
+                "urls": serializers.ListField(child=serializers.URLField(), required=False),
+                **_METADATA,
+            },
+        ),
+        "multipart/form-data": inline_serializer(
+            "ImportUpload",
+            {
+                "file": serializers.FileField(required=False),
+                "format": serializers.CharField(required=False, help_text="txt, md, html, jsonl or csv."),
+                "text": serializers.CharField(required=False),
+                **_METADATA,
+            },
+        ),
+    },
+    responses={
+        201: inline_serializer(
+            "ImportResult",
+            {"created": _OUTCOME.__class__(many=True), "duplicates": _OUTCOME.__class__(many=True)},
+        ),
+        200: OpenApiResponse(description="Everything was already imported (duplicates only)."),
+        202: inline_serializer("ImportQueued", {"job": _JOB}),
+        400: OpenApiResponse(description="Field-level errors, with file and line numbers where they apply."),
+    },
+)
 class ImportView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
@@ -113,6 +181,7 @@ class ImportView(APIView):
         }
 
 
+@extend_schema(summary="Progress and report of a background import", responses={200: _JOB})
 class ImportJobView(APIView):
     permission_classes = [IsAuthenticated]
 

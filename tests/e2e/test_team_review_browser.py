@@ -60,9 +60,12 @@ def test_a_claim_goes_through_review_send_back_and_four_eyes_approval(page, proj
     card = page.locator(f"#claim-{claim.pk}")
     card.get_by_role("button", name="Add source").click()
     form = card.locator("form.source-form")
+    expect(form).to_be_visible()
+    page.wait_for_load_state("networkidle")  # the form is in place before we type into it
     form.locator("[name=url]").fill("https://www.cbc.ca/news/world/ukraine-russia-luhansk")
     form.locator("[name=title]").fill("Briefing report")
     form.locator("[name=stance]").select_option("refutes")
+    expect(form.locator("[name=url]")).to_have_value("https://www.cbc.ca/news/world/ukraine-russia-luhansk")
     form.locator("button[type=submit]").click()
     expect(card.locator(".sources a").first).to_have_text("Briefing report")
     card.get_by_role("link", name="Review & history").click()

@@ -1,0 +1,63 @@
+"""Personal API tokens: ``Authorization: Token <key>``."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from ..models import ApiToken
+
+# Writing last_used_at on every request would turn every read into a write; a minute of
+# resolution is plenty to tell a live token from a forgotten one.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class TokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Token"
+
+    def authenticate(self, request: Request) -> tuple[object, ApiToken] | None:
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Invalid token header: use 'Authorization: Token <key>'.")
+        try:
+            key = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
+        digest = ApiToken.hash_key(key)
+        # The lookup is by digest, so response timing depends on the hash, not on how much of a
+        # guessed key is right; the final comparison is constant-time all the same.
+        token = ApiToken.objects.select_related("user").filter(key_hash=digest).first()
+        if token is None or not hmac.compare_digest(token.key_hash, digest):
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed("This token has been revoked.")
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("This user is inactive.")
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        # Naming a scheme makes DRF answer 401 (not 403) to requests without credentials.
+        return self.keyword
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "annotations.api.authentication.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A personal token from /settings/tokens/, sent as `Token <key>`.",
+        }

@@ -1,0 +1,117 @@
+"""Query-string filters and pagination for the list endpoints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django import forms
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField, RangeField
+from django_filters.widgets import DateRangeWidget
+from rest_framework.pagination import CursorPagination
+
+from ..models import Article, Claim, ClaimStatus, EntityMention, ExtractionRun, RunStatus, Verdict
+
+
+class ApiCursorPagination(CursorPagination):
+    """Cursor pages: stable under concurrent inserts and as cheap on page 1,000 as on page 1."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    ordering = "-id"
+
+
+class IdFilter(filters.NumberFilter):
+    """A row id: a whole number in the database's range (anything else is a 400, not a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**53)
+        super().__init__(*args, **kwargs)
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, converted to UTC: PostgreSQL refuses offsets beyond ±15:59, which
+    Python accepts, and a conversion past year 9999 must be a 400, not a 500."""
+
+    def to_python(self, value: object) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None or timezone.is_naive(parsed):
+            return parsed
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("Enter a date and time between the years 1 and 9999.", code="invalid") from None
+
+
+class UtcIsoDateTimeRangeField(RangeField):
+    widget = DateRangeWidget
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__((UtcIsoDateTimeField(), UtcIsoDateTimeField()), *args, **kwargs)
+
+
+class DateTimeRangeFilter(filters.IsoDateTimeFromToRangeFilter):
+    """``<name>_after`` / ``<name>_before`` in ISO 8601."""
+
+    field_class = UtcIsoDateTimeRangeField
+
+
+class ArticleFilter(filters.FilterSet):
+    project = filters.CharFilter(field_name="project__slug", help_text="Project slug.")
+    has_claims = filters.BooleanFilter(method="filter_has_claims", help_text="Only articles with (or without) claims.")
+    created_at = DateTimeRangeFilter(help_text="created_at_after / created_at_before (ISO 8601).")
+    published_at = DateTimeRangeFilter(
+        help_text="published_at_after / published_at_before (ISO 8601)."
+    )
+    publisher = filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Article
+        fields = ["project", "has_claims", "created_at", "published_at", "publisher", "language"]
+
+    def filter_has_claims(self, queryset: QuerySet[Article], name: str, value: bool | None) -> QuerySet[Article]:
+        if value is None:
+            return queryset
+        has = Exists(Claim.objects.filter(article=OuterRef("pk")))
+        return queryset.filter(has if value else ~has)
+
+
+class ClaimFilter(filters.FilterSet):
+    project = filters.CharFilter(field_name="article__project__slug", help_text="Project slug.")
+    article = IdFilter(field_name="article_id")
+    status = filters.MultipleChoiceFilter(choices=ClaimStatus.choices, help_text="Repeat for several.")
+    verdict = filters.MultipleChoiceFilter(choices=Verdict.choices, help_text="Repeat for several.")
+    claimant = filters.CharFilter(lookup_expr="icontains")
+    created_by = filters.CharFilter(field_name="created_by__username", help_text="Username of the author.")
+    created_at = DateTimeRangeFilter(help_text="created_at_after / created_at_before (ISO 8601).")
+    updated_at = DateTimeRangeFilter(help_text="updated_at_after / updated_at_before (ISO 8601).")
+
+    class Meta:
+        model = Claim
+        fields = ["project", "article", "status", "verdict", "claimant", "created_by", "created_at", "updated_at"]
+
+
+class MentionFilter(filters.FilterSet):
+    article = IdFilter(field_name="article_id")
+    run = IdFilter(field_name="run_id")
+    label = filters.CharFilter()
+
+    class Meta:
+        model = EntityMention
+        fields = ["article", "run", "label"]
+
+
+class ExtractionRunFilter(filters.FilterSet):
+    article = IdFilter(field_name="article_id")
+    status = filters.MultipleChoiceFilter(choices=RunStatus.choices)
+    created_at = DateTimeRangeFilter()
+
+    class Meta:
+        model = ExtractionRun
+        fields = ["article", "status", "created_at"]

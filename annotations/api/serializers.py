@@ -1,0 +1,221 @@
+"""Request and response shapes. Validation that needs the article's text lives in the services;
+the views turn its ValidationError into field-level 400s."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.validators import URLValidator
+from django.db.models import F
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import (
+    Article,
+    Claim,
+    ClaimStatus,
+    EntityMention,
+    ExtractionRun,
+    Membership,
+    Project,
+    Role,
+    Source,
+    Stance,
+    Verdict,
+)
+
+
+class HttpUrlField(serializers.URLField):
+    """An http(s) URL, with one clear message (DRF's own URL check would add a second)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [
+            *self.validators[:-1],
+            URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL."),
+        ]
+
+
+def _user(request: Any) -> Any:
+    return request.user
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleArticleField(serializers.PrimaryKeyRelatedField):
+    """An article id, looked up among the requesting user's projects only."""
+
+    def get_queryset(self) -> Any:
+        # The role rides along so that permission checks on the article cost no extra query.
+        return Article.objects.visible_to(_user(self.context["request"])).annotate(
+            my_role=F("project__memberships__role")
+        )
+
+
+class VisibleProjectField(serializers.SlugRelatedField):
+    def get_queryset(self) -> Any:
+        return Project.objects.visible_to(_user(self.context["request"])).only("id", "slug")
+
+
+# --- projects and members -----------------------------------------------------------------------
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    my_role = serializers.ChoiceField(choices=Role.choices, read_only=True, help_text="Your role in the project.")
+
+    class Meta:
+        model = Project
+        fields = ["id", "slug", "name", "description", "my_role", "created_at"]
+        read_only_fields = fields
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["username", "role", "created_at"]
+        read_only_fields = ["username", "created_at"]
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.REVIEWER)
+
+    def validate_username(self, value: str) -> Any:
+        user = get_user_model().objects.filter(username=value, is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError(f"There is no active user called {value!r}.")
+        return user
+
+
+# --- articles, mentions, runs ----------------------------------------------------------------------
+
+
+class ExtractionRunSerializer(serializers.ModelSerializer):
+    duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ExtractionRun
+        fields = [
+            "id", "article", "status", "model_name", "model_version", "created_at", "started_at", "finished_at",
+            "duration_seconds", "error", "attempts", "char_count", "mention_count",
+        ]
+        read_only_fields = fields
+
+
+class ExtractionRunCreateSerializer(serializers.Serializer):
+    article = VisibleArticleField(help_text="The article to run entity extraction on again.")
+
+
+class EntityMentionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EntityMention
+        fields = ["id", "article", "run", "start", "end", "text", "label", "model"]
+        read_only_fields = fields
+
+
+class ArticleSerializer(serializers.ModelSerializer):
+    project = VisibleProjectField(slug_field="slug", help_text="Project slug.")
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    claim_count = serializers.IntegerField(read_only=True)
+    text = serializers.CharField(write_only=True, trim_whitespace=False, help_text="Plain text; stored normalised.")
+    url = HttpUrlField(max_length=2000, required=False, allow_blank=True)
+
+    class Meta:
+        model = Article
+        fields = [
+            "id", "project", "title", "url", "publisher", "published_at", "language", "text", "text_sha256",
+            "created_by", "created_at", "updated_at", "claim_count",
+        ]
+        read_only_fields = ["id", "text_sha256", "created_by", "created_at", "updated_at", "claim_count"]
+
+
+# --- claims and sources ------------------------------------------------------------------------
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    url = HttpUrlField(max_length=2000)
+    archived_url = HttpUrlField(max_length=2000, required=False, allow_blank=True)
+    stance = serializers.ChoiceField(choices=Stance.choices, default=Stance.CONTEXT)
+    added_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Source
+        fields = [
+            "id", "claim", "url", "title", "publisher", "excerpt", "stance", "archived_url", "accessed_at",
+            "added_by", "created_at",
+        ]
+        read_only_fields = ["id", "claim", "added_by", "created_at"]
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    """A claim. ``start``/``end`` are code-point offsets into the article's stored text."""
+
+    article = VisibleArticleField()
+    start = serializers.IntegerField(min_value=0, max_value=2_000_000_000)
+    end = serializers.IntegerField(min_value=1, max_value=2_000_000_000)
+    quote = serializers.CharField(
+        required=False, trim_whitespace=False, help_text="Optional on write; must equal text[start:end] when given."
+    )
+    status = serializers.ChoiceField(choices=ClaimStatus.choices, required=False)
+    verdict = serializers.ChoiceField(choices=[*Verdict.choices], required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2_000_000_000,
+        help_text="On update: the version you read (or send If-Match); a stale one gets 409.",
+    )
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    correction_note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Required when changing an approved claim: what was corrected and why (shown openly).",
+    )
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id", "article", "start", "end", "quote", "prefix", "suffix", "claim_text", "claimant", "status",
+            "verdict", "rationale", "created_by", "reviewed_by", "version", "corrected_at", "correction_note",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = [
+            "id", "prefix", "suffix", "created_by", "reviewed_by", "corrected_at", "created_at", "updated_at",
+        ]
+
+    def validate_article(self, article: Article) -> Article:
+        if self.instance is not None and article.pk != self.instance.article_id:
+            raise serializers.ValidationError("A claim cannot move to another article.")
+        return article
+
+
+class StaleClaimSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = ClaimSerializer()
+
+
+class ArticleDetailSerializer(ArticleSerializer):
+    text = serializers.CharField(trim_whitespace=False)
+    claims = ClaimSerializer(many=True, read_only=True)
+    mentions = EntityMentionSerializer(many=True, read_only=True)
+    latest_run = ExtractionRunSerializer(read_only=True, allow_null=True)
+    claim_count = serializers.SerializerMethodField()
+
+    class Meta(ArticleSerializer.Meta):
+        fields = [*ArticleSerializer.Meta.fields, "claims", "mentions", "latest_run"]
+
+    def get_claim_count(self, article: Article) -> int:
+        return len(article.claims.all())  # prefetched with the claims themselves
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class DuplicateArticleSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    text = serializers.ListField(child=serializers.CharField())
+    existing = serializers.IntegerField(help_text="The id of the article already holding this text.")

@@ -1,0 +1,522 @@
+"""API views: scope the lookup to the user's projects, check the role, call one service, render.
+
+Every queryset starts from the requesting user's memberships (outsiders get 404) and carries
+the user's role in the object's project as ``my_role``, so permission checks cost no query.
+
+DRF exempts its views from LoginRequiredMiddleware: they authenticate by token or session
+themselves and answer 401/403 in JSON (IsAuthenticated is the default permission).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Prefetch, QuerySet
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import services
+from ..models import (
+    Article,
+    Claim,
+    ClaimStatus,
+    EntityMention,
+    ExtractionRun,
+    Membership,
+    Project,
+    Role,
+    Source,
+    can_approve_claim,
+    can_edit_claim,
+)
+from . import filters, serializers
+from .permissions import MANAGER_ROLES, CanEditClaim, IsProjectAdminForWrites
+
+ID_PATTERN = "[0-9]{1,15}"
+CLAIM_FIELDS = ("claim_text", "claimant", "status", "verdict", "rationale")
+APPROVAL_REFUSED = "Only an editor or admin of the project who is not the claim's author may approve it."
+
+
+def _django_errors(error: DjangoValidationError) -> ValidationError:
+    if hasattr(error, "error_dict"):
+        return ValidationError(error.message_dict)
+    return ValidationError({"non_field_errors": error.messages})
+
+
+ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description="Field-level validation errors."),
+    401: OpenApiResponse(serializers.ErrorSerializer, description="No or bad credentials."),
+    403: OpenApiResponse(serializers.ErrorSerializer, description="Your role does not allow this."),
+    404: OpenApiResponse(serializers.ErrorSerializer, description="Not found (or not in your projects)."),
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: ERRORS[code] for code in codes}
+
+
+# --- projects and members -----------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your projects", responses={200: serializers.ProjectSerializer(many=True),
+                                                           **errors(401)}),
+    retrieve=extend_schema(summary="A project", responses={200: serializers.ProjectSerializer, **errors(401, 404)}),
+)
+class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = serializers.ProjectSerializer
+    lookup_field = "slug"
+    pagination_class = None
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Project]:
+        return Project.objects.visible_to(self.request.user).annotate(my_role=F("memberships__role")).order_by("name")
+
+
+PROJECT_SLUG = OpenApiParameter("project_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Project slug.")
+USERNAME = OpenApiParameter("username", OpenApiTypes.STR, OpenApiParameter.PATH, description="Member's username.")
+
+
+@extend_schema(parameters=[PROJECT_SLUG])
+@extend_schema_view(
+    list=extend_schema(summary="Members of a project", responses={200: serializers.MemberSerializer(many=True),
+                                                                  **errors(401, 404)}),
+    create=extend_schema(
+        summary="Add a member (admins)",
+        request=serializers.MemberCreateSerializer,
+        responses={201: serializers.MemberSerializer, **errors(400, 401, 403, 404)},
+    ),
+    retrieve=extend_schema(parameters=[USERNAME], responses={200: serializers.MemberSerializer, **errors(401, 404)}),
+    update=extend_schema(
+        summary="Change a member's role (admins)",
+        parameters=[USERNAME],
+        responses={200: serializers.MemberSerializer, **errors(400, 401, 403, 404)},
+    ),
+    partial_update=extend_schema(
+        summary="Change a member's role (admins)",
+        parameters=[USERNAME],
+        responses={200: serializers.MemberSerializer, **errors(400, 401, 403, 404)},
+    ),
+    destroy=extend_schema(
+        summary="Remove a member (admins)", parameters=[USERNAME], responses={204: None, **errors(400, 401, 403, 404)}
+    ),
+)
+class MemberViewSet(viewsets.ModelViewSet):
+    serializer_class = serializers.MemberSerializer
+    permission_classes = [IsAuthenticated, IsProjectAdminForWrites]
+    pagination_class = None
+    filter_backends: list[Any] = []
+    lookup_field = "user__username"
+    lookup_url_kwarg = "username"
+    lookup_value_regex = r"[\w.@+-]{1,150}"  # Django's username characters
+    _project: Project | None = None
+
+    def get_project(self) -> Project:
+        if self._project is None:
+            projects = Project.objects.visible_to(self.request.user).annotate(my_role=F("memberships__role"))
+            self._project = get_object_or_404(projects, slug=self.kwargs["project_slug"])
+        return self._project
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        if getattr(self, "swagger_fake_view", False):
+            return Membership.objects.none()
+        return self.get_project().memberships.select_related("user").order_by("user__username")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        project = self.get_project()
+        self.check_permissions(request)
+        data = serializers.MemberCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                membership = Membership.objects.create(
+                    project=project, user=data.validated_data["username"], role=data.validated_data["role"]
+                )
+        except IntegrityError:
+            raise ValidationError({"username": ["This user is already a member of the project."]}) from None
+        return Response(serializers.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    def _refuse_if_last_admin(self, membership: Membership) -> None:
+        # A project without an admin could never get new members again.
+        if membership.role == Role.ADMIN and not (
+            membership.project.memberships.filter(role=Role.ADMIN).exclude(pk=membership.pk).exists()
+        ):
+            raise ValidationError({"role": ["The project must keep at least one admin."]})
+
+    def perform_update(self, serializer: Any) -> None:
+        membership = serializer.instance
+        if serializer.validated_data.get("role", membership.role) != Role.ADMIN:
+            self._refuse_if_last_admin(membership)
+        serializer.save()
+
+    def perform_destroy(self, instance: Membership) -> None:
+        self._refuse_if_last_admin(instance)
+        instance.delete()
+
+
+# --- articles, mentions and extraction runs ----------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Articles of your projects", responses={200: serializers.ArticleSerializer(many=True),
+                                                                       **errors(400, 401, 404)}),
+    retrieve=extend_schema(
+        summary="An article with its text, claims, entity mentions and latest extraction run",
+        responses={200: serializers.ArticleDetailSerializer, **errors(401, 404)},
+    ),
+    create=extend_schema(
+        summary="Import an article (extraction is queued)",
+        request=serializers.ArticleSerializer,
+        responses={
+            201: serializers.ArticleDetailSerializer,
+            409: OpenApiResponse(serializers.DuplicateArticleSerializer, description="Same text already imported."),
+            **errors(400, 401),
+        },
+    ),
+)
+class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_PATTERN
+    filterset_class = filters.ArticleFilter
+    pagination_class = filters.ApiCursorPagination
+    ordering_fields = ["id", "created_at", "published_at"]
+    ordering = ["-id"]
+
+    def get_serializer_class(self) -> Any:
+        return serializers.ArticleDetailSerializer if self.action == "retrieve" else serializers.ArticleSerializer
+
+    def get_queryset(self) -> QuerySet[Article]:
+        articles = Article.objects.visible_to(self.request.user).select_related("project", "created_by")
+        if self.action == "retrieve":
+            claims = Claim.objects.in_text_order().select_related("created_by", "reviewed_by")
+            return articles.prefetch_related(
+                Prefetch("claims", queryset=claims),
+                Prefetch("mentions", queryset=EntityMention.objects.order_by("start", "end", "id")),
+            )
+        return articles.defer("text").annotate(claim_count=Count("claims"))
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            article = services.article_create(
+                project=data["project"],
+                title=data["title"],
+                text=data["text"],
+                created_by=request.user,
+                url=data.get("url", ""),
+                publisher=data.get("publisher", ""),
+                published_at=data.get("published_at"),
+                language=data.get("language", "en"),
+            )
+        except services.DuplicateArticle as duplicate:
+            body = {
+                "detail": f"This text is already in the project as article {duplicate.existing.pk}.",
+                "text": [f"The same text was already imported as article {duplicate.existing.pk}."],
+                "existing": duplicate.existing.pk,
+            }
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as error:
+            raise _django_errors(error) from None
+        return Response(serializers.ArticleDetailSerializer(article, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Entity mentions", responses={200: serializers.EntityMentionSerializer(many=True),
+                                                             **errors(400, 401, 404)}),
+    retrieve=extend_schema(responses={200: serializers.EntityMentionSerializer, **errors(401, 404)}),
+)
+class EntityMentionViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_PATTERN
+    serializer_class = serializers.EntityMentionSerializer
+    filterset_class = filters.MentionFilter
+    pagination_class = filters.ApiCursorPagination
+    ordering_fields = ["id", "start"]
+    ordering = ["id"]
+
+    def get_queryset(self) -> QuerySet[EntityMention]:
+        if getattr(self, "swagger_fake_view", False):
+            return EntityMention.objects.none()
+        return EntityMention.objects.filter(article__in=Article.objects.visible_to(self.request.user))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Extraction runs", responses={200: serializers.ExtractionRunSerializer(many=True),
+                                                             **errors(400, 401, 404)}),
+    retrieve=extend_schema(responses={200: serializers.ExtractionRunSerializer, **errors(401, 404)}),
+    create=extend_schema(
+        summary="Re-run entity extraction on an article (editors and admins)",
+        request=serializers.ExtractionRunCreateSerializer,
+        responses={201: serializers.ExtractionRunSerializer, **errors(400, 401, 403)},
+    ),
+)
+class ExtractionRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_PATTERN
+    serializer_class = serializers.ExtractionRunSerializer
+    filterset_class = filters.ExtractionRunFilter
+    pagination_class = filters.ApiCursorPagination
+    ordering_fields = ["id", "created_at"]
+    ordering = ["-id"]
+
+    def get_queryset(self) -> QuerySet[ExtractionRun]:
+        if getattr(self, "swagger_fake_view", False):
+            return ExtractionRun.objects.none()
+        return ExtractionRun.objects.filter(article__in=Article.objects.visible_to(self.request.user))
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = serializers.ExtractionRunCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        article = serializer.validated_data["article"]
+        if article.my_role not in MANAGER_ROLES:
+            raise PermissionDenied("Only an editor or admin of the project may re-run extraction.")
+        with transaction.atomic():
+            run = services.enqueue_extraction(article)
+        return Response(serializers.ExtractionRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+# --- claims and sources ------------------------------------------------------------------------
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description='The ETag you read, e.g. "3".'
+)
+ETAG_HEADER = {"ETag": {"type": "string", "description": "The claim's version, quoted."}}
+STALE = {
+    409: OpenApiResponse(
+        serializers.StaleClaimSerializer, description="Stale `version` field; body has the current claim."
+    ),
+    412: OpenApiResponse(serializers.StaleClaimSerializer, description="Stale If-Match; body has the current claim."),
+    428: OpenApiResponse(serializers.ErrorSerializer, description="Neither If-Match nor `version` was sent."),
+}
+
+
+def _parse_if_match(header: str) -> int | None:
+    """The version in an If-Match header; None for ``*``; -1 when it cannot match any version."""
+    value = header.strip()
+    if value == "*":
+        return None
+    value = value.removeprefix("W/").strip('"')
+    return int(value) if value.isdigit() and len(value) < 10 else -1
+
+
+def _with_etag(response: Response, claim: Claim) -> Response:
+    response["ETag"] = f'"{claim.version}"'
+    return response
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Claims of your projects", responses={200: serializers.ClaimSerializer(many=True),
+                                                                     **errors(400, 401, 404)}),
+    retrieve=extend_schema(summary="A claim (with its version as ETag)",
+                           responses={200: serializers.ClaimSerializer, **errors(401, 404)}),
+    create=extend_schema(summary="Mark a claim", responses={201: serializers.ClaimSerializer, **errors(400, 401, 403)}),
+    update=extend_schema(
+        summary="Replace a claim's fields (needs If-Match or version)",
+        parameters=[IF_MATCH],
+        responses={200: serializers.ClaimSerializer, **errors(400, 401, 403, 404), **STALE},
+    ),
+    partial_update=extend_schema(
+        summary="Change a claim (needs If-Match or version)",
+        parameters=[IF_MATCH],
+        responses={200: serializers.ClaimSerializer, **errors(400, 401, 403, 404), **STALE},
+    ),
+    destroy=extend_schema(
+        summary="Delete a claim (If-Match optional)",
+        parameters=[IF_MATCH],
+        responses={204: None, **errors(401, 403, 404), 412: STALE[412]},
+    ),
+)
+class ClaimViewSet(viewsets.ModelViewSet):
+    lookup_value_regex = ID_PATTERN
+    serializer_class = serializers.ClaimSerializer
+    permission_classes = [IsAuthenticated, CanEditClaim]
+    filterset_class = filters.ClaimFilter
+    pagination_class = filters.ApiCursorPagination
+    ordering_fields = ["id", "created_at", "updated_at", "start"]
+    ordering = ["-id"]
+
+    def get_queryset(self) -> QuerySet[Claim]:
+        return (
+            Claim.objects.visible_to(self.request.user)
+            .annotate(my_role=F("article__project__memberships__role"))
+            .select_related("created_by", "reviewed_by")
+        )
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        claim = self.get_object()
+        return _with_etag(Response(self.get_serializer(claim).data), claim)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data.get("status") == ClaimStatus.APPROVED:
+            # The creator is the author, and an author never approves their own claim.
+            raise PermissionDenied(APPROVAL_REFUSED)
+        if data.get("status", ClaimStatus.UNSTARTED) not in (ClaimStatus.UNSTARTED, ClaimStatus.IN_PROGRESS):
+            raise ValidationError(
+                {"status": ["A new claim starts as unstarted or in_progress; review is a later workflow step."]}
+            )
+        try:
+            claim = services.claim_create(
+                article=data["article"],
+                created_by=request.user,
+                start=data["start"],
+                end=data["end"],
+                quote=data.get("quote"),
+                **{field: data[field] for field in CLAIM_FIELDS if field in data},
+            )
+        except DjangoValidationError as error:
+            raise _django_errors(error) from None
+        return _with_etag(Response(self.get_serializer(claim).data, status=status.HTTP_201_CREATED), claim)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        claim = self.get_object()
+        serializer = self.get_serializer(claim, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if_match = request.headers.get("If-Match")
+        if if_match is not None:
+            expected, stale_status = _parse_if_match(if_match), status.HTTP_412_PRECONDITION_FAILED
+        elif "version" in data:
+            expected, stale_status = data["version"], status.HTTP_409_CONFLICT
+        else:
+            return Response(
+                {"detail": "Send the version you read, as an If-Match header or a `version` field.",
+                 "version": ["This field is required (or send If-Match)."]},
+                status=status.HTTP_428_PRECONDITION_REQUIRED,
+            )
+        if (
+            data.get("status") == ClaimStatus.APPROVED
+            and claim.status != ClaimStatus.APPROVED
+            and not can_approve_claim(claim.my_role, request.user, claim)  # type: ignore[attr-defined]
+        ):
+            raise PermissionDenied(APPROVAL_REFUSED)
+        changes = {field: data[field] for field in CLAIM_FIELDS if field in data}
+        try:
+            fresh = services.claim_update(
+                claim=claim,
+                expected_version=expected,
+                start=data.get("start"),
+                end=data.get("end"),
+                quote=data.get("quote"),
+                changed_by=request.user,
+                correction_note=data.get("correction_note", ""),
+                **changes,
+            )
+        except DjangoValidationError as error:
+            raise _django_errors(error) from None
+        except DjangoPermissionDenied as refused:
+            raise PermissionDenied(str(refused)) from None
+        except services.StaleVersion as stale:
+            return self._stale(stale.current, stale_status)
+        except Claim.DoesNotExist:
+            raise NotFound("The claim was deleted.") from None
+        # Reuse the people already loaded instead of fetching them again (when still the same).
+        if (fresh.created_by_id, fresh.reviewed_by_id) == (claim.created_by_id, claim.reviewed_by_id):
+            fresh.created_by, fresh.reviewed_by = claim.created_by, claim.reviewed_by
+        return _with_etag(Response(self.get_serializer(fresh).data), fresh)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        claim = self.get_object()
+        if_match = request.headers.get("If-Match")
+        expected = _parse_if_match(if_match) if if_match is not None else None
+        rows = Claim.objects.filter(pk=claim.pk)
+        if expected is not None:
+            rows = rows.filter(version=expected)
+        deleted, _ = rows.delete()
+        if not deleted:
+            current = Claim.objects.filter(pk=claim.pk).first()
+            if current is None:
+                raise NotFound("The claim was deleted.")
+            return self._stale(current, status.HTTP_412_PRECONDITION_FAILED)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _stale(self, current: Claim, code: int) -> Response:
+        body = {
+            "detail": f"The claim changed since you read it: it is now at version {current.version}. "
+            "Reload, reapply your change and send the new version.",
+            "current": self.get_serializer(current).data,
+        }
+        return _with_etag(Response(body, status=code), current)
+
+
+CLAIM_ID = OpenApiParameter("claim_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The claim's id.")
+SOURCE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The source's id.")
+
+
+@extend_schema(parameters=[CLAIM_ID])
+@extend_schema_view(
+    list=extend_schema(summary="Sources of a claim", responses={200: serializers.SourceSerializer(many=True),
+                                                                **errors(401, 404)}),
+    create=extend_schema(summary="Add a source", responses={201: serializers.SourceSerializer,
+                                                            **errors(400, 401, 403, 404)}),
+    retrieve=extend_schema(parameters=[SOURCE_ID], responses={200: serializers.SourceSerializer, **errors(401, 404)}),
+    update=extend_schema(parameters=[SOURCE_ID], responses={200: serializers.SourceSerializer,
+                                                            **errors(400, 401, 403, 404)}),
+    partial_update=extend_schema(parameters=[SOURCE_ID], responses={200: serializers.SourceSerializer,
+                                                                    **errors(400, 401, 403, 404)}),
+    destroy=extend_schema(parameters=[SOURCE_ID], responses={204: None, **errors(401, 403, 404)}),
+)
+class SourceViewSet(viewsets.ModelViewSet):
+    lookup_value_regex = ID_PATTERN
+    serializer_class = serializers.SourceSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+    _claim: Claim | None = None
+
+    def get_claim(self) -> Claim:
+        if self._claim is None:
+            claims = Claim.objects.visible_to(self.request.user).annotate(
+                my_role=F("article__project__memberships__role")
+            )
+            claim_pk = self.kwargs["claim_pk"]
+            if not str(claim_pk).isdigit() or len(str(claim_pk)) > 18:
+                raise NotFound()
+            self._claim = get_object_or_404(claims, pk=claim_pk)
+        return self._claim
+
+    def get_queryset(self) -> QuerySet[Source]:
+        if getattr(self, "swagger_fake_view", False):
+            return Source.objects.none()
+        return self.get_claim().sources.select_related("added_by").order_by("id")
+
+    def check_permissions(self, request: Request) -> None:
+        super().check_permissions(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            claim = self.get_claim()
+            if not can_edit_claim(claim.my_role, request.user, claim):  # type: ignore[attr-defined]
+                raise PermissionDenied("Only the claim's author or an editor or admin may change its sources.")
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.save(claim=self.get_claim(), added_by=self.request.user)
+
+
+@csrf_exempt  # it changes nothing; a 404 beats a CSRF failure page for a wrong URL
+@login_not_required
+def not_found(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+# --- schema and docs ------------------------------------------------------------------------------
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, for a logged-in browser or a token holder (401 otherwise)."""
+
+
+# The interactive docs are a page: an anonymous browser is sent to log in, as everywhere else.
+docs_view = login_required(SpectacularSwaggerView.as_view(url_name="api:schema"))

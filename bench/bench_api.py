@@ -1,0 +1,241 @@
+"""Benchmark: create claims through the API against a production server (gunicorn).
+
+For each database (SQLite, PostgreSQL) it migrates a throwaway database, starts gunicorn on a
+free loopback port and POSTs claims with a personal token: BENCH_API_CLAIMS (default 5,000)
+from one client, then BENCH_API_CONCURRENT_CLAIMS (default 2,000) from BENCH_API_CLIENTS (8)
+concurrent clients. Next to each it prints a floor measured in the same run: the same rows
+inserted with the ORM (services.claim_create) in one transaction. One JSON line per result.
+
+    make bench                                   # everything, full sizes
+    BENCH_API_CLAIMS=500 BENCH_API_CONCURRENT_CLAIMS=200 python bench/bench_api.py   # quick
+    BENCH_API_DATABASES=sqlite python bench/bench_api.py                            # one database
+
+PostgreSQL: BENCH_API_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/bench_api); the
+database is created and dropped here. When the server cannot be reached the run says so and
+goes on with the other databases.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+SERIAL = int(os.environ.get("BENCH_API_CLAIMS", "5000"))
+CONCURRENT = int(os.environ.get("BENCH_API_CONCURRENT_CLAIMS", "2000"))
+CLIENTS = int(os.environ.get("BENCH_API_CLIENTS", "8"))
+WORKERS = int(os.environ.get("BENCH_API_WORKERS", "4"))
+DATABASES = [d for d in os.environ.get("BENCH_API_DATABASES", "sqlite,postgres").split(",") if d]
+POSTGRES_URL = os.environ.get("BENCH_API_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench_api")
+# Sentences long enough to hold many distinct spans.
+TEXT = "\n\n".join(
+    f"Paragraph {n}: the minister said unemployment fell by {n % 17} percent last year, "
+    f"and the opposition claims {n * 3} new schools were never built."
+    for n in range(400)
+)
+
+
+def emit(**fields: object) -> None:
+    print(json.dumps({"bench": "api_create_claim", **fields}), flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def span(i: int) -> tuple[int, int]:
+    start = (i * 37) % (len(TEXT) - 80)
+    return start, start + 20 + i % 50
+
+
+# --- one database, in a child process (settings read DATABASE_URL once) --------------------------
+
+
+def prepare(database_url: str) -> dict[str, object]:
+    """Migrate, create a reviewer with a token and two articles; measure the ORM floor."""
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from annotations import services
+    from annotations.models import ApiToken, Article, Membership, Project, Role
+
+    call_command("migrate", verbosity=0)
+    user = get_user_model().objects.create_user("bench", password=None)
+    project = Project.objects.create(name="Bench", slug="bench")
+    Membership.objects.create(project=project, user=user, role=Role.REVIEWER)
+    # Created directly: the API article must not queue an extraction task on a broker.
+    api_article = Article.objects.create(project=project, title="API", text=TEXT, created_by=user)
+    _, key = ApiToken.issue(user, "bench")
+
+    floors: dict[str, float] = {}
+    for name, count in (("serial", SERIAL), ("concurrent", CONCURRENT)):
+        article = Article.objects.create(project=project, title=f"floor {name}", text=f"{TEXT}\n{name}")
+        started = time.perf_counter()
+        with transaction.atomic():
+            for i in range(count):
+                start, end = span(i)
+                services.claim_create(article=article, created_by=user, start=start, end=end, verdict="false",
+                                      claimant="Bench")
+        floors[name] = time.perf_counter() - started
+    return {"key": key, "article": api_article.pk, "floors": floors}
+
+
+def post_claims(port: int, key: str, article: int, indexes: range, latencies: list[float], errors: list[str]) -> None:
+    headers = {"Authorization": f"Token {key}", "Content-Type": "application/json"}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    for i in indexes:
+        start, end = span(i)
+        body = json.dumps({"article": article, "start": start, "end": end, "verdict": "false", "claimant": "Bench"})
+        began = time.perf_counter()
+        try:
+            conn.request("POST", "/api/v1/claims/", body, headers)
+            response = conn.getresponse()
+            payload = response.read()
+            if response.getheader("Connection", "").lower() == "close":
+                conn.close()  # gunicorn's sync workers close every connection
+        except (OSError, http.client.HTTPException) as error:
+            conn.close()
+            errors.append(repr(error))
+            continue
+        latencies.append(time.perf_counter() - began)
+        if response.status != 201:
+            errors.append(f"{response.status} {payload[:200]!r}")
+    conn.close()
+
+
+def run_load(port: int, key: str, article: int, count: int, clients: int, offset: int) -> dict[str, object]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    per_client = [range(offset + c, offset + count, clients) for c in range(clients)]
+    threads = [threading.Thread(target=post_claims, args=(port, key, article, r, latencies, errors))
+               for r in per_client]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return {
+        "n": count,
+        "ok": count - len(errors),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
+        "seconds": round(seconds, 3),
+        "per_second": round(count / seconds, 1),
+        "p50_ms": round(cuts[49] * 1000, 2),
+        "p95_ms": round(cuts[94] * 1000, 2),
+        "p99_ms": round(cuts[98] * 1000, 2),
+    }
+
+
+def start_server(env: dict[str, str], port: int, key: str, log_path: Path) -> subprocess.Popen[bytes]:
+    log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the server
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "workbench.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(WORKERS), "--worker-class", "sync", "--log-level", "warning", "--timeout", "120"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited:\n{log_path.read_text()[-2000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/api/v1/projects/", headers={"Authorization": f"Token {key}"})
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("gunicorn did not answer within 60s")
+
+
+def bench_database(name: str, database_url: str, workdir: Path) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DATABASE_CONN_MAX_AGE": "60",
+        "WORKBENCH_VAR_DIR": str(workdir),
+        "DJANGO_SETTINGS_MODULE": "workbench.settings",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.setdefault("SECRET_KEY", "bench-only-secret-key")
+    prepared = subprocess.run(
+        [sys.executable, __file__, "--prepare"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if prepared.returncode != 0:
+        raise RuntimeError(f"prepare failed:\n{prepared.stderr[-3000:]}")
+    setup = json.loads(prepared.stdout.strip().splitlines()[-1])
+    port = free_port()
+    server = start_server(env, port, setup["key"], workdir / f"gunicorn-{name}.log")
+    try:
+        for mode, count, clients, offset in (("serial", SERIAL, 1, 0), ("concurrent", CONCURRENT, CLIENTS, SERIAL)):
+            result = run_load(port, setup["key"], setup["article"], count, clients, offset)
+            floor_seconds = setup["floors"][mode]
+            floor_rate = count / floor_seconds
+            emit(
+                db=name, mode=mode, clients=clients, server=f"gunicorn sync x{WORKERS}", **result,
+                floor_seconds=round(floor_seconds, 3), floor_per_second=round(floor_rate, 1),
+                floor_over_api=round(floor_rate / result["per_second"], 2),
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def postgres_admin(url: str, sql: str) -> None:
+    import psycopg
+
+    parts = urlparse(url)
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql)
+
+
+def main() -> None:
+    for name in DATABASES:
+        with tempfile.TemporaryDirectory(prefix=f"bench-api-{name}-") as tmp:
+            workdir = Path(tmp)
+            if name == "sqlite":
+                bench_database(name, f"sqlite:///{workdir / 'bench.sqlite3'}", workdir)
+            elif name == "postgres":
+                dbname = urlparse(POSTGRES_URL).path.lstrip("/")
+                try:
+                    postgres_admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{dbname}"')
+                    postgres_admin(POSTGRES_URL, f'CREATE DATABASE "{dbname}"')
+                except Exception as error:  # noqa: BLE001 - any connection problem means "skip"
+                    emit(db=name, skipped=f"PostgreSQL not reachable at {POSTGRES_URL}: {error}")
+                    continue
+                try:
+                    bench_database(name, POSTGRES_URL, workdir)
+                finally:
+                    postgres_admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+            else:
+                raise SystemExit(f"unknown database {name!r} in BENCH_API_DATABASES")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    if sys.argv[1:] == ["--prepare"]:
+        print(json.dumps(prepare(os.environ["DATABASE_URL"])))
+    else:
+        main()
