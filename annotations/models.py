@@ -115,8 +115,8 @@ class Project(models.Model):
     def role_of(self, user: AnyUser) -> str | None:
         if _is_anonymous(user):
             return None
-        membership = self.memberships.filter(user=user).only("role").first()
-        return membership.role if membership else None
+        # values_list: one query (an .only() instance would fetch its deferred fields again).
+        return self.memberships.filter(user=user).values_list("role", flat=True).first()
 
 
 class Membership(models.Model):

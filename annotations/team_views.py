@@ -175,12 +175,19 @@ def queues(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest, project_slug: str) -> HttpResponse:
     project = get_object_or_404(Project.objects.visible_to(request.user), slug=project_slug)
     data = team.dashboard(project)
+    recent = data["agreement_over_time"][-12:]
+    alphas = [(f"{when:%d %b %H:%M}", alpha) for when, alpha, _ in recent if alpha is not None]
     context = {
         "project": project,
         "data": data,
         "status_chart": charts.bar_chart(data["by_status"], title="Claims by status"),
         "verdict_chart": charts.bar_chart(data["by_verdict"], title="Claims by verdict"),
         "extraction_chart": charts.bar_chart(data["extraction"], title="Entity extraction by state"),
+        "throughput_chart": charts.bar_chart(
+            [(f"{row['week']:%d %b} {row['reviewer']}", row["claims"]) for row in data["throughput"][:12]],
+            title="Claims submitted for review, per reviewer and week",
+        ),
+        "agreement_chart": charts.bar_chart(alphas, title="Krippendorff's alpha over time") if alphas else "",
         "report": project.agreement_reports.first(),
         "is_editor": project.role_of(request.user) in workflow.EDITOR_ROLES,
     }

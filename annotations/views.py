@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -71,6 +71,7 @@ def article_list(request: HttpRequest, project_slug: str) -> HttpResponse:
         claim_count=Count("claims"),
         **{f"n_{value}": Count("claims", filter=Q(claims__status=value)) for value in ClaimStatus.values},
         run_status=Subquery(latest_run.values("status")[:1]),
+        assignee_name=F("assignee__username"),
     ).only("id", "title", "publisher", "published_at", "created_at", "project_id").order_by("-created_at", "-id")
     page = Paginator(articles, forms.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     for item in page:
@@ -81,6 +82,9 @@ def article_list(request: HttpRequest, project_slug: str) -> HttpResponse:
     params = request.GET.copy()
     params.pop("page", None)
     context = {"project": project, "page": page, "filters": filters, "query_string": params.urlencode()}
+    if _role(project, request.user) in (Role.EDITOR, Role.ADMIN):
+        # Editors assign articles to reviewers from this list.
+        context["members"] = list(project.members.order_by("username").values_list("username", flat=True))
     return render(request, "annotations/article_list.html", context, status=status)
 
 

@@ -188,7 +188,8 @@ def test_the_dashboard_shows_charts_tables_and_agreement(client_for, claim, auth
     assert response.status_code == 302
     assert AgreementReport.objects.get().status == "done"
     page = client.get(reverse("dashboard", args=[claim.article.project.slug])).content.decode()
-    assert page.count("<svg") == 3
+    # status, verdict, extraction, throughput; no alpha yet (no claim rated twice), so no alpha chart
+    assert page.count("<svg") == 4
     assert "In review" in page
     assert ">author<" in page  # the throughput table names the reviewer who submitted
     assert client_for(author).post(reverse("agreement-refresh", args=[claim.article.project.slug])).status_code == 403
@@ -208,3 +209,15 @@ def test_a_big_project_computes_agreement_in_a_worker(celery_worker, monkeypatch
         time.sleep(0.1)
     assert report.status == "done", celery_worker.log_tail()
     assert report.data["span_pairs"] == 0
+
+
+def test_editors_assign_from_the_article_list_and_reviewers_only_see_the_assignee(client_for, article, author,
+                                                                                   editor):
+    list_url = reverse("article-list", args=[article.project.slug])
+    page = client_for(editor).get(list_url).content.decode()
+    assert f'action="{reverse("article-assign", args=[article.project.slug, article.pk])}"' in page
+    assert '<option value="author">author</option>' in page
+    client_for(editor).post(reverse("article-assign", args=[article.project.slug, article.pk]), {"assignee": "author"})
+    page = client_for(author).get(list_url).content.decode()
+    assert 'name="assignee"' not in page
+    assert "<td>author</td>" in page
