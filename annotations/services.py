@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from . import text as textlib
 from . import workflow
@@ -353,7 +353,8 @@ def article_revise(
         locked.save(update_fields=["text", "updated_at"])
         result = RevisionResult(article=locked, revision=revision)
 
-        claims = list(locked.claims.order_by("start", "id"))
+        # Locked too: a concurrent claim_update waits, so no version number is handed out twice.
+        claims = list(locked.claims.select_for_update().order_by("start", "id"))
         anchors = textlib.reanchor_all(old_text, normalised, [_stored_span(c) for c in claims], threshold)
         now = timezone.now()
         for claim, anchor in zip(claims, anchors, strict=True):
@@ -368,18 +369,20 @@ def article_revise(
             else:
                 claim.anchor_status, claim.previous_quote = AnchorStatus.NEEDS_ATTENTION, original_quote
                 result.needs_attention.append(claim)
-            claim.version = F("version") + 1
+            claim.version += 1
             claim.updated_at = now
-        Claim.objects.bulk_update(
+        # With history rows, so each claim's timeline shows the move and who corrected the text.
+        bulk_update_with_history(
             claims,
+            Claim,
             ["start", "end", "quote", "prefix", "suffix", "anchor_status", "anchor_confidence", "previous_quote",
              "version", "updated_at"],
             batch_size=500,
+            default_user=user,
+            default_change_reason="article text revised",
         )
         result.mentions_dropped = _reanchor_person_mentions(locked, old_text, normalised)
         enqueue_extraction(locked)
-    for claim in claims:
-        claim.refresh_from_db(fields=["version"])
     return result
 
 
@@ -402,22 +405,21 @@ def _reanchor_person_mentions(article: Article, old_text: str, new_text: str) ->
     return len(drop)
 
 
-def claim_place(*, claim: Claim, start: int, end: int, quote: str | None = None) -> Claim:
+def claim_place(
+    *, claim: Claim, start: int, end: int, quote: str | None = None, placed_by: AbstractBaseUser | None = None
+) -> Claim:
     """A person settles where a flagged claim belongs (or confirms the guess): the flag is cleared."""
-    try:
-        span = textlib.check_span(claim.article.text, start, end, quote)
-    except textlib.SpanError as error:
-        raise ValidationError({error.field: error.message}) from None
-    Claim.objects.filter(pk=claim.pk).update(
-        start=span.start,
-        end=span.end,
-        quote=span.quote,
-        prefix=span.prefix,
-        suffix=span.suffix,
-        anchor_status=AnchorStatus.ANCHORED,
-        anchor_confidence=1.0,
-        previous_quote="",
-        version=F("version") + 1,
-        updated_at=timezone.now(),
-    )
-    return Claim.objects.select_related("article").get(pk=claim.pk)
+    with transaction.atomic():
+        fresh = Claim.objects.select_for_update().select_related("article").get(pk=claim.pk)
+        try:
+            span = textlib.check_span(fresh.article.text, start, end, quote)
+        except textlib.SpanError as error:
+            raise ValidationError({error.field: error.message}) from None
+        fresh.start, fresh.end, fresh.quote = span.start, span.end, span.quote
+        fresh.prefix, fresh.suffix = span.prefix, span.suffix
+        fresh.anchor_status, fresh.anchor_confidence, fresh.previous_quote = AnchorStatus.ANCHORED, 1.0, ""
+        fresh.version += 1
+        if placed_by is not None:
+            fresh._history_user = placed_by  # type: ignore[attr-defined]
+        fresh.save()
+    return fresh

@@ -615,7 +615,7 @@ def claim_place(request: HttpRequest, project_slug: str, article_id: int, claim_
             error = f"{name}: must be a whole number."
             return _render_revise(request, article, text=article.text, error=error, status=400)
     try:
-        services.claim_place(claim=claim, **offsets)
+        services.claim_place(claim=claim, placed_by=request.user, **offsets)
     except ValidationError as invalid:
         error = " ".join(f"{name}: {' '.join(texts)}" for name, texts in invalid.message_dict.items())
         return _render_revise(request, article, text=article.text, error=error, status=400)

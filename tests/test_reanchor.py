@@ -166,6 +166,10 @@ def test_revising_keeps_the_old_text_and_reanchors_every_claim(article, editor, 
     assert (moved.anchor_status, moved.anchor_confidence, moved.version) == (AnchorStatus.ANCHORED, 1.0, 2)
     assert moved.verdict == "mostly_true"
     assert result.placed == [moved] and result.needs_attention == []
+    # The move is in the claim's history, by the editor who corrected the text.
+    latest = moved.history.order_by("-history_date", "-history_id").first()
+    assert (latest.history_user, latest.start, latest.version) == (editor, moved.start, 2)
+    assert latest.history_change_reason == "article text revised"
 
 
 @pytest.mark.django_db
