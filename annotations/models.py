@@ -134,6 +134,12 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} in {self.project} ({self.role})"
 
+    def is_last_admin(self) -> bool:
+        """A project without an admin could never get new members again: the last one stays."""
+        return self.role == Role.ADMIN and not (
+            Membership.objects.filter(project_id=self.project_id, role=Role.ADMIN).exclude(pk=self.pk).exists()
+        )
+
 
 class ArticleQuerySet(models.QuerySet["Article"]):
     def visible_to(self, user: AnyUser) -> ArticleQuerySet:

@@ -6,6 +6,7 @@ from collections import defaultdict
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -21,7 +22,9 @@ from .models import (
     ClaimComment,
     ClaimStatus,
     ExtractionRun,
+    Membership,
     Project,
+    Role,
     RunStatus,
     Verdict,
 )
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 EDITOR_ROLES = workflow.EDITOR_ROLES
+LAST_ADMIN = "The project must keep at least one admin."
 # Above this many ratings + claims, agreement is computed by a worker rather than in the request.
 AGREEMENT_INLINE_LIMIT = 2_000
 
@@ -39,6 +43,48 @@ def require_editor(project: Project, user: AbstractBaseUser) -> str:
     if role not in EDITOR_ROLES:
         raise PermissionDenied("Only editors and admins of this project can do this.")
     return str(role)
+
+
+def require_admin(project: Project, user: AbstractBaseUser) -> None:
+    if project.role_of(user) != Role.ADMIN:
+        raise PermissionDenied("Only admins of this project can change its members and settings.")
+
+
+def set_member(*, project: Project, username: str, role: str, by: AbstractBaseUser) -> Membership:
+    """Add a user to the project or change their role (admins only)."""
+    require_admin(project, by)
+    if role not in Role.values:
+        raise ValidationError({"role": f"{role!r} is not a role; use one of: {', '.join(Role.values)}."})
+    user = get_user_model().objects.filter(username=username.strip()).first()
+    if user is None:
+        raise ValidationError({"username": f"No user is called {username.strip()!r}."})
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(project=project, user=user).first()
+        if membership is None:
+            return Membership.objects.create(project=project, user=user, role=role)
+        if role != Role.ADMIN and membership.is_last_admin():
+            raise ValidationError({"role": LAST_ADMIN})
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def remove_member(*, project: Project, username: str, by: AbstractBaseUser) -> None:
+    require_admin(project, by)
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(project=project, user__username=username).first()
+        if membership is None:
+            raise ValidationError({"username": f"{username!r} is not a member of this project."})
+        if membership.is_last_admin():
+            raise ValidationError({"role": LAST_ADMIN})
+        membership.delete()
+
+
+def set_double_review(*, project: Project, enabled: bool, by: AbstractBaseUser) -> Project:
+    require_admin(project, by)
+    project.double_review = enabled
+    project.save(update_fields=["double_review"])
+    return project
 
 
 def assign_article(*, article: Article, assignee: AbstractBaseUser | None, by: AbstractBaseUser) -> Article:

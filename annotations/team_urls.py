@@ -5,6 +5,7 @@ from . import team_views
 urlpatterns = [
     path("queue/", team_views.queues, name="queues"),
     path("p/<slug:project_slug>/dashboard/", team_views.dashboard, name="dashboard"),
+    path("p/<slug:project_slug>/settings/", team_views.project_settings, name="project-settings"),
     path("p/<slug:project_slug>/agreement/", team_views.agreement_refresh, name="agreement-refresh"),
     path("p/<slug:project_slug>/articles/<int:article_id>/assign/", team_views.article_assign, name="article-assign"),
     path("p/<slug:project_slug>/claims/<int:claim_id>/review/", team_views.claim_review, name="claim-workflow"),

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from . import charts, team, workflow
-from .models import Article, Claim, ClaimStatus, Project, Source, Verdict
+from .models import Article, Claim, ClaimStatus, Project, Role, Source, Verdict
 
 
 @dataclass(frozen=True)
@@ -203,3 +203,40 @@ def agreement_refresh(request: HttpRequest, project_slug: str) -> HttpResponse:
         return HttpResponse(str(denied), status=403, content_type="text/plain; charset=utf-8")
     team.request_agreement_report(project)
     return redirect("dashboard", project_slug=project_slug)
+
+
+def project_settings(request: HttpRequest, project_slug: str) -> HttpResponse:
+    """Members and settings of a project: admins change them, other members may look."""
+    project = get_object_or_404(Project.objects.visible_to(request.user), slug=project_slug)
+    status, error = 200, ""
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        actions = {
+            "member": lambda: team.set_member(project=project, username=request.POST.get("username", ""),
+                                              role=request.POST.get("role", ""), by=request.user),
+            "remove": lambda: team.remove_member(project=project, username=request.POST.get("username", ""),
+                                                 by=request.user),
+            "double_review": lambda: team.set_double_review(project=project, by=request.user,
+                                                            enabled=request.POST.get("enabled") == "1"),
+        }
+        if action not in actions:
+            status, error = 400, f"action: {action!r} is not one of {', '.join(actions)}."
+        else:
+            try:
+                actions[action]()
+            except PermissionDenied as denied:
+                status, error = 403, str(denied)
+            except ValidationError as invalid:
+                status = 400
+                error = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in invalid.message_dict.items())
+            else:
+                messages.success(request, "Saved.")
+                return redirect("project-settings", project_slug=project.slug)
+    context = {
+        "project": project,
+        "memberships": project.memberships.select_related("user").order_by("user__username"),
+        "is_admin": project.role_of(request.user) == "admin",
+        "roles": Role.choices,
+        "error": error,
+    }
+    return render(request, "annotations/team/project_settings.html", context, status=status)

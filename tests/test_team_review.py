@@ -221,3 +221,32 @@ def test_editors_assign_from_the_article_list_and_reviewers_only_see_the_assigne
     page = client_for(author).get(list_url).content.decode()
     assert 'name="assignee"' not in page
     assert "<td>author</td>" in page
+
+
+def test_admins_manage_members_and_settings_others_only_look(client_for, project, project_admin, editor, outsider):
+    settings_url = reverse("project-settings", args=[project.slug])
+    assert client_for(outsider).get(settings_url).status_code == 404
+    assert client_for(outsider).post(settings_url, {"action": "double_review", "enabled": "1"}).status_code == 404
+    page = client_for(editor).get(settings_url)
+    assert page.status_code == 200 and 'name="action"' not in page.content.decode()
+    assert client_for(editor).post(settings_url, {"action": "double_review", "enabled": "1"}).status_code == 403
+    project.refresh_from_db()
+    assert not project.double_review
+
+    admin = client_for(project_admin)
+    assert admin.post(settings_url, {"action": "double_review", "enabled": "1"}).status_code == 302
+    project.refresh_from_db()
+    assert project.double_review
+    UserFactory(username="newcomer")
+    assert admin.post(settings_url, {"action": "member", "username": "newcomer", "role": "reviewer"}).status_code == 302
+    assert project.role_of(UserFactory(username="newcomer")) == "reviewer"
+    response = admin.post(settings_url, {"action": "member", "username": "nobody", "role": "reviewer"})
+    assert response.status_code == 400
+    assert "username: No user is called &#x27;nobody&#x27;." in response.content.decode()
+    response = admin.post(settings_url, {"action": "member", "username": "project-admin", "role": "editor"})
+    assert response.status_code == 400
+    assert "The project must keep at least one admin." in response.content.decode()
+    assert admin.post(settings_url, {"action": "remove", "username": "project-admin"}).status_code == 400
+    assert admin.post(settings_url, {"action": "remove", "username": "newcomer"}).status_code == 302
+    assert project.role_of(UserFactory(username="newcomer")) is None
+    assert admin.post(settings_url, {"action": "explode"}).status_code == 400

@@ -42,6 +42,7 @@ from ..models import (
     can_approve_claim,
     can_edit_claim,
 )
+from ..team import LAST_ADMIN
 from . import filters, serializers
 from .permissions import MANAGER_ROLES, CanEditClaim, IsProjectAdminForWrites
 
@@ -150,11 +151,8 @@ class MemberViewSet(viewsets.ModelViewSet):
         return Response(serializers.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     def _refuse_if_last_admin(self, membership: Membership) -> None:
-        # A project without an admin could never get new members again.
-        if membership.role == Role.ADMIN and not (
-            membership.project.memberships.filter(role=Role.ADMIN).exclude(pk=membership.pk).exists()
-        ):
-            raise ValidationError({"role": ["The project must keep at least one admin."]})
+        if membership.is_last_admin():
+            raise ValidationError({"role": [LAST_ADMIN]})
 
     def perform_update(self, serializer: Any) -> None:
         membership = serializer.instance
