@@ -19,17 +19,25 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import forms, services
 from . import text as textlib
+from .exports import ExportParamsError, format_choices, parse_params
+from .exports.http import download_response, start_export
 from .extraction import fail_run, is_stuck, project_progress
+from .imports import pipeline
+from .imports.forms import IMPORT_FORMS, PasteForm, UploadForm, UrlForm
 from .models import (
+    ApiToken,
     Article,
     Claim,
     ClaimStatus,
     EntityMention,
+    ExportJob,
     ExtractionRun,
+    ImportJob,
     Membership,
     Project,
     Role,
@@ -431,9 +439,6 @@ def project_extraction_progress(request: HttpRequest, project_slug: str) -> Json
 # --- exports (issue 6) -------------------------------------------------------------------------
 
 
-from .exports import ExportParamsError, format_choices, parse_params  # noqa: E402
-from .exports.http import download_response, start_export  # noqa: E402
-from .models import ExportJob  # noqa: E402
 
 # Form fields that are not export parameters.
 _EXPORT_FORM_ONLY = ("csrfmiddlewaretoken", "background")
@@ -497,11 +502,7 @@ def export_download(request: HttpRequest, project_slug: str, job_id: int) -> Htt
 
 # --- issue 7: adding articles, and correcting an article's text ----------------------------------
 
-from django.views.decorators.http import require_http_methods, require_POST  # noqa: E402
 
-from .imports import pipeline  # noqa: E402
-from .imports.forms import IMPORT_FORMS, PasteForm, UploadForm, UrlForm  # noqa: E402
-from .models import ImportJob  # noqa: E402
 
 
 @require_http_methods(["GET", "POST"])
@@ -628,11 +629,6 @@ def claim_place(request: HttpRequest, project_slug: str, article_id: int, claim_
 
 def api_tokens(request: HttpRequest) -> HttpResponse:
     """List, create and revoke the user's API tokens. A new key is shown once, in this response."""
-    from django.contrib import messages
-    from django.shortcuts import redirect
-    from django.utils import timezone
-
-    from .models import ApiToken
 
     new_key = ""
     error = ""
