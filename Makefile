@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=0
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres bench lint install install-test clean
+.PHONY: run test test-fast test-sqlite test-postgres bench lint install install-test clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: install-test
 test-sqlite: install-test
 	$(TEST_ENV) $(PY) -m ruff check .
 	env -u DATABASE_URL $(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# The suite without real workers and browsers: what to run between edits.
+test-fast: install-test
+	env -u DATABASE_URL $(TEST_ENV) $(PY) -m pytest -m "not worker and not e2e" $(PYTEST_ARGS)
 
 test-postgres: install-test
 	DATABASE_URL=$(POSTGRES_URL) $(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)

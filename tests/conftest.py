@@ -21,6 +21,10 @@ from workbench.broker import ensure_broker
 ROOT = Path(__file__).resolve().parent.parent
 SEED_TEXT_PATH = ROOT / "seeds" / "000_ddd837a79f5b304a.txt"
 
+# PBKDF2's 1,000,000 rounds cost ~0.3 s per test user; test passwords protect nothing, so MD5
+# (in-process only: workers and servers started by tests keep the real hashers).
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 
 # --- people and data ---------------------------------------------------------------------------
 
