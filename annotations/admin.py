@@ -1,15 +1,27 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import models
+from . import members, models
 
 
 class MembershipInline(admin.TabularInline):
+    """Members shown on the project; changed on the Membership admin, which goes through members.py."""
+
     model = models.Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    fields = ["user", "role"]
+    readonly_fields = ["user", "role"]
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(models.Project)
@@ -26,6 +38,21 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "project"]
     autocomplete_fields = ["user", "project"]
 
+    # The admin writes memberships through members.py, so the last-admin rule holds here too.
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> list[str]:
+        return ["project", "user"] if obj is not None else []
+
+    def save_model(self, request: Any, obj: models.Membership, form: Any, change: bool) -> None:
+        saved = members.set_member(project=obj.project, username=obj.user.get_username(), role=obj.role, by=None)
+        obj.pk = saved.pk
+
+    def delete_model(self, request: Any, obj: models.Membership) -> None:
+        members.remove_member(project=obj.project, username=obj.user.get_username(), by=None)
+
+    def delete_queryset(self, request: Any, queryset: QuerySet[models.Membership]) -> None:
+        for membership in queryset.select_related("project", "user"):
+            self.delete_model(request, membership)
+
 
 @admin.register(models.Article)
 class ArticleAdmin(admin.ModelAdmin):
@@ -35,13 +62,39 @@ class ArticleAdmin(admin.ModelAdmin):
     readonly_fields = ["text_sha256", "created_at", "updated_at"]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A window onto rows that only their owner module writes (every review rule lives there).
+
+    The admin site is a door too: editing a claim or source here would skip the four-eyes rule,
+    the correction notes and the URL checks, so it shows these rows and changes none.
+    """
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
 class SourceInline(admin.StackedInline):
     model = models.Source
     extra = 0
 
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(models.Claim)
-class ClaimAdmin(SimpleHistoryAdmin):
+class ClaimAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["quote", "article", "status", "verdict", "claimant", "created_by"]
     list_filter = ["status", "verdict", "article__project"]
     search_fields = ["quote", "claim_text", "claimant"]
@@ -51,7 +104,7 @@ class ClaimAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(models.Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["url", "title", "stance", "claim"]
     list_filter = ["stance"]
     raw_id_fields = ["claim"]

@@ -1,4 +1,5 @@
-"""Forms of the reviewer's desk. They only parse input; the writes go through services."""
+"""Forms of the reviewer's desk. They only parse input; the writes go through the owner modules
+(claims.py, articles.py)."""
 
 from __future__ import annotations
 
@@ -92,10 +93,19 @@ class SourceForm(forms.ModelForm):
     url = forms.URLField(label="URL", max_length=2000, assume_scheme="https")
     archived_url = forms.URLField(label="Archived copy (URL)", max_length=2000, required=False, assume_scheme="https")
 
+    correction_note = forms.CharField(
+        label="Correction note", widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        help_text="Needed when the claim is approved: what changed and why.",
+    )
+
     class Meta:
         model = Source
         fields = ["url", "title", "publisher", "excerpt", "stance", "archived_url"]
         widgets = {"excerpt": forms.Textarea(attrs={"rows": 3})}
+
+    def write_args(self) -> dict[str, Any]:
+        """What ``claims.add_source`` / ``claims.edit_source`` take: the fields and the correction note."""
+        return {name: self.cleaned_data[name] for name in [*self.Meta.fields, "correction_note"]}
 
 
 class ArticleFilterForm(forms.Form):

@@ -12,18 +12,22 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from . import text as textlib
-from . import workflow
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
     AnyUser = AbstractBaseUser | AnonymousUser
+
+
+# Every door stores only web links: a javascript: or data: URL rendered as a link runs script.
+HTTP_URL = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
 
 
 class Role(models.TextChoices):
@@ -71,20 +75,6 @@ class RunStatus(models.TextChoices):
 
 def _is_anonymous(user: AnyUser) -> bool:
     return not getattr(user, "is_authenticated", False)
-
-
-def can_edit_claim(role: str | None, user: AnyUser, claim: Claim) -> bool:
-    """Editors and admins edit any claim of their project; a reviewer edits the claims they made."""
-    if role in (Role.EDITOR, Role.ADMIN):
-        return True
-    return role == Role.REVIEWER and claim.created_by_id is not None and claim.created_by_id == user.pk
-
-
-def can_approve_claim(role: str | None, user: AnyUser, claim: Claim) -> bool:
-    """Approval is a second pair of eyes: an editor or admin of the project who did not write the claim."""
-    if role not in (Role.EDITOR, Role.ADMIN):
-        return False
-    return claim.created_by_id is None or claim.created_by_id != user.pk
 
 
 class ProjectQuerySet(models.QuerySet["Project"]):
@@ -151,7 +141,7 @@ class ArticleQuerySet(models.QuerySet["Article"]):
 class Article(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="articles")
     title = models.CharField(max_length=500)
-    url = models.URLField(max_length=2000, blank=True)
+    url = models.URLField(max_length=2000, blank=True, validators=[HTTP_URL])
     publisher = models.CharField(max_length=200, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     language = models.CharField(max_length=16, default="en")
@@ -253,6 +243,14 @@ class Claim(models.Model):
     # Open corrections: a published (approved) claim that changes says so, and why.
     corrected_at = models.DateTimeField(null=True, blank=True)
     correction_note = models.TextField(blank=True)
+    # The last time it was submitted for review: the four-eyes rule looks at changes since then.
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # A published claim is never deleted: it is withdrawn openly, and stays in history and exports.
+    retracted_at = models.DateTimeField(null=True, blank=True)
+    retracted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    retraction_note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -290,44 +288,15 @@ class Claim(models.Model):
         """The entity mentions (of this claim's article) that lie within the claim's span."""
         return [m for m in mentions if m.start >= self.start and m.end <= self.end]
 
-    def move_to(self, target: str, *, by: AbstractBaseUser, expected_version: int | None = None) -> Claim:
-        """Move the claim along the workflow, or raise TransitionError saying why not.
-
-        The row is locked for the check and the write, so an approval cannot slip in between
-        a source being removed and the source count being read.
-        """
-        from django.db import transaction
-
-        with transaction.atomic():
-            claim = Claim.objects.select_for_update().select_related("article__project").get(pk=self.pk)
-            if expected_version is not None and claim.version != expected_version:
-                raise workflow.StaleClaim(claim.version)
-            facts = workflow.ClaimFacts(
-                status=claim.status,
-                verdict=claim.verdict,
-                source_count=claim.sources.count(),
-                is_author=claim.created_by_id == by.pk,
-            )
-            workflow.check_transition(facts, target, claim.article.project.role_of(by))
-            if target == claim.status:
-                return claim
-            claim.status = target
-            if target == ClaimStatus.APPROVED:
-                claim.reviewed_by = by
-            claim.version += 1
-            claim._history_user = by  # type: ignore[attr-defined]
-            claim.save()
-        return claim
-
 
 class Source(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="sources")
-    url = models.URLField(max_length=2000)
+    url = models.URLField(max_length=2000, validators=[HTTP_URL])
     title = models.CharField(max_length=500, blank=True)
     publisher = models.CharField(max_length=200, blank=True)
     excerpt = models.TextField(blank=True)
     stance = models.CharField(max_length=20, choices=Stance.choices, default=Stance.CONTEXT)
-    archived_url = models.URLField(max_length=2000, blank=True)
+    archived_url = models.URLField(max_length=2000, blank=True, validators=[HTTP_URL])
     accessed_at = models.DateTimeField(null=True, blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

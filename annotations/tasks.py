@@ -80,7 +80,7 @@ def extract_entities(self: Task, article_id: int, run_id: int) -> str:
 @shared_task(name="annotations.compute_agreement_report", acks_late=True, soft_time_limit=600, time_limit=660)
 def compute_agreement_report(report_id: int) -> None:
     """Agreement statistics for a big project, off the request path."""
-    from .team import run_agreement_report
+    from .stats import run_agreement_report
 
     run_agreement_report(report_id)
 

@@ -4,7 +4,7 @@ For each database (SQLite, PostgreSQL) it migrates a throwaway database, starts 
 free loopback port and POSTs claims with a personal token: BENCH_API_CLAIMS (default 5,000)
 from one client, then BENCH_API_CONCURRENT_CLAIMS (default 2,000) from BENCH_API_CLIENTS (8)
 concurrent clients. Next to each it prints a floor measured in the same run: the same rows
-inserted with the ORM (services.claim_create) in one transaction. One JSON line per result.
+inserted with the ORM (claims.create) in one transaction. One JSON line per result.
 
     make bench                                   # everything, full sizes
     BENCH_API_CLAIMS=500 BENCH_API_CONCURRENT_CLAIMS=200 python bench/bench_api.py   # quick
@@ -72,7 +72,7 @@ def prepare(database_url: str) -> dict[str, object]:
     from django.core.management import call_command
     from django.db import transaction
 
-    from annotations import services
+    from annotations import claims
     from annotations.models import ApiToken, Article, Membership, Project, Role
 
     call_command("migrate", verbosity=0)
@@ -90,8 +90,7 @@ def prepare(database_url: str) -> dict[str, object]:
         with transaction.atomic():
             for i in range(count):
                 start, end = span(i)
-                services.claim_create(article=article, created_by=user, start=start, end=end, verdict="false",
-                                      claimant="Bench")
+                claims.create(article=article, by=user, start=start, end=end, verdict="false", claimant="Bench")
         floors[name] = time.perf_counter() - started
     return {"key": key, "article": api_article.pk, "floors": floors}
 

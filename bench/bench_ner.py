@@ -39,7 +39,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from annotations import ner, services  # noqa: E402
+from annotations import articles, ner  # noqa: E402
 from annotations import text as textlib  # noqa: E402
 from annotations.models import Article, ExtractionRun, Project, RunStatus  # noqa: E402
 from workbench.broker import ensure_broker  # noqa: E402
@@ -112,7 +112,7 @@ def main() -> None:
     all_runs: list[int] = []
     try:
         # The worker's pool process loads spaCy on its first task; keep that out of the timing.
-        wait_runs([services.enqueue_extraction(warm).pk], timeout=300)
+        wait_runs([articles.enqueue_extraction(warm).pk], timeout=300)
         warm.delete()
         # The machine is shared: alternate the two paths over slices of the corpus so a burst
         # of someone else's load hits both alike instead of one whole measurement.
@@ -127,7 +127,7 @@ def main() -> None:
                  for i, t in enumerate(part)]
             )
             began = time.perf_counter()
-            run_ids = services.project_extract(project=project)
+            run_ids = articles.extract_project(project=project)
             wait_runs(run_ids)
             full_part = time.perf_counter() - began
             all_runs += run_ids

@@ -68,9 +68,9 @@ def seed_text() -> str:
 
 @pytest.fixture
 def article(project, author, seed_text) -> Article:
-    from annotations import services
+    from annotations import articles
 
-    return services.article_create(project=project, title="Seed article", text=seed_text, created_by=author)
+    return articles.create(project=project, title="Seed article", text=seed_text, created_by=author)
 
 
 @pytest.fixture

@@ -252,5 +252,5 @@ def test_a_wrong_id_under_a_resource_is_a_json_404(api_client_for, author, proje
     # Routes other modules add beside ours (exports, imports) are not swallowed by the catch-all.
     from django.urls import resolve
 
-    assert resolve("/api/v1/projects/newsroom/exports/").url_name == "api-export-list"
-    assert resolve("/api/v1/projects/newsroom/imports/").url_name == "api-import"
+    assert resolve("/api/v1/projects/newsroom/exports/").view_name == "api:export-list"
+    assert resolve("/api/v1/projects/newsroom/imports/").view_name == "api:import"

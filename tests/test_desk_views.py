@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from annotations import services
+from annotations import claims
 from annotations.models import Claim, ClaimStatus, EntityMention, ExtractionRun, Source, Verdict
 from tests.factories import ArticleFactory, ClaimFactory, SourceFactory
 
@@ -19,8 +19,8 @@ SENTENCE = "Russia has the advantage, but we are doing everything we can"
 @pytest.fixture
 def claim(article, author) -> Claim:
     start = article.text.index(SENTENCE)
-    return services.claim_create(
-        article=article, created_by=author, start=start, end=start + len(SENTENCE), quote=SENTENCE,
+    return claims.create(
+        article=article, by=author, start=start, end=start + len(SENTENCE), quote=SENTENCE,
         claimant="Gen. Oleksiy Gromov",
     )
 
@@ -117,15 +117,15 @@ def test_the_article_list_makes_a_constant_number_of_queries(
     list_url = url("article-list", project.slug)
     _articles(project, author)
     client.get(list_url)
-    # session, user, project, count, one page of articles with every count and the latest run,
-    # and the extraction panel: the user's role, the project's run progress (2)
-    with django_assert_num_queries(8):
+    # session, user, project with the user's role, count, one page of articles with every count
+    # and the latest run, and the extraction panel: the user's role, the project's run progress (2)
+    with django_assert_num_queries(7):
         client.get(list_url)
     for _ in range(20):
         article = ArticleFactory(project=project)
         ClaimFactory(article=article, status=ClaimStatus.IN_PROGRESS)
         ExtractionRun.objects.create(article=article, status="done")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         response = client.get(list_url)
     assert len(_titles(response)) == 23
 
@@ -139,7 +139,7 @@ def test_an_outsider_gets_404_on_the_article_list(client_for, outsider, project)
 
 def test_the_article_page_highlights_claims_and_entities_with_nesting(client_for, author, article, claim):
     inner = article.text.index("the advantage")
-    nested = services.claim_create(article=article, created_by=author, start=inner, end=inner + 13, verdict="false")
+    nested = claims.create(article=article, by=author, start=inner, end=inner + 13, verdict="false")
     russia = article.text.index(SENTENCE)
     EntityMention.objects.create(article=article, start=russia, end=russia + 6, text="Russia", label="GPE")
     response = client_for(author).get(url("article-detail", article.project.slug, article.pk))
@@ -309,7 +309,7 @@ def test_it_edits_a_claim_and_returns_its_card(client_for, author, claim):
 
 
 def test_an_edit_from_a_stale_version_says_someone_else_changed_the_claim(client_for, author, editor, claim):
-    services.claim_update(claim=claim, expected_version=1, rationale="Editor was here.")
+    claims.update(claim=claim, by=editor, expected_version=1, rationale="Editor was here.")
     response = client_for(author).post(claim_url("claim-edit", claim), _edit_data(claim, version=1))
     assert response.status_code == 409
     assert "Someone else changed this claim" in response.content.decode()
@@ -486,8 +486,8 @@ def test_editing_an_approved_claim_needs_a_correction_note(client_for, author, e
     from tests.factories import SourceFactory
 
     SourceFactory(claim=claim)
-    services.claim_update(claim=claim, expected_version=None, verdict="false", status="in_review")
-    claim = claim.move_to("approved", by=editor)
+    claims.update(claim=claim, by=author, expected_version=None, verdict="false", status="in_review")
+    claim = claims.move(claim=claim, target="approved", by=editor)
     client = client_for(editor)
     assert "Correction note" in client.get(claim_url("claim-edit", claim)).content.decode()
     response = client.post(claim_url("claim-edit", claim), _edit_data(claim, status="approved", verdict="mixed"))

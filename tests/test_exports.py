@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from annotations import services
+from annotations import articles, claims
 from annotations.exports import ExportParamsError, ExportStream, parse_params, write_export
 from annotations.exports.jobs import expire_jobs, job_create, job_run
 from annotations.exports.jsonl import JsonlError, parse_jsonl
@@ -57,25 +57,24 @@ def sentence_spans(text: str, count: int) -> list[tuple[int, int]]:
 def dataset(project, author, editor, other_reviewer):
     """A project with one approved claim per verdict (and one without), unapproved claims,
     a claimless article, sources, mentions, and a second project whose claims must never leak."""
-    article = services.article_create(
+    article = articles.create(
         project=project, title="Jobless = down?", text=FIXTURE_TEXT, created_by=author,
         url="https://news.example/unemployment", publisher="Le Journal",
     )  # fmt: skip
     spans = sentence_spans(article.text, len(ALL_VERDICTS) + 3)
     approved: dict[str, Claim] = {}
     for (start, end), verdict in zip(spans, [*ALL_VERDICTS, ""], strict=False):
-        claim = services.claim_create(
-            article=article, created_by=author, start=start, end=end, claimant="The minister",
-            status="approved", verdict=verdict, rationale=f"Because {verdict or 'nothing'}.\nSecond line, «quoted».",
+        claim = claims.create(
+            article=article, by=author, start=start, end=end, claimant="The minister",
+            verdict=verdict, rationale=f"Because {verdict or 'nothing'}.\nSecond line, «quoted».",
         )  # fmt: skip
-        Claim.objects.filter(pk=claim.pk).update(reviewed_by=editor)
+        # Set up as if reviewed: the review rules themselves are tested in test_review_rules.py.
+        Claim.objects.filter(pk=claim.pk).update(status="approved", reviewed_by=editor)
         approved[verdict] = claim
     unapproved = [
-        services.claim_create(
-            article=article, created_by=other_reviewer, start=s, end=e, status=status, verdict="false"
-        )
-        for (s, e), status in zip(spans[-2:], ["in_review", "unstarted"], strict=True)
+        claims.create(article=article, by=other_reviewer, start=s, end=e, verdict="false") for s, e in spans[-2:]
     ]
+    Claim.objects.filter(pk=unapproved[0].pk).update(status="in_review")
     SourceFactory(claim=approved["false"], url="https://stats.example/unemployment", excerpt="Up 2 %", stance="refutes")
     SourceFactory(claim=approved["false"], url="https://archive.example/b", stance="context")
     SourceFactory(claim=approved["true"], url="https://stats.example/ok", excerpt="Déjà vu", stance="supports")

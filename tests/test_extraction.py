@@ -6,7 +6,7 @@ import pytest
 from django.db import OperationalError
 from django.test import override_settings
 
-from annotations import extraction, services
+from annotations import articles, extraction
 from annotations.extraction import Outcome
 from annotations.models import EntityMention, ExtractionRun, RunStatus
 from annotations.tasks import extract_entities
@@ -66,7 +66,7 @@ def test_a_second_run_replaces_machine_mentions_and_keeps_a_persons(article):
     before = rows(article)
     manual = EntityMention.objects.create(article=article, start=0, end=1, text="A", label="MISC", model="")
 
-    second = services.enqueue_extraction(article)
+    second = articles.enqueue_extraction(article)
     assert extraction.run_extraction(article_id=article.pk, run_id=second.pk) is Outcome.DONE
 
     after = rows(article)
@@ -114,7 +114,7 @@ def test_a_run_whose_text_changed_meanwhile_leaves_it_to_the_newer_run(article, 
 
     def extract_then_edit(*args, **kwargs):
         found = real_extract(*args, **kwargs)
-        services.article_set_text(article=article, text="Kyiv and Kharkiv, rewritten.")
+        articles.set_text(article=article, text="Kyiv and Kharkiv, rewritten.")
         return found
 
     monkeypatch.setattr(extraction.ner, "extract", extract_then_edit)
@@ -130,12 +130,12 @@ def test_a_run_whose_text_changed_meanwhile_leaves_it_to_the_newer_run(article, 
 
 def test_changing_the_text_queues_a_new_run_and_the_same_text_does_not(article, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        services.article_set_text(article=article, text=article.text)
+        articles.set_text(article=article, text=article.text)
     assert callbacks == []
     assert article.extraction_runs.count() == 1
 
     with django_capture_on_commit_callbacks() as callbacks:
-        services.article_set_text(article=article, text="Gaidai spoke in Luhansk.")
+        articles.set_text(article=article, text="Gaidai spoke in Luhansk.")
     assert len(callbacks) == 1
     assert article.extraction_runs.count() == 2
     article.refresh_from_db()
@@ -177,12 +177,12 @@ def test_an_unexpected_error_fails_the_run_without_a_retry(article, monkeypatch)
 
 
 def test_project_progress_counts_each_articles_latest_run(project, author, seed_text, django_assert_num_queries):
-    a = services.article_create(project=project, title="a", text="Kyiv is a city.")
-    b = services.article_create(project=project, title="b", text="Gaidai is a governor.")
-    services.article_create(project=project, title="c", text="Reuters reported.")
+    a = articles.create(project=project, title="a", text="Kyiv is a city.")
+    b = articles.create(project=project, title="b", text="Gaidai is a governor.")
+    articles.create(project=project, title="c", text="Reuters reported.")
     extraction.run_extraction(article_id=a.pk, run_id=a.latest_run.pk)
     extraction.fail_run(b.latest_run.pk, "boom")
-    services.enqueue_extraction(b)  # the latest run of b is queued again
+    articles.enqueue_extraction(b)  # the latest run of b is queued again
 
     with django_assert_num_queries(1):
         progress = extraction.project_progress(project)

@@ -14,7 +14,7 @@ import pytest
 import redis
 from django.core.management import call_command
 
-from annotations import services
+from annotations import articles
 from annotations.models import Article, EntityMention, ExtractionRun, RunStatus
 from annotations.tasks import extract_entities
 from workbench.celery import app
@@ -47,7 +47,7 @@ def mention_rows(article: Article) -> list[tuple[int, int, str, str]]:
 
 
 def test_creating_an_article_leads_to_stored_mentions_and_a_done_run(celery_worker, project, author, seed_text):
-    article = services.article_create(project=project, title="Seed", text=seed_text, created_by=author)
+    article = articles.create(project=project, title="Seed", text=seed_text, created_by=author)
     run = article.latest_run
 
     wait_for(lambda: run_status(run.pk) == RunStatus.DONE, "the run to finish", celery_worker)
@@ -62,7 +62,7 @@ def test_creating_an_article_leads_to_stored_mentions_and_a_done_run(celery_work
 
 
 def test_running_the_task_twice_leaves_the_same_rows(celery_worker, project, author, seed_text):
-    article = services.article_create(project=project, title="Seed", text=seed_text, created_by=author)
+    article = articles.create(project=project, title="Seed", text=seed_text, created_by=author)
     first = article.latest_run
     wait_for(lambda: run_status(first.pk) == RunStatus.DONE, "the first run", celery_worker)
     before = list(EntityMention.objects.filter(article=article).values_list("pk", "start", "end", "label"))
@@ -72,14 +72,14 @@ def test_running_the_task_twice_leaves_the_same_rows(celery_worker, project, aut
     assert list(EntityMention.objects.filter(article=article).values_list("pk", "start", "end", "label")) == before
 
     # ... and a fresh run over the same text replace the rows with equal ones, no duplicates.
-    second = services.enqueue_extraction(article)
+    second = articles.enqueue_extraction(article)
     wait_for(lambda: run_status(second.pk) == RunStatus.DONE, "the second run", celery_worker)
     assert [row[1:] for row in before] == [row[:3] for row in mention_rows(article)]
     assert set(EntityMention.objects.filter(article=article).values_list("run_id", flat=True)) == {second.pk}
 
 
 def test_a_task_on_a_deleted_article_ends_cleanly(start_worker, project, author):
-    article = services.article_create(project=project, title="Gone", text="Gaidai spoke in Luhansk.", created_by=author)
+    article = articles.create(project=project, title="Gone", text="Gaidai spoke in Luhansk.", created_by=author)
     run_id = article.latest_run.pk
     article.delete()  # before any worker runs: the message is already on the queue
 
@@ -161,7 +161,7 @@ def test_a_worker_killed_with_sigkill_mid_task_is_replaced_and_mentions_are_stor
     start_worker, private_keyspace, broker_url, project, author, seed_text
 ):
     doomed = start_worker(CELERY_BROKER_KEY_PREFIX=private_keyspace, NER_TEST_DELAY_SECONDS="300")
-    article = services.article_create(project=project, title="Seed", text=seed_text, created_by=author)
+    article = articles.create(project=project, title="Seed", text=seed_text, created_by=author)
     run = article.latest_run
     wait_for(lambda: run_status(run.pk) == RunStatus.RUNNING, "the first worker to start the run", doomed)
 
@@ -191,7 +191,7 @@ def test_a_killed_pool_process_is_requeued_at_once_by_its_worker(
     start_worker, private_keyspace, project, author, seed_text
 ):
     worker = start_worker(CELERY_BROKER_KEY_PREFIX=private_keyspace, NER_TEST_DELAY_SECONDS="300")
-    article = services.article_create(project=project, title="Seed", text=seed_text, created_by=author)
+    article = articles.create(project=project, title="Seed", text=seed_text, created_by=author)
     run = article.latest_run
     wait_for(lambda: run_status(run.pk) == RunStatus.RUNNING, "the worker to start the run", worker)
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from annotations import services
+from annotations import claims
 from annotations.imports import pipeline
 from annotations.imports.base import Metadata
 from annotations.imports.pipeline import ImportInput
-from annotations.models import Article, EntityMention, Source
+from annotations.models import Article, Claim, EntityMention, Source
 from tests.factories import ProjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,9 +67,11 @@ def test_a_line_of_our_export_imports_with_the_same_data(author):
     assert article.published_at.isoformat() == EXPORT_LINE["published_at"]
     claims = list(article.claims.in_text_order())
     for claim, exported in zip(claims, EXPORT_LINE["claims"], strict=True):
-        for name in ("start", "end", "quote", "claim_text", "claimant", "status", "rationale"):
+        for name in ("start", "end", "quote", "claim_text", "claimant", "rationale"):
             assert getattr(claim, name) == (exported[name] or exported["quote"] if name == "claim_text" else
                                             exported[name]), name  # fmt: skip
+        # The importer is a reviewer: an approved record waits for an editor again.
+        assert claim.status == {"approved": "in_review"}.get(exported["status"], exported["status"])
         assert claim.verdict == (exported["verdict"] or "")
     source = Source.objects.get(claim=claims[0])
     exported_source = EXPORT_LINE["claims"][0]["sources"][0]
@@ -94,10 +96,12 @@ def test_export_then_import_into_a_new_project_gives_the_same_data(project, auth
     core = pytest.importorskip("annotations.exports.core", reason="the JSONL exporter arrives with the export issue")
     params = pytest.importorskip("annotations.exports.params")
     start = article.text.index("25 Russian battalions")
-    claim = services.claim_create(
-        article=article, created_by=author, start=start, end=start + 21, claimant="Vadym Denisenko",
-        verdict="unverifiable", rationale="No independent count.", status="approved",
+    claim = claims.create(
+        article=article, by=author, start=start, end=start + 21, claimant="Vadym Denisenko",
+        verdict="unverifiable", rationale="No independent count.",
     )  # fmt: skip
+    Claim.objects.filter(pk=claim.pk).update(status="approved", reviewed_by=editor)
+    claim.refresh_from_db()
     Source.objects.create(claim=claim, url="https://example.org/briefing", title="Briefing", stance="context")
     exported = "".join(
         core.ExportStream(project, params.parse_params({"format": "jsonl"}, project=project)).iter_text()
@@ -112,8 +116,10 @@ def test_export_then_import_into_a_new_project_gives_the_same_data(project, auth
         article.text, article.title, article.publisher, article.published_at
     )  # fmt: skip
     copied = copy.claims.get()
-    fields = ("start", "end", "quote", "prefix", "suffix", "claim_text", "claimant", "status", "verdict", "rationale")
+    fields = ("start", "end", "quote", "prefix", "suffix", "claim_text", "claimant", "verdict", "rationale")
     assert [getattr(copied, f) for f in fields] == [getattr(claim, f) for f in fields]
+    # Not an admin of the target project: the approval is not carried over on the importer's word.
+    assert copied.status == "in_review"
     assert list(copied.sources.values_list("url", "title", "stance")) == [
         ("https://example.org/briefing", "Briefing", "context")
     ]

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from annotations import services
+from annotations import articles, claims
 from annotations import text as textlib
 from annotations.imports import pipeline
 from annotations.models import AnchorStatus, Article, ArticleRevision, Claim, ImportJob
@@ -175,7 +175,7 @@ def test_a_worker_runs_a_large_import_in_the_background(project, author, setting
         time.sleep(0.2)
     assert (job.status, job.progress, job.created_count) == ("done", 100, 5), celery_worker.log_tail()
     assert sorted(Article.objects.values_list("title", flat=True)) == ["T1", "T2", "T3", "T4", "T5"]
-    api = client_for(author).get(reverse("api-import-job", args=[project.slug, job.pk]))
+    api = client_for(author).get(reverse("api:import-job", args=[project.slug, job.pk]))
     assert api.json()["progress"] == {"done": 5, "total": 5, "percent": 100}
 
 
@@ -185,7 +185,7 @@ def test_a_worker_runs_a_large_import_in_the_background(project, author, setting
 @pytest.mark.django_db
 class TestImportApi:
     def url(self, project):
-        return reverse("api-import", args=[project.slug])
+        return reverse("api:import", args=[project.slug])
 
     def test_posting_text_creates_an_article(self, client_for, project, author):
         body = {"text": "Ships are stuck.", "title": "Ships", "publisher": "Wire"}
@@ -259,7 +259,7 @@ class TestImportApi:
         assert response.status_code == 202
         job = ImportJob.objects.get()
         assert response.json()["job"]["id"] == job.pk and response.json()["job"]["status"] == "queued"
-        status_url = reverse("api-import-job", args=[project.slug, job.pk])
+        status_url = reverse("api:import-job", args=[project.slug, job.pk])
         assert client_for(author).get(status_url).json()["progress"] == {"done": 0, "total": 3, "percent": 0}
         assert client_for(outsider).get(status_url).status_code == 404
 
@@ -288,7 +288,7 @@ class TestRevisePage:
 
     def test_saving_a_correction_lists_the_claims_that_need_attention(self, client_for, article, editor, author):
         start = article.text.index(CLAIM)
-        claim = services.claim_create(article=article, created_by=author, start=start, end=start + len(CLAIM))
+        claim = claims.create(article=article, by=author, start=start, end=start + len(CLAIM))
         sentence = next(line for line in article.text.split("\n") if CLAIM in line)
         new_text = article.text.replace(sentence + "\n", "")
         client = client_for(editor)
@@ -309,15 +309,15 @@ class TestRevisePage:
         assert ArticleRevision.objects.count() == 0
 
     def test_a_correction_of_an_outdated_text_is_409(self, client_for, article, editor):
-        services.article_revise(article=article, new_text="Someone else's fix.\n" + article.text, user=editor)
+        articles.revise(article=article, new_text="Someone else's fix.\n" + article.text, user=editor)
         response = client_for(editor).post(self.url(article), {"text": "Mine.", "base_sha256": article.text_sha256})
         assert response.status_code == 409
         assert ArticleRevision.objects.count() == 1
 
     def test_placing_a_flagged_claim(self, client_for, article, editor, author, outsider):
         start = article.text.index(CLAIM)
-        claim = services.claim_create(article=article, created_by=author, start=start, end=start + len(CLAIM))
-        services.article_revise(article=article, new_text=article.text.replace(CLAIM, "We hold the line"), user=editor)
+        claim = claims.create(article=article, by=author, start=start, end=start + len(CLAIM))
+        articles.revise(article=article, new_text=article.text.replace(CLAIM, "We hold the line"), user=editor)
         claim.refresh_from_db()
         assert claim.anchor_status == AnchorStatus.NEEDS_ATTENTION
         url = reverse("claim-place", args=[article.project.slug, article.pk, claim.pk])

@@ -114,7 +114,9 @@ def test_it_imports_jsonl_with_claims_and_sources(project, author):
     assert [o.line for o in report.created] == [1, 3]
     claim = Claim.objects.get(article_id=report.created[0].article_id)
     assert (claim.start, claim.end, claim.quote) == (18, 38, "20 ships were stuck.")
-    assert (claim.status, claim.verdict, claim.claimant) == ("approved", "mostly_true", "The minister")
+    # A reviewer's import never approves: the claim waits for an editor, and the report says so.
+    assert (claim.status, claim.verdict, claim.claimant) == ("in_review", "mostly_true", "The minister")
+    assert "approved → in_review" in report.created[0].message
     assert claim.prefix == "The minister said " and claim.suffix == " Officials disputed it."
     source = Source.objects.get(claim=claim)
     assert (source.url, source.stance, source.added_by) == ("https://example.org/port", "supports", author)
@@ -306,9 +308,9 @@ def test_import_each_writes_good_files_and_reports_bad_ones_whole(project, autho
 
 
 def test_a_failure_while_writing_rolls_back_the_whole_file(project, author, monkeypatch):
-    from annotations import services
+    from annotations import articles
 
-    real = services.article_create
+    real = articles.create
     calls = []
 
     def flaky(**kwargs):
@@ -319,7 +321,7 @@ def test_a_failure_while_writing_rolls_back_the_whole_file(project, author, monk
             raise ValidationError({"title": "refused by the database"})
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "article_create", flaky)
+    monkeypatch.setattr(articles, "create", flaky)
     lines = "\n".join(json.dumps({"title": f"T{i}", "text": f"Text {i}."}) for i in range(3))
     text = refused(project, author, ImportInput.file("three.jsonl", lines.encode()))
     assert text == "three.jsonl: line 2: title: refused by the database"

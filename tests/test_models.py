@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from annotations import services
+from annotations import articles
 from annotations.models import Article, Claim, ClaimStatus, EntityMention, Membership, Project, Role, Source
 from tests.factories import ArticleFactory, ClaimFactory, MembershipFactory, ProjectFactory, UserFactory
 
@@ -36,16 +36,16 @@ def test_the_same_text_in_another_project_is_fine():
 
 def test_article_create_reports_a_duplicate_by_normalised_text():
     project = ProjectFactory()
-    first = services.article_create(project=project, title="One", text="Same text.\n")
-    with pytest.raises(services.DuplicateArticle) as caught:
-        services.article_create(project=project, title="Two", text="Same text.\r\n\r\n")
+    first = articles.create(project=project, title="One", text="Same text.\n")
+    with pytest.raises(articles.DuplicateArticle) as caught:
+        articles.create(project=project, title="Two", text="Same text.\r\n\r\n")
     assert caught.value.existing == first
     assert "already imported" in str(caught.value)
 
 
 def test_article_create_refuses_empty_text():
     with pytest.raises(ValidationError) as caught:
-        services.article_create(project=ProjectFactory(), title="Empty", text=" \n \r\n")
+        articles.create(project=ProjectFactory(), title="Empty", text=" \n \r\n")
     assert caught.value.message_dict["text"] == ["The article text is empty."]
     assert not Article.objects.exists()
 
@@ -53,7 +53,7 @@ def test_article_create_refuses_empty_text():
 def test_article_create_refuses_oversized_text(settings):
     settings.MAX_ARTICLE_CHARS = 10
     with pytest.raises(ValidationError) as caught:
-        services.article_create(project=ProjectFactory(), title="Big", text="x" * 11)
+        articles.create(project=ProjectFactory(), title="Big", text="x" * 11)
     assert caught.value.message_dict["text"] == ["The text has 11 characters; the limit is 10."]
 
 

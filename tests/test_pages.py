@@ -71,9 +71,9 @@ def test_the_article_page_shows_text_claims_sources_and_entities(client_for, aut
 
 
 def test_article_text_is_escaped_never_rendered_as_html(client_for, author, project):
-    from annotations import services
+    from annotations import articles
 
-    article = services.article_create(project=project, title="<b>T</b>", text='Hello <script>alert("x")</script> & bye')
+    article = articles.create(project=project, title="<b>T</b>", text='Hello <script>alert("x")</script> & bye')
     response = client_for(author).get(reverse("article-detail", args=[project.slug, article.pk]))
     html = response.content.decode()
     assert "<script>alert" not in html

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from annotations import services
+from annotations import articles
+from annotations import claims as claimlib
 from annotations import text as textlib
 from annotations.models import AnchorStatus, ArticleRevision, Claim, EntityMention, ExtractionRun
 
@@ -144,7 +145,7 @@ def test_the_offset_map_follows_line_and_character_edits():
 def claims(article, author):
     def make(quote: str, **fields) -> Claim:
         start = article.text.index(quote)
-        return services.claim_create(article=article, created_by=author, start=start, end=start + len(quote), **fields)
+        return claimlib.create(article=article, by=author, start=start, end=start + len(quote), **fields)
 
     return make
 
@@ -154,7 +155,7 @@ def test_revising_keeps_the_old_text_and_reanchors_every_claim(article, editor, 
     moved = claims(CLAIM, verdict="mostly_true")
     old_text = article.text
     new_text = "Editor's note: corrected the casualty figure.\n" + old_text
-    result = services.article_revise(article=article, new_text=new_text, user=editor)
+    result = articles.revise(article=article, new_text=new_text, user=editor)
 
     revision = ArticleRevision.objects.get(article=article)
     assert (revision.text, revision.text_sha256, revision.created_by) == (old_text, textlib.sha256(old_text), editor)
@@ -177,7 +178,7 @@ def test_a_claim_in_a_deleted_sentence_is_flagged_with_its_old_quote_never_dropp
     kept = claims("At least four civilians were killed")
     lost = claims(CLAIM)
     sentence = next(line for line in article.text.split("\n") if CLAIM in line)
-    result = services.article_revise(article=article, new_text=article.text.replace(sentence + "\n", ""), user=editor)
+    result = articles.revise(article=article, new_text=article.text.replace(sentence + "\n", ""), user=editor)
 
     assert [c.pk for c in result.needs_attention] == [lost.pk]
     lost.refresh_from_db()
@@ -195,8 +196,8 @@ def test_a_flagged_claim_is_looked_for_by_its_old_quote_in_the_next_revision(art
     lost = claims(CLAIM)
     original = article.text
     sentence = next(line for line in original.split("\n") if CLAIM in line)
-    services.article_revise(article=article, new_text=original.replace(sentence + "\n", ""), user=editor)
-    services.article_revise(article=article, new_text=original, user=editor)
+    articles.revise(article=article, new_text=original.replace(sentence + "\n", ""), user=editor)
+    articles.revise(article=article, new_text=original, user=editor)
     lost.refresh_from_db()
     assert (lost.anchor_status, lost.quote, lost.previous_quote) == (AnchorStatus.ANCHORED, CLAIM, "")
     assert lost.start == original.index(CLAIM)
@@ -211,7 +212,7 @@ def test_revising_reruns_extraction_and_drops_stale_machine_mentions(article, ed
     person = EntityMention.objects.create(article=article, start=gromov, end=gromov + 14, text="Oleksiy Gromov",
                                           label="PERSON", model="")  # fmt: skip
     runs_before = ExtractionRun.objects.filter(article=article).count()
-    services.article_revise(article=article, new_text="New first line.\n" + article.text, user=editor)
+    articles.revise(article=article, new_text="New first line.\n" + article.text, user=editor)
     assert ExtractionRun.objects.filter(article=article, status="queued").count() == runs_before + 1
     assert list(EntityMention.objects.filter(article=article)) == [person]
     person.refresh_from_db()
@@ -221,7 +222,7 @@ def test_revising_reruns_extraction_and_drops_stale_machine_mentions(article, ed
 @pytest.mark.django_db
 def test_an_unchanged_text_writes_no_revision(article, editor, claims):
     claim = claims(CLAIM)
-    result = services.article_revise(article=article, new_text=article.text + "\n\n", user=editor)
+    result = articles.revise(article=article, new_text=article.text + "\n\n", user=editor)
     assert not result.changed
     assert ArticleRevision.objects.count() == 0
     claim.refresh_from_db()
@@ -236,7 +237,7 @@ def test_an_unchanged_text_writes_no_revision(article, editor, claims):
 def test_a_bad_revision_is_refused_naming_the_text_and_writes_nothing(article, editor, settings, new_text, message):
     settings.MAX_ARTICLE_CHARS = 20
     with pytest.raises(ValidationError) as invalid:
-        services.article_revise(article=article, new_text=new_text, user=editor)
+        articles.revise(article=article, new_text=new_text, user=editor)
     assert invalid.value.message_dict == {"text": [message]}
     assert ArticleRevision.objects.count() == 0
 
@@ -244,9 +245,9 @@ def test_a_bad_revision_is_refused_naming_the_text_and_writes_nothing(article, e
 @pytest.mark.django_db
 def test_a_revision_based_on_an_old_text_is_refused(article, editor):
     stale_sha = article.text_sha256
-    services.article_revise(article=article, new_text="First correction.\n" + article.text, user=editor)
-    with pytest.raises(services.StaleText):
-        services.article_revise(article=article, new_text="Second.", user=editor, expected_sha256=stale_sha)
+    articles.revise(article=article, new_text="First correction.\n" + article.text, user=editor)
+    with pytest.raises(articles.StaleText):
+        articles.revise(article=article, new_text="Second.", user=editor, expected_sha256=stale_sha)
     assert ArticleRevision.objects.count() == 1
 
 
@@ -254,11 +255,11 @@ def test_a_revision_based_on_an_old_text_is_refused(article, editor):
 def test_placing_a_flagged_claim_clears_the_flag(article, editor, claims):
     lost = claims(CLAIM)
     sentence = next(line for line in article.text.split("\n") if CLAIM in line)
-    services.article_revise(article=article, new_text=article.text.replace(sentence, "Gromov conceded the point."),
+    articles.revise(article=article, new_text=article.text.replace(sentence, "Gromov conceded the point."),
                             user=editor)  # fmt: skip
     lost.refresh_from_db()
     assert lost.anchor_status == AnchorStatus.NEEDS_ATTENTION
     start = lost.article.text.index("Gromov conceded the point")
-    placed = services.claim_place(claim=lost, start=start, end=start + 25)
+    placed = claimlib.place(claim=lost, by=editor, start=start, end=start + 25)
     assert (placed.anchor_status, placed.previous_quote, placed.quote) == ("anchored", "", "Gromov conceded the point")
     assert placed.version == lost.version + 1

@@ -7,7 +7,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from annotations import services, team
+from annotations import articles, claims, review, stats
 from annotations.models import AgreementReport, BlindVerdict, Claim, ClaimComment, ClaimStatus, Role
 from tests.factories import ClaimFactory, MembershipFactory, SourceFactory, UserFactory
 
@@ -17,12 +17,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def claim(article, author):
     start = article.text.index("Russia has the advantage")
-    return services.claim_create(article=article, created_by=author, start=start, end=start + 24, verdict="false")
+    return claims.create(article=article, by=author, start=start, end=start + 24, verdict="false")
 
 
 def in_review(claim, author):
-    claim = claim.move_to("in_progress", by=author)
-    return claim.move_to("in_review", by=author)
+    claim = claims.move(claim=claim, target="in_progress", by=author)
+    return claims.move(claim=claim, target="in_review", by=author)
 
 
 def url(name, claim):
@@ -67,7 +67,7 @@ def test_moves_through_the_page_and_their_refusals(client_for, claim, author, ed
     assert "at least one source" in response.content.decode()
     response = client_for(editor).post(url("claim-move", claim), {"status": "bogus"})
     assert response.status_code == 400
-    assert "status: &#x27;bogus&#x27; is not a status." in response.content.decode()
+    assert "status: &#x27;bogus&#x27; is not a status" in response.content.decode()
 
 
 def test_a_stale_version_on_a_move_gets_409(client_for, claim, author):
@@ -86,7 +86,7 @@ def test_send_back_needs_a_comment_and_records_it(client_for, claim, author, edi
     assert response.status_code == 302
     assert Claim.objects.get(pk=claim.pk).status == "needs_changes"
     assert ClaimComment.objects.get().body == "Cite the briefing."
-    assert list(team.my_claims_to_fix(author)) == [Claim.objects.get(pk=claim.pk)]
+    assert list(review.my_claims_to_fix(author)) == [Claim.objects.get(pk=claim.pk)]
 
 
 def test_a_reviewer_cannot_send_back(client_for, claim, author, other_reviewer):
@@ -97,14 +97,14 @@ def test_a_reviewer_cannot_send_back(client_for, claim, author, other_reviewer):
 
 def test_needs_review_lists_others_claims_for_editors_only(claim, author, editor, other_reviewer):
     claim = in_review(claim, author)
-    assert list(team.needs_review(editor)) == [claim]
-    assert list(team.needs_review(other_reviewer)) == []
+    assert list(review.needs_review(editor)) == [claim]
+    assert list(review.needs_review(other_reviewer)) == []
     own = ClaimFactory(article=claim.article, created_by=editor, status=ClaimStatus.IN_REVIEW)
-    assert own not in team.needs_review(editor)
+    assert own not in review.needs_review(editor)
 
 
 def test_the_queue_page_lists_assigned_articles_and_review_work(client_for, claim, author, editor):
-    team.assign_article(article=claim.article, assignee=author, by=editor)
+    articles.assign(article=claim.article, assignee=author, by=editor)
     in_review(claim, author)
     response = client_for(author).get(reverse("queues"))
     assert claim.article.title in response.content.decode()
@@ -143,7 +143,7 @@ def test_blind_verdicts_are_hidden_from_the_other_reviewer(client_for, claim, au
     assert "secret-b" in page and "secret-a" not in page
     editor_page = client_for(editor).get(url("claim-workflow", claim)).content.decode()
     assert "secret-a" in editor_page and "secret-b" in editor_page
-    assert list(team.disagreements(editor)) == [claim]
+    assert list(review.disagreements(editor)) == [claim]
     assert BlindVerdict.objects.count() == 2
 
 
@@ -170,7 +170,7 @@ def test_agreement_on_a_project_with_hand_computed_values(project, article, auth
     # other_reviewer marked one identical span and one overlapping: exact F1 = 2*(1/4*1/2)/(1/4+1/2) = 1/3.
     ClaimFactory(article=article, start=0, end=5, created_by=other_reviewer)
     ClaimFactory(article=article, start=12, end=20, created_by=other_reviewer)
-    result = team.compute_agreement(project)
+    result = stats.compute_agreement(project)
     assert result["units_rated_twice"] == 4
     assert result["kappa_pairs"] == [{"reviewers": [author.pk, other_reviewer.pk], "items": 4, "kappa": 0.0}]
     # Coincidences: o_tt = o_ff = o_tf = o_ft = 2, n = 8, so D_o = 4/8 and D_e = 2*4*4/(8*7) = 4/7:
@@ -197,10 +197,10 @@ def test_the_dashboard_shows_charts_tables_and_agreement(client_for, claim, auth
 
 @pytest.mark.worker
 def test_a_big_project_computes_agreement_in_a_worker(celery_worker, monkeypatch, project, editor):
-    monkeypatch.setattr(team, "AGREEMENT_INLINE_LIMIT", 0)
+    monkeypatch.setattr(stats, "AGREEMENT_INLINE_LIMIT", 0)
     MembershipFactory(project=project, user=UserFactory(username="r2"), role=Role.REVIEWER)
     ClaimFactory(article__project=project)
-    report = team.request_agreement_report(project)
+    report = stats.request_agreement_report(project)
     assert report.status == "queued"
     for _ in range(300):
         report.refresh_from_db()
@@ -242,7 +242,7 @@ def test_admins_manage_members_and_settings_others_only_look(client_for, project
     assert project.role_of(UserFactory(username="newcomer")) == "reviewer"
     response = admin.post(settings_url, {"action": "member", "username": "nobody", "role": "reviewer"})
     assert response.status_code == 400
-    assert "username: No user is called &#x27;nobody&#x27;." in response.content.decode()
+    assert "username: There is no active user called &#x27;nobody&#x27;." in response.content.decode()
     response = admin.post(settings_url, {"action": "member", "username": "project-admin", "role": "editor"})
     assert response.status_code == 400
     assert "The project must keep at least one admin." in response.content.decode()

@@ -53,10 +53,12 @@ def test_the_transition_matrix(frm, to, role, is_author):
 def test_the_workflow_has_exactly_the_documented_moves():
     assert set(TRANSITIONS) == {
         ("unstarted", "in_progress"),
+        ("unstarted", "in_review"),
         ("in_progress", "in_review"),
         ("in_review", "approved"),
         ("in_review", "needs_changes"),
         ("needs_changes", "in_progress"),
+        ("needs_changes", "in_review"),
     }
     assert allowed_targets("in_review") == ["approved", "needs_changes"]
 
@@ -87,7 +89,9 @@ def test_approval_needs_a_verdict():
 def test_an_illegal_move_names_the_allowed_ones():
     with pytest.raises(TransitionError) as caught:
         check_transition(facts("unstarted"), "approved", "editor")
-    assert caught.value.message == "A claim cannot go from unstarted to approved (allowed from here: in_progress)."
+    assert caught.value.message == (
+        "A claim cannot go from unstarted to approved (allowed from here: in_progress, in_review)."
+    )
 
 
 def test_staying_in_the_same_status_is_not_a_move():

@@ -89,6 +89,8 @@ MIDDLEWARE = [
     # Every page requires login unless a view opts out with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An htmx request that is refused gets the reason as text, not the 403 page.
+    "annotations.views.refusals.HtmxRefusalMiddleware",
     # Records who made each change in the claim and source history.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -271,6 +273,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # The owner modules' ValidationError / PermissionDenied become 400 / 403 with their words.
+    "EXCEPTION_HANDLER": "annotations.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fact-check Workbench API",

@@ -1,1 +1,1 @@
-"""The REST API under /api/v1/: thin DRF views over the models and services."""
+"""The REST API under /api/v1/: thin DRF views over the models and the owner modules."""

@@ -52,7 +52,7 @@ class ExportJobSerializer(serializers.ModelSerializer):
         if job.status != "done" or not job.file:
             return None
         return reverse(
-            "api-export-download",
+            "api:export-download",
             kwargs={"project_slug": job.project.slug, "job_id": job.pk},
             request=self.context.get("request"),
         )

@@ -57,7 +57,7 @@ def job_json(request: Request, job: ImportJob) -> dict[str, Any]:
         "error": job.error,
         "created_at": job.created_at,
         "finished_at": job.finished_at,
-        "url": request.build_absolute_uri(reverse("api-import-job", args=[job.project.slug, job.pk])),
+        "url": request.build_absolute_uri(reverse("api:import-job", args=[job.project.slug, job.pk])),
     }
 
 

@@ -12,9 +12,8 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from ..models import Role, can_edit_claim
-
-MANAGER_ROLES = (Role.EDITOR, Role.ADMIN)
+from .. import workflow
+from ..models import Role
 
 
 class CanEditClaim(BasePermission):
@@ -25,7 +24,8 @@ class CanEditClaim(BasePermission):
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        return can_edit_claim(getattr(obj, "my_role", None), request.user, obj)
+        is_author = obj.created_by_id is not None and obj.created_by_id == request.user.pk
+        return workflow.can_edit(getattr(obj, "my_role", None), is_author=is_author)
 
 
 class IsProjectAdminForWrites(BasePermission):
@@ -47,4 +47,4 @@ class IsEditorForWrites(BasePermission):
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        return getattr(obj, "my_role", None) in MANAGER_ROLES
+        return workflow.is_editor(getattr(obj, "my_role", None))

@@ -1,5 +1,5 @@
-"""Request and response shapes. Validation that needs the article's text lives in the services;
-the views turn its ValidationError into field-level 400s."""
+"""Request and response shapes. Validation that needs the article's text or a review rule lives in
+the owner modules (claims.py, articles.py); api/errors.py turns their refusals into 400s and 403s."""
 
 from __future__ import annotations
 
@@ -140,12 +140,16 @@ class SourceSerializer(serializers.ModelSerializer):
     archived_url = HttpUrlField(max_length=2000, required=False, allow_blank=True)
     stance = serializers.ChoiceField(choices=Stance.choices, default=Stance.CONTEXT)
     added_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    correction_note = serializers.CharField(
+        required=False, allow_blank=True, write_only=True,
+        help_text="Required when the claim is approved: what was corrected and why (shown openly).",
+    )
 
     class Meta:
         model = Source
         fields = [
             "id", "claim", "url", "title", "publisher", "excerpt", "stance", "archived_url", "accessed_at",
-            "added_by", "created_at",
+            "added_by", "created_at", "correction_note",
         ]
         read_only_fields = ["id", "claim", "added_by", "created_at"]
 
@@ -209,6 +213,13 @@ class ArticleDetailSerializer(ArticleSerializer):
 
     def get_claim_count(self, article: Article) -> int:
         return len(article.claims.all())  # prefetched with the claims themselves
+
+
+class CorrectionNoteSerializer(serializers.Serializer):
+    correction_note = serializers.CharField(
+        required=False, allow_blank=True,
+        help_text="Required when the claim is approved: what was corrected and why (shown openly).",
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

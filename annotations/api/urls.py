@@ -1,9 +1,13 @@
+"""Every API route: one router for the resources, plus exports, imports, schema and docs."""
+
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import export_views, views
+from .import_views import ImportJobView, ImportView
 
 router = SimpleRouter()
 router.register("projects", views.ProjectViewSet, basename="project")
@@ -14,15 +18,23 @@ router.register(r"claims/(?P<claim_pk>[0-9]+)/sources", views.SourceViewSet, bas
 router.register("mentions", views.EntityMentionViewSet, basename="mention")
 router.register("extraction-runs", views.ExtractionRunViewSet, basename="extraction-run")
 
+PROJECT = "v1/projects/<slug:project_slug>/"
+
 app_name = "api"
 urlpatterns = [
     path("v1/", include(router.urls)),
-    # A wrong URL under one of these resources (e.g. an id that is no id) is a JSON 404, not the
-    # HTML page. Limited to our own prefixes: other modules add routes under api/v1/ too.
-    re_path(
-        r"^v1/(?:projects/[^/]+/(?:members/[\s\S]*)?$|(?:articles|claims|mentions|extraction-runs)/)",
-        views.not_found,
-    ),
+    path(PROJECT + "exports/", export_views.ExportJobListView.as_view(), name="export-list"),
+    path(PROJECT + "exports/stream/<str:export_format>/", export_views.ExportStreamView.as_view(),
+         name="export-stream"),
+    path(PROJECT + "exports/<int:job_id>/", export_views.ExportJobDetailView.as_view(), name="export-detail"),
+    path(PROJECT + "exports/<int:job_id>/download/", export_views.ExportJobDownloadView.as_view(),
+         name="export-download"),
+    # Authentication is DRF's here (its IsAuthenticated answers 401/403 in JSON): the login
+    # middleware's redirect to an HTML page would only confuse an API client.
+    path(PROJECT + "imports/", login_not_required(ImportView.as_view()), name="import"),
+    path(PROJECT + "imports/<int:job_id>/", login_not_required(ImportJobView.as_view()), name="import-job"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.docs_view, name="docs"),
+    # Last: any other URL under api/ is a JSON 404, never the HTML page.
+    re_path(r"^", views.not_found),
 ]

@@ -12,9 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required, login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, F, Prefetch, QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -23,39 +21,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import services
-from ..models import (
-    Article,
-    Claim,
-    ClaimStatus,
-    EntityMention,
-    ExtractionRun,
-    Membership,
-    Project,
-    Role,
-    Source,
-    can_approve_claim,
-    can_edit_claim,
-)
-from ..team import LAST_ADMIN
+from .. import articles, claims, members, workflow
+from ..models import Article, Claim, EntityMention, ExtractionRun, Membership, Project, Source
 from . import filters, serializers
-from .permissions import MANAGER_ROLES, CanEditClaim, IsProjectAdminForWrites
+from .permissions import CanEditClaim, IsProjectAdminForWrites
 
 ID_PATTERN = "[0-9]{1,15}"
-CLAIM_FIELDS = ("claim_text", "claimant", "status", "verdict", "rationale")
-APPROVAL_REFUSED = "Only an editor or admin of the project who is not the claim's author may approve it."
-
-
-def _django_errors(error: DjangoValidationError) -> ValidationError:
-    if hasattr(error, "error_dict"):
-        return ValidationError(error.message_dict)
-    return ValidationError({"non_field_errors": error.messages})
-
 
 ERRORS = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description="Field-level validation errors."),
@@ -141,28 +117,21 @@ class MemberViewSet(viewsets.ModelViewSet):
         self.check_permissions(request)
         data = serializers.MemberCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            with transaction.atomic():
-                membership = Membership.objects.create(
-                    project=project, user=data.validated_data["username"], role=data.validated_data["role"]
-                )
-        except IntegrityError:
-            raise ValidationError({"username": ["This user is already a member of the project."]}) from None
+        membership = members.set_member(
+            project=project, username=data.validated_data["username"].get_username(),
+            role=data.validated_data["role"], by=request.user, only_new=True,
+        )
         return Response(serializers.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
-
-    def _refuse_if_last_admin(self, membership: Membership) -> None:
-        if membership.is_last_admin():
-            raise ValidationError({"role": [LAST_ADMIN]})
 
     def perform_update(self, serializer: Any) -> None:
         membership = serializer.instance
-        if serializer.validated_data.get("role", membership.role) != Role.ADMIN:
-            self._refuse_if_last_admin(membership)
-        serializer.save()
+        serializer.instance = members.set_member(
+            project=self.get_project(), username=membership.user.get_username(),
+            role=serializer.validated_data.get("role", membership.role), by=self.request.user,
+        )
 
     def perform_destroy(self, instance: Membership) -> None:
-        self._refuse_if_last_admin(instance)
-        instance.delete()
+        members.remove_member(project=self.get_project(), username=instance.user.get_username(), by=self.request.user)
 
 
 # --- articles, mentions and extraction runs ----------------------------------------------------
@@ -210,7 +179,7 @@ class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            article = services.article_create(
+            article = articles.create(
                 project=data["project"],
                 title=data["title"],
                 text=data["text"],
@@ -220,15 +189,13 @@ class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 published_at=data.get("published_at"),
                 language=data.get("language", "en"),
             )
-        except services.DuplicateArticle as duplicate:
+        except articles.DuplicateArticle as duplicate:
             body = {
                 "detail": f"This text is already in the project as article {duplicate.existing.pk}.",
                 "text": [f"The same text was already imported as article {duplicate.existing.pk}."],
                 "existing": duplicate.existing.pk,
             }
             return Response(body, status=status.HTTP_409_CONFLICT)
-        except DjangoValidationError as error:
-            raise _django_errors(error) from None
         return Response(serializers.ArticleDetailSerializer(article, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
 
@@ -279,10 +246,10 @@ class ExtractionRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         serializer = serializers.ExtractionRunCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         article = serializer.validated_data["article"]
-        if article.my_role not in MANAGER_ROLES:
+        if not workflow.is_editor(article.my_role):
             raise PermissionDenied("Only an editor or admin of the project may re-run extraction.")
         with transaction.atomic():
-            run = services.enqueue_extraction(article)
+            run = articles.enqueue_extraction(article)
         return Response(serializers.ExtractionRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
@@ -361,24 +328,15 @@ class ClaimViewSet(viewsets.ModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if data.get("status") == ClaimStatus.APPROVED:
-            # The creator is the author, and an author never approves their own claim.
-            raise PermissionDenied(APPROVAL_REFUSED)
-        if data.get("status", ClaimStatus.UNSTARTED) not in (ClaimStatus.UNSTARTED, ClaimStatus.IN_PROGRESS):
-            raise ValidationError(
-                {"status": ["A new claim starts as unstarted or in_progress; review is a later workflow step."]}
-            )
-        try:
-            claim = services.claim_create(
-                article=data["article"],
-                created_by=request.user,
-                start=data["start"],
-                end=data["end"],
-                quote=data.get("quote"),
-                **{field: data[field] for field in CLAIM_FIELDS if field in data},
-            )
-        except DjangoValidationError as error:
-            raise _django_errors(error) from None
+        claim = claims.create(
+            article=data["article"],
+            by=request.user,
+            role=data["article"].my_role,
+            start=data["start"],
+            end=data["end"],
+            quote=data.get("quote"),
+            **{name: data[name] for name in (*claims.CLAIM_FIELDS, "status") if name in data},
+        )
         return _with_etag(Response(self.get_serializer(claim).data, status=status.HTTP_201_CREATED), claim)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -397,29 +355,19 @@ class ClaimViewSet(viewsets.ModelViewSet):
                  "version": ["This field is required (or send If-Match)."]},
                 status=status.HTTP_428_PRECONDITION_REQUIRED,
             )
-        if (
-            data.get("status") == ClaimStatus.APPROVED
-            and claim.status != ClaimStatus.APPROVED
-            and not can_approve_claim(claim.my_role, request.user, claim)  # type: ignore[attr-defined]
-        ):
-            raise PermissionDenied(APPROVAL_REFUSED)
-        changes = {field: data[field] for field in CLAIM_FIELDS if field in data}
         try:
-            fresh = services.claim_update(
+            fresh = claims.update(
                 claim=claim,
+                by=request.user,
+                role=claim.my_role,  # type: ignore[attr-defined]
                 expected_version=expected,
                 start=data.get("start"),
                 end=data.get("end"),
                 quote=data.get("quote"),
-                changed_by=request.user,
                 correction_note=data.get("correction_note", ""),
-                **changes,
+                **{name: data[name] for name in (*claims.CLAIM_FIELDS, "status") if name in data},
             )
-        except DjangoValidationError as error:
-            raise _django_errors(error) from None
-        except DjangoPermissionDenied as refused:
-            raise PermissionDenied(str(refused)) from None
-        except services.StaleVersion as stale:
+        except claims.StaleVersion as stale:
             return self._stale(stale.current, stale_status)
         except Claim.DoesNotExist:
             raise NotFound("The claim was deleted.") from None
@@ -432,15 +380,12 @@ class ClaimViewSet(viewsets.ModelViewSet):
         claim = self.get_object()
         if_match = request.headers.get("If-Match")
         expected = _parse_if_match(if_match) if if_match is not None else None
-        rows = Claim.objects.filter(pk=claim.pk)
-        if expected is not None:
-            rows = rows.filter(version=expected)
-        deleted, _ = rows.delete()
-        if not deleted:
-            current = Claim.objects.filter(pk=claim.pk).first()
-            if current is None:
-                raise NotFound("The claim was deleted.")
-            return self._stale(current, status.HTTP_412_PRECONDITION_FAILED)
+        try:
+            claims.delete(claim=claim, by=request.user, expected_version=expected)
+        except claims.StaleVersion as stale:
+            return self._stale(stale.current, status.HTTP_412_PRECONDITION_FAILED)
+        except Claim.DoesNotExist:
+            raise NotFound("The claim was deleted.") from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _stale(self, current: Claim, code: int) -> Response:
@@ -492,15 +437,27 @@ class SourceViewSet(viewsets.ModelViewSet):
             return Source.objects.none()
         return self.get_claim().sources.select_related("added_by").order_by("id")
 
-    def check_permissions(self, request: Request) -> None:
-        super().check_permissions(request)
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            claim = self.get_claim()
-            if not can_edit_claim(claim.my_role, request.user, claim):  # type: ignore[attr-defined]
-                raise PermissionDenied("Only the claim's author or an editor or admin may change its sources.")
-
     def perform_create(self, serializer: Any) -> None:
-        serializer.save(claim=self.get_claim(), added_by=self.request.user)
+        serializer.instance = claims.add_source(
+            claim=self.get_claim(), by=self.request.user, **_source_args(serializer)
+        )
+
+    def perform_update(self, serializer: Any) -> None:
+        serializer.instance = claims.edit_source(source=serializer.instance, by=self.request.user,
+                                                 **_source_args(serializer))
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        note = serializers.CorrectionNoteSerializer(data=request.data if request.data else request.query_params)
+        note.is_valid(raise_exception=True)
+        claims.remove_source(source=self.get_object(), by=request.user,
+                             correction_note=note.validated_data.get("correction_note", ""))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _source_args(serializer: Any) -> dict[str, Any]:
+    data = dict(serializer.validated_data)
+    data.pop("claim", None)
+    return data
 
 
 @csrf_exempt  # it changes nothing; a 404 beats a CSRF failure page for a wrong URL

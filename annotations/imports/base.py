@@ -62,6 +62,9 @@ class ClaimRecord:
     verdict: str = ""
     rationale: str = ""
     sources: list[SourceRecord] = field(default_factory=list)
+    # Usernames as exported; matched to the project's members on import (see claims.import_claims).
+    created_by: str = ""
+    reviewed_by: str = ""
 
 
 @dataclass

@@ -22,8 +22,8 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from .. import services
-from ..models import EntityMention, ImportJob, Project, RunStatus, Source
+from .. import articles, claims
+from ..models import EntityMention, ImportJob, Project, RunStatus
 from .base import TITLE_MAX_CHARS, ArticleRecord, ImportProblem, Metadata
 from .paste import PasteParser
 from .registry import get_parser, parser_for_filename
@@ -153,9 +153,15 @@ def parse_input(item: ImportInput, metadata: Metadata) -> list[ArticleRecord]:
 # --- writing --------------------------------------------------------------------------------------
 
 
+def _problem(error: ValidationError, source: str, line: int | None) -> ImportProblem:
+    field_name, messages = next(iter(error.message_dict.items()))
+    return ImportProblem(f"{field_name}: {' '.join(messages)}", source=source, line=line, field=field_name)
+
+
 def _write_record(project: Project, user: AbstractBaseUser | None, record: ArticleRecord, source: str) -> Outcome:
+    """One article with its claims, sources and a person's entity mentions, through the owner modules."""
     try:
-        article = services.article_create(
+        article = articles.create(
             project=project,
             title=record.title,
             text=record.text,
@@ -166,55 +172,23 @@ def _write_record(project: Project, user: AbstractBaseUser | None, record: Artic
             language=record.language,
             fetched_at=record.fetched_at,
         )
-    except services.DuplicateArticle as duplicate:
+    except articles.DuplicateArticle as duplicate:
         message = f"already imported as article {duplicate.existing.pk}"
         if record.claims:
             message += f"; its {len(record.claims)} claim(s) were not imported again"
         return Outcome(source, "duplicate", record.title, duplicate.existing.pk, record.line, message)
     except ValidationError as error:
-        field_name, messages = next(iter(error.message_dict.items()))
-        raise ImportProblem(
-            f"{field_name}: {' '.join(messages)}", source=source, line=record.line, field=field_name
-        ) from None
-    sources: list[Source] = []
-    for index, claim_record in enumerate(record.claims):
-        try:
-            claim = services.claim_create(
-                article=article,
-                created_by=user,  # type: ignore[arg-type]
-                start=claim_record.start,
-                end=claim_record.end,
-                quote=claim_record.quote,
-                claim_text=claim_record.claim_text,
-                claimant=claim_record.claimant,
-                status=claim_record.status,
-                verdict=claim_record.verdict,
-                rationale=claim_record.rationale,
-            )
-        except ValidationError as error:
-            field_name, messages = next(iter(error.message_dict.items()))
-            path = f"claims[{index}].{field_name}"
-            raise ImportProblem(f"{path}: {' '.join(messages)}", source=source, line=record.line, field=path) from None
-        sources += [
-            Source(
-                claim=claim,
-                url=item.url,
-                title=item.title,
-                publisher=item.publisher,
-                excerpt=item.excerpt,
-                stance=item.stance,
-                archived_url=item.archived_url,
-                accessed_at=item.accessed_at,
-                added_by=user,
-            )
-            for item in claim_record.sources
-        ]
-    Source.objects.bulk_create(sources)
+        raise _problem(error, source, record.line) from None
+    try:
+        notes = claims.import_claims(article=article, by=user, records=record.claims)
+    except ValidationError as error:
+        raise _problem(error, source, record.line) from None
     EntityMention.objects.bulk_create(
         EntityMention(article=article, start=m.start, end=m.end, text=m.text, label=m.label, model="")
         for m in record.mentions
     )
-    return Outcome(source, "created", article.title, article.pk, record.line, claims=len(record.claims))
+    return Outcome(source, "created", article.title, article.pk, record.line, "; ".join(notes),
+                   claims=len(record.claims))
 
 
 def write_records(

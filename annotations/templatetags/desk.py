@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from annotations.text import Segment
@@ -34,3 +34,18 @@ def article_paragraphs(paragraphs: list[list[tuple[Segment, str]]]) -> SafeStrin
             out.append(f'<span class="{classes}"{attrs}>{escape(seg.text)}</span>')
         out.append("</p>")
     return mark_safe("".join(out))  # noqa: S308 - built from escaped pieces above
+
+
+@register.simple_tag
+def safe_link(url: str, text: str = "", css_class: str = "") -> SafeString:
+    """A link to an outside page, or just its text when the URL is not http(s).
+
+    Every stored URL is checked on the way in (claims.py, articles.py); this is the second
+    wall for rows written before that check existed: a ``javascript:`` URL never becomes a link.
+    """
+    label = text or url
+    if not url.lower().startswith(("http://", "https://")):
+        return format_html("<span>{}</span>", label)
+    return format_html(
+        '<a href="{}" class="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>', url, css_class, label
+    )

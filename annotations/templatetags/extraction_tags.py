@@ -11,8 +11,9 @@ from typing import Any
 
 from django import template
 
+from annotations import workflow
 from annotations.extraction import is_stuck, project_progress
-from annotations.models import Article, EntityMention, ExtractionRun, Project, Role
+from annotations.models import Article, EntityMention, ExtractionRun, Project
 
 register = template.Library()
 
@@ -81,6 +82,6 @@ def project_extraction(context: template.Context, project: Project) -> dict[str,
     return {
         "project": project,
         "progress": project_progress(project),
-        "can_start": project.role_of(user) in (Role.EDITOR, Role.ADMIN),
+        "can_start": workflow.is_editor(project.role_of(user)),
         "csrf_token": context.get("csrf_token"),
     }

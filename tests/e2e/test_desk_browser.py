@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from annotations import services
+from annotations import articles, claims
 from annotations.models import Claim, EntityMention, Verdict
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -143,7 +143,7 @@ EMOJI_TEXT = (
 
 @pytest.fixture
 def emoji_article(project, author):
-    return services.article_create(project=project, title="Emoji and accents", text=EMOJI_TEXT, created_by=author)
+    return articles.create(project=project, title="Emoji and accents", text=EMOJI_TEXT, created_by=author)
 
 
 @pytest.mark.parametrize(
@@ -178,7 +178,7 @@ def test_it_moves_between_claims_and_sets_verdicts_from_the_keyboard(page, autho
     for quote in ["Russia had the upper hand", SENTENCE, "Ukraine had observed Russia moving Iskander missile systems"]:
         start = text.index(quote)
         claims.append(
-            services.claim_create(article=article, created_by=author, start=start, end=start + len(quote), quote=quote)
+            claims.create(article=article, by=author, start=start, end=start + len(quote), quote=quote)
         )
     log_in(page)
     page.goto(f"/p/{article.project.slug}/articles/{article.pk}/")
@@ -219,7 +219,7 @@ def test_it_moves_between_claims_and_sets_verdicts_from_the_keyboard(page, autho
 def test_it_moves_a_claim_by_reselecting_and_deletes_it_after_confirmation(page, author, article):
     old = "Russia had the upper hand"
     start = article.text.index(old)
-    claim = services.claim_create(article=article, created_by=author, start=start, end=start + len(old))
+    claim = claims.create(article=article, by=author, start=start, end=start + len(old))
     log_in(page)
     page.goto(f"/p/{article.project.slug}/articles/{article.pk}/")
     card = page.locator(f"#claim-{claim.pk}")

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotations import services
+from annotations import articles
 from annotations.extraction import ACTIVE
 from annotations.models import ExtractionRun, Project, RunStatus
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             raise CommandError(f"No project with the slug {options['project']!r}.")
         if options["chunk_size"] < 1:
             raise CommandError("--chunk-size must be 1 or more.")
-        run_ids = services.project_extract(
+        run_ids = articles.extract_project(
             project=project, only_missing=options["only_missing"], chunk_size=options["chunk_size"]
         )
         self.stdout.write(f"Queued {len(run_ids)} extraction run(s) for project {project.slug}.")

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date
 
-from annotations import services
+from annotations import articles
 from annotations.models import Project
 
 SEEDS_DIR = Path(settings.BASE_DIR) / "seeds"
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         for path in texts:
             meta = self._metadata(path)
             try:
-                article = services.article_create(
+                article = articles.create(
                     project=project,
                     title=meta.get("title") or path.stem,
                     text=path.read_text(encoding="utf-8"),
@@ -44,7 +44,7 @@ class Command(BaseCommand):
                     published_at=parse_date(meta["published_at"]) if meta.get("published_at") else None,
                     language=meta.get("language", "en"),
                 )
-            except services.DuplicateArticle as duplicate:
+            except articles.DuplicateArticle as duplicate:
                 self.stdout.write(f"{path.name}: already loaded as article {duplicate.existing.pk}")
                 continue
             self.stdout.write(self.style.SUCCESS(f"{path.name}: loaded as article {article.pk}"))

@@ -246,15 +246,22 @@ document.addEventListener("htmx:afterSettle", () => {
   document.querySelector(".slot :is(input, textarea, select):not([type=hidden])")?.focus();
 });
 document.addEventListener("htmx:responseError", (event) => {
-  const status = event.detail.xhr.status;
+  const xhr = event.detail.xhr;
+  const status = xhr.status;
+  // Refusals come with the server's reason as plain text: show it, not a guess.
+  const reason = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain") ? xhr.responseText.trim() : "";
   toast(
-    status === 403
-      ? "Only the reviewer who marked this claim, or an editor, can change it."
+    reason
+      ? reason
+      : status === 403
+      ? "You may not make this change."
       : status === 404
         ? "Not found: it may have been deleted. Reload the page."
         : `The server answered ${status}. Reload the page and try again.`,
   );
 });
+// A refusal with no form to show it in (HX-Trigger "refused"): its reason as a toast.
+document.body.addEventListener("refused", (event) => toast(event.detail.value || String(event.detail)));
 document.addEventListener("htmx:sendError", () => toast("The server cannot be reached. Check your connection."));
 
 // Bad input (400) and stale versions (409) come back as the form with its messages: show them.
@@ -262,7 +269,9 @@ if (window.htmx) {
   htmx.config.responseHandling = [
     { code: "204", swap: false },
     { code: "[23]..", swap: true },
-    { code: "40[09]", swap: true, error: false },
+    // Bad input (400), a refusal (403) and a stale version (409) answer with the form or card as
+    // the server has it, the reason on top: swap it in, so no control shows a refused value.
+    { code: "40[039]", swap: true, error: false },
     { code: "[45]..", swap: false, error: true },
   ];
 }

@@ -1,0 +1,577 @@
+"""The only writer of claims and their sources: every door (desk, review page, API, importers,
+commands, admin) calls these functions, and every review rule is checked here.
+
+Each write locks the claim row (SELECT ... FOR UPDATE; on SQLite the write transaction is
+IMMEDIATE) for its checks and its write, so a rule that reads the claim (its version, its
+status, its number of sources) cannot be raced by another write. Refusals are Django's
+``PermissionDenied`` (the person may not) or ``ValidationError`` naming the field (the
+change is not valid); a write that carried an old version raises ``StaleVersion``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from . import text as textlib
+from . import workflow
+from .models import AnchorStatus, Article, Claim, ClaimStatus, Membership, Project, Source, Verdict
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from .imports.base import ClaimRecord
+
+CLAIM_FIELDS = ("claim_text", "claimant", "verdict", "rationale")
+EDITABLE_FIELDS = frozenset({*CLAIM_FIELDS, "status"})
+SOURCE_FIELDS = ("url", "title", "publisher", "excerpt", "stance", "archived_url", "accessed_at")
+
+
+class StaleVersion(Exception):
+    """A write carried an out-of-date claim version: someone else changed the claim first."""
+
+    def __init__(self, current: Claim) -> None:
+        super().__init__(f"claim {current.pk} is at version {current.version}; reload and try again")
+        self.current = current
+
+
+# --- who is acting ------------------------------------------------------------------------------
+
+
+def role_of(project: Project | int, user: AbstractBaseUser | None) -> str | None:
+    """The user's role in the project (one query), or None for outsiders and anonymous users."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    project_id = project if isinstance(project, int) else project.pk
+    return Membership.objects.filter(project_id=project_id, user_id=user.pk).values_list("role", flat=True).first()
+
+
+def _refuse(error: workflow.TransitionError) -> NoReturn:
+    if error.forbidden:
+        raise PermissionDenied(error.message) from None
+    raise ValidationError({error.field: error.message}) from None
+
+
+def _is_author(claim: Claim, user: AbstractBaseUser) -> bool:
+    return claim.created_by_id is not None and claim.created_by_id == user.pk
+
+
+def _check_choices(changes: dict[str, Any]) -> None:
+    errors: dict[str, str] = {}
+    if "verdict" in changes and changes["verdict"] not in (*Verdict.values, ""):
+        errors["verdict"] = f"{changes['verdict']!r} is not a verdict; use one of: {', '.join(Verdict.values)}."
+    if "status" in changes and changes["status"] not in ClaimStatus.values:
+        errors["status"] = f"{changes['status']!r} is not a status; use one of: {', '.join(ClaimStatus.values)}."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _span(text: str, start: int, end: int, quote: str | None) -> textlib.Span:
+    try:
+        return textlib.check_span(text, start, end, quote)
+    except textlib.SpanError as error:
+        raise ValidationError({error.field: error.message}) from None
+
+
+def _lock(claim: Claim | int, expected_version: int | None = None) -> Claim:
+    pk = claim if isinstance(claim, int) else claim.pk
+    fresh = Claim.objects.select_for_update().select_related("article__project").filter(pk=pk).first()
+    if fresh is None:
+        raise Claim.DoesNotExist(f"claim {pk} was deleted")
+    if expected_version is not None and fresh.version != expected_version:
+        raise StaleVersion(fresh)
+    return fresh
+
+
+def _clean(claim: Claim) -> None:
+    """Field validation (lengths, choices, the span) before any write, bulk ones included.
+
+    The check constraints are the database's job: validating them here would cost a query each.
+    """
+    claim.full_clean(
+        exclude=["article", "created_by", "reviewed_by", "retracted_by"], validate_unique=False,
+        validate_constraints=False,
+    )
+
+
+def _save(claim: Claim, by: AbstractBaseUser | None, reason: str | None = None) -> None:
+    claim.version += 1
+    if by is not None:
+        claim._history_user = by  # type: ignore[attr-defined]
+    if reason:
+        claim._change_reason = reason  # type: ignore[attr-defined]
+    _clean(claim)
+    claim.save()
+
+
+# --- the four-eyes rule --------------------------------------------------------------------------
+
+
+def substance_editors(claim: Claim) -> set[int | None]:
+    """Who changed the claim's text, verdict or rationale since it was last submitted for review.
+
+    Read from the claim's history (every write here leaves a row), so it holds for changes made
+    through any door. The record that created the claim counts as a change by its creator.
+    """
+    records = list(
+        claim.history.order_by("history_date", "history_id").values(
+            "history_user_id", "history_date", *workflow.SUBSTANCE_FIELDS
+        )
+    )
+    editors: set[int | None] = set()
+    previous: dict[str, Any] | None = None
+    for record in records:
+        recent = claim.submitted_at is None or record["history_date"] >= claim.submitted_at
+        changed = previous is None or any(record[f] != previous[f] for f in workflow.SUBSTANCE_FIELDS)
+        if recent and changed:
+            editors.add(record["history_user_id"])
+        previous = record
+    return editors
+
+
+def facts(claim: Claim, user: AbstractBaseUser, *, source_count: int | None = None,
+          changed_now: bool = False) -> workflow.ClaimFacts:
+    is_author = _is_author(claim, user)
+    changed = changed_now
+    if not changed and claim.status == ClaimStatus.IN_REVIEW and not is_author:
+        changed = user.pk in substance_editors(claim)
+    return workflow.ClaimFacts(
+        status=claim.status,
+        verdict=claim.verdict,
+        source_count=claim.sources.count() if source_count is None else source_count,
+        is_author=is_author,
+        changed_since_submitted=changed,
+    )
+
+
+# --- claims --------------------------------------------------------------------------------------
+
+
+def create(
+    *,
+    article: Article,
+    by: AbstractBaseUser,
+    start: int,
+    end: int,
+    quote: str | None = None,
+    claim_text: str = "",
+    claimant: str = "",
+    verdict: str = "",
+    rationale: str = "",
+    status: str = ClaimStatus.UNSTARTED,
+    role: str | None = None,
+) -> Claim:
+    """Mark a span of the article as a claim; offsets are checked against the stored text.
+
+    A new claim starts unstarted or in progress: review is a later step, and nobody approves
+    a claim they mark. ``role`` may be passed by a caller that already looked it up.
+    """
+    role = role if role is not None else role_of(article.project_id, by)
+    if role not in workflow.MEMBER_ROLES:
+        raise PermissionDenied(workflow.MEMBERS_ONLY)
+    if status == ClaimStatus.APPROVED:
+        raise PermissionDenied(workflow.APPROVE_OWN)
+    _check_choices({"status": status, "verdict": verdict})
+    if status not in workflow.START_STATUSES:
+        raise ValidationError(
+            {"status": "A new claim starts as unstarted or in_progress; review is a later workflow step."}
+        )
+    span = _span(article.text, start, end, quote)
+    claim = Claim(
+        article=article,
+        start=span.start,
+        end=span.end,
+        quote=span.quote,
+        prefix=span.prefix,
+        suffix=span.suffix,
+        claim_text=claim_text.strip() or span.quote,
+        claimant=claimant.strip(),
+        verdict=verdict,
+        rationale=rationale.strip(),
+        status=status,
+        created_by=by,
+    )
+    _clean(claim)
+    claim._history_user = by  # type: ignore[attr-defined]
+    with transaction.atomic():
+        claim.save()
+    return claim
+
+
+def _open_correction(claim: Claim, *, by: AbstractBaseUser, role: str | None, note: str, source_count: int) -> None:
+    """A change to a published claim: said openly, and kept published only by someone who could approve it."""
+    note = note.strip()
+    if not note:
+        raise ValidationError({"correction_note": workflow.CORRECTION_NOTE_NEEDED})
+    claim.corrected_at = timezone.now()
+    claim.correction_note = note
+    if workflow.correction_keeps_approval(role, is_author=_is_author(claim, by)):
+        try:
+            workflow.check_publishable(verdict=claim.verdict, source_count=source_count)
+        except workflow.TransitionError as error:
+            _refuse(error)
+        claim.reviewed_by = by
+    else:
+        # Someone who could not approve it changed it: it goes back to an editor before it is
+        # published again, and nobody is credited with approving a verdict they never saw.
+        claim.status = ClaimStatus.IN_REVIEW
+        claim.reviewed_by = None
+        claim.submitted_at = timezone.now()
+
+
+def _move(claim: Claim, target: str, *, by: AbstractBaseUser, role: str | None, changed_now: bool) -> None:
+    try:
+        workflow.check_transition(facts(claim, by, changed_now=changed_now), target, role)
+    except workflow.TransitionError as error:
+        _refuse(error)
+    claim.status = target
+    if target == ClaimStatus.IN_REVIEW:
+        claim.submitted_at = timezone.now()
+    if target == ClaimStatus.APPROVED:
+        claim.reviewed_by = by
+
+
+def update(
+    *,
+    claim: Claim,
+    by: AbstractBaseUser,
+    expected_version: int | None,
+    start: int | None = None,
+    end: int | None = None,
+    quote: str | None = None,
+    correction_note: str = "",
+    role: str | None = None,
+    **changes: Any,
+) -> Claim:
+    """Change a claim if nobody else changed it since ``expected_version``; returns it reloaded.
+
+    Fields first, then the status move (so an editor who rewrites the verdict and approves in
+    one request is refused like one who does it in two). ``expected_version=None`` skips the
+    version check; ``role`` may be passed by a caller that already looked it up.
+    """
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"unknown claim fields: {sorted(unknown)}")
+    _check_choices(changes)
+    with transaction.atomic():
+        fresh = _lock(claim, expected_version)
+        role = role if role is not None else role_of(fresh.article.project_id, by)
+        if not workflow.can_edit(role, is_author=_is_author(fresh, by)):
+            raise PermissionDenied(workflow.EDIT_REFUSED)
+        target = changes.pop("status", None)
+        if target == fresh.status:
+            target = None
+        values = {k: v.strip() if isinstance(v, str) and k != "verdict" else v for k, v in changes.items()}
+        if "claim_text" in values and not values["claim_text"]:
+            values["claim_text"] = fresh.quote
+        values = {k: v for k, v in values.items() if getattr(fresh, k) != v}
+        if start is not None or end is not None or quote is not None:
+            span = _span(fresh.article.text, fresh.start if start is None else start,
+                         fresh.end if end is None else end, quote)
+            if (span.start, span.end) != (fresh.start, fresh.end):
+                values.update(start=span.start, end=span.end, quote=span.quote, prefix=span.prefix,
+                              suffix=span.suffix)
+        if not values and target is None:
+            return fresh
+        for name, value in values.items():
+            setattr(fresh, name, value)
+        if values and fresh.status == ClaimStatus.APPROVED:
+            _open_correction(fresh, by=by, role=role, note=correction_note, source_count=fresh.sources.count())
+        if target is not None:
+            changed_now = any(name in values for name in workflow.SUBSTANCE_FIELDS)
+            _move(fresh, str(target), by=by, role=role, changed_now=changed_now)
+        _save(fresh, by)
+    return fresh
+
+
+def move(*, claim: Claim, by: AbstractBaseUser, target: str, expected_version: int | None = None) -> Claim:
+    """Move the claim along the workflow, or refuse saying why not."""
+    _check_choices({"status": target})
+    with transaction.atomic():
+        fresh = _lock(claim, expected_version)
+        if target == fresh.status:
+            return fresh
+        _move(fresh, target, by=by, role=role_of(fresh.article.project_id, by), changed_now=False)
+        _save(fresh, by)
+    return fresh
+
+
+def delete(*, claim: Claim, by: AbstractBaseUser, expected_version: int | None = None) -> None:
+    """Delete a claim that was never published; a published one is retracted instead."""
+    with transaction.atomic():
+        fresh = _lock(claim, expected_version)
+        role = role_of(fresh.article.project_id, by)
+        if not workflow.can_edit(role, is_author=_is_author(fresh, by)):
+            raise PermissionDenied(workflow.EDIT_REFUSED)
+        if fresh.status == ClaimStatus.APPROVED or fresh.retracted_at is not None:
+            raise ValidationError({"status": workflow.PUBLISHED_NOT_DELETED})
+        fresh._history_user = by  # type: ignore[attr-defined]
+        fresh.delete()
+
+
+def retract(*, claim: Claim, by: AbstractBaseUser, note: str, expected_version: int | None = None) -> Claim:
+    """Withdraw a published claim openly: it stays, marked retracted with the reason, in history and exports."""
+    note = note.strip()
+    with transaction.atomic():
+        fresh = _lock(claim, expected_version)
+        if not workflow.is_editor(role_of(fresh.article.project_id, by)):
+            raise PermissionDenied("Only editors and admins can retract a published claim.")
+        if fresh.status != ClaimStatus.APPROVED:
+            raise ValidationError({"status": "Only a published (approved) claim is retracted; delete it instead."})
+        if fresh.retracted_at is not None:
+            raise ValidationError({"status": "This claim is already retracted."})
+        if not note:
+            raise ValidationError({"retraction_note": "Say why the claim is retracted: readers will see it."})
+        fresh.retracted_at, fresh.retracted_by, fresh.retraction_note = timezone.now(), by, note
+        _save(fresh, by, reason="retracted")
+    return fresh
+
+
+def place(*, claim: Claim, by: AbstractBaseUser, start: int, end: int, quote: str | None = None) -> Claim:
+    """An editor settles where a flagged claim belongs (or confirms the guess): the flag is cleared."""
+    with transaction.atomic():
+        fresh = _lock(claim)
+        if not workflow.is_editor(role_of(fresh.article.project_id, by)):
+            raise PermissionDenied("Only editors place claims after a text correction.")
+        span = _span(fresh.article.text, start, end, quote)
+        fresh.start, fresh.end, fresh.quote = span.start, span.end, span.quote
+        fresh.prefix, fresh.suffix = span.prefix, span.suffix
+        fresh.anchor_status, fresh.anchor_confidence, fresh.previous_quote = AnchorStatus.ANCHORED, 1.0, ""
+        _save(fresh, by, reason="placed after a text correction")
+    return fresh
+
+
+@dataclass
+class Reanchored:
+    placed: list[Claim] = field(default_factory=list)
+    needs_attention: list[Claim] = field(default_factory=list)
+
+
+def _stored_span(claim: Claim) -> textlib.StoredSpan:
+    if claim.anchor_status == AnchorStatus.NEEDS_ATTENTION and claim.previous_quote:
+        # The stored span of a flagged claim is only a guess; the quote people made it from is
+        # the one to look for (its context was not kept, so it must stand on its own).
+        return textlib.StoredSpan(claim.start, claim.end, claim.previous_quote, "", "")
+    return textlib.StoredSpan(claim.start, claim.end, claim.quote, claim.prefix, claim.suffix)
+
+
+def reanchor(
+    *, article: Article, old_text: str, new_text: str, by: AbstractBaseUser | None, threshold: float
+) -> Reanchored:
+    """Place every claim of the article again after its text changed (inside the caller's transaction).
+
+    Every claim's version moves on, since its offsets changed meaning; one that cannot be placed
+    confidently keeps a best-guess span, is flagged ``needs_attention`` and keeps its old quote.
+    """
+    result = Reanchored()
+    # Locked: a concurrent update waits, so no version number is handed out twice.
+    claims = list(article.claims.select_for_update().order_by("start", "id"))
+    anchors = textlib.reanchor_all(old_text, new_text, [_stored_span(c) for c in claims], threshold)
+    now = timezone.now()
+    for claim, anchor in zip(claims, anchors, strict=True):
+        original_quote = _stored_span(claim).quote
+        span = textlib.check_span(new_text, anchor.start, anchor.end)
+        claim.start, claim.end, claim.quote = span.start, span.end, span.quote
+        claim.prefix, claim.suffix = span.prefix, span.suffix
+        claim.anchor_confidence = anchor.confidence
+        if anchor.is_confident(threshold):
+            claim.anchor_status, claim.previous_quote = AnchorStatus.ANCHORED, ""
+            result.placed.append(claim)
+        else:
+            claim.anchor_status, claim.previous_quote = AnchorStatus.NEEDS_ATTENTION, original_quote
+            result.needs_attention.append(claim)
+        claim.version += 1
+        claim.updated_at = now
+    # With history rows, so each claim's timeline shows the move and who corrected the text.
+    bulk_update_with_history(
+        claims,
+        Claim,
+        ["start", "end", "quote", "prefix", "suffix", "anchor_status", "anchor_confidence", "previous_quote",
+         "version", "updated_at"],
+        batch_size=500,
+        default_user=by,
+        default_change_reason="article text revised",
+    )
+    return result
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+
+def _source_clean(source: Source) -> None:
+    source.full_clean(exclude=["claim", "added_by"], validate_unique=False, validate_constraints=False)
+
+
+def _source_write(claim: Claim, by: AbstractBaseUser, correction_note: str, delta: int, reason: str) -> Claim:
+    """Lock the claim and apply the rules every source change shares; returns the locked claim.
+
+    ``delta`` is how the number of sources changes; the caller then writes the source.
+    """
+    fresh = _lock(claim)
+    role = role_of(fresh.article.project_id, by)
+    if not workflow.can_edit(role, is_author=_is_author(fresh, by)):
+        raise PermissionDenied(workflow.EDIT_REFUSED)
+    if fresh.status == ClaimStatus.APPROVED:
+        count = fresh.sources.count() + delta
+        if delta < 0 and count == 0 and fresh.verdict != workflow.NOT_CHECKABLE:
+            raise ValidationError({"sources": workflow.KEEPS_SOURCE})
+        _open_correction(fresh, by=by, role=role, note=correction_note, source_count=count)
+        _save(fresh, by, reason=reason)
+    return fresh
+
+
+def add_source(*, claim: Claim, by: AbstractBaseUser, correction_note: str = "", **fields: Any) -> Source:
+    unknown = set(fields) - set(SOURCE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown source fields: {sorted(unknown)}")
+    source = Source(claim=claim, added_by=by, **fields)
+    _source_clean(source)
+    with transaction.atomic():
+        fresh = _source_write(claim, by, correction_note, +1, "source added")
+        source.claim = fresh
+        source._history_user = by  # type: ignore[attr-defined]
+        source.save()
+    return source
+
+
+def edit_source(*, source: Source, by: AbstractBaseUser, correction_note: str = "", **fields: Any) -> Source:
+    unknown = set(fields) - set(SOURCE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown source fields: {sorted(unknown)}")
+    with transaction.atomic():
+        fresh = Source.objects.select_for_update().get(pk=source.pk)
+        changed = {k: v for k, v in fields.items() if getattr(fresh, k) != v}
+        if not changed:
+            return fresh
+        for name, value in changed.items():
+            setattr(fresh, name, value)
+        _source_clean(fresh)
+        fresh.claim = _source_write(fresh.claim, by, correction_note, 0, "source edited")
+        fresh._history_user = by  # type: ignore[attr-defined]
+        fresh.save()
+    return fresh
+
+
+def remove_source(*, source: Source, by: AbstractBaseUser, correction_note: str = "") -> Claim:
+    with transaction.atomic():
+        fresh = Source.objects.select_for_update().filter(pk=source.pk).first()
+        if fresh is None:
+            raise Source.DoesNotExist(f"source {source.pk} was removed")
+        claim = _source_write(fresh.claim, by, correction_note, -1, "source removed")
+        fresh._history_user = by  # type: ignore[attr-defined]
+        fresh.delete()
+    return claim
+
+
+# --- imports -------------------------------------------------------------------------------------
+
+
+def _import_status(
+    record: ClaimRecord, *, importer_role: str | None, members: dict[str, tuple[Any, str]]
+) -> tuple[str, Any, str]:
+    """The status an imported claim may keep, who approved it, and a note when it was lowered.
+
+    The rule: an import never approves on its own authority. A record arrives approved only when
+    an admin imports it and it names an author and a different approver, both members of the
+    project, the approver an editor or admin; anything else that says ``approved`` arrives
+    ``in_review`` for an editor to approve.
+    """
+    status = record.status
+    if status not in ClaimStatus.values:
+        raise ValidationError({"status": f"{status!r} is not a status; use one of: {', '.join(ClaimStatus.values)}."})
+    if status != ClaimStatus.APPROVED:
+        return status, None, ""
+    author = members.get(record.created_by or "")
+    approver = members.get(record.reviewed_by or "")
+    if (
+        workflow.is_admin(importer_role)
+        and author is not None
+        and approver is not None
+        and record.created_by != record.reviewed_by
+        and workflow.is_editor(approver[1])
+    ):
+        return status, approver[0], ""
+    return ClaimStatus.IN_REVIEW, None, "approved → in_review: an import approves only as the admin's record of "\
+        "a distinct author and approving editor who are members"
+
+
+def import_claims(
+    *, article: Article, by: AbstractBaseUser | None, records: Sequence[ClaimRecord], now: datetime | None = None
+) -> list[str]:
+    """Write an imported article's claims and sources under the review rules; returns notes for the report.
+
+    Model validation runs on every row before the bulk write (URL schemes, lengths, choices,
+    spans). A ValidationError names the field as ``claims[i].field`` or
+    ``claims[i].sources[j].field``; the caller's transaction then writes nothing.
+    """
+    now = now or timezone.now()
+    importer_role = role_of(article.project_id, by) if by is not None else workflow.ADMIN
+    members = {
+        m.user.get_username(): (m.user, m.role)
+        for m in Membership.objects.filter(project_id=article.project_id).select_related("user")
+    }
+    notes: list[str] = []
+    claims: list[Claim] = []
+    for index, record in enumerate(records):
+        try:
+            status, approver, note = _import_status(record, importer_role=importer_role, members=members)
+            if note:
+                notes.append(f"claims[{index}]: {note}")
+            span = _span(article.text, record.start, record.end, record.quote)
+            author = members.get(record.created_by or "", (by, ""))[0]
+            claim = Claim(
+                article=article,
+                start=span.start,
+                end=span.end,
+                quote=span.quote,
+                prefix=span.prefix,
+                suffix=span.suffix,
+                claim_text=record.claim_text or span.quote,
+                claimant=record.claimant,
+                status=status,
+                verdict=record.verdict,
+                rationale=record.rationale,
+                created_by=author,
+                reviewed_by=approver,
+                submitted_at=now if status == ClaimStatus.IN_REVIEW else None,
+            )
+            _clean(claim)
+        except ValidationError as error:
+            raise _prefixed(error, f"claims[{index}].") from None
+        claims.append(claim)
+    created = bulk_create_with_history(claims, Claim, default_user=by, default_change_reason="imported")
+    sources: list[Source] = []
+    for index, (claim, record) in enumerate(zip(created, records, strict=True)):
+        for number, item in enumerate(record.sources):
+            source = Source(claim=claim, added_by=by, **{name: getattr(item, name) for name in SOURCE_FIELDS})
+            try:
+                _source_clean(source)
+            except ValidationError as error:
+                raise _prefixed(error, f"claims[{index}].sources[{number}].") from None
+            sources.append(source)
+    bulk_create_with_history(sources, Source, default_user=by, default_change_reason="imported")
+    return notes
+
+
+def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
+    if hasattr(error, "error_dict"):
+        return ValidationError({f"{prefix}{name}": messages for name, messages in error.message_dict.items()})
+    return ValidationError({prefix.rstrip("."): error.messages})
+
+
+def editable_claims(claims: Iterable[Claim], user: AbstractBaseUser, role: str | None) -> None:
+    """Mark each claim with what this person may do to it (the desk shows only those controls)."""
+    for claim in claims:
+        is_author = _is_author(claim, user)
+        claim.editable = workflow.can_edit(role, is_author=is_author)  # type: ignore[attr-defined]
+        claim_facts = workflow.ClaimFacts(
+            status=claim.status, verdict=claim.verdict, source_count=len(claim.sources.all()), is_author=is_author
+        )
+        claim.moves = workflow.moves_for(claim_facts, role) if claim.editable else []  # type: ignore[attr-defined]

@@ -1,0 +1,84 @@
+"""The only writer of memberships and project settings: roles, members, double review.
+
+Admins manage members; a project always keeps at least one admin, on every door (settings
+page, API, commands)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from . import workflow
+from .claims import role_of
+from .models import Membership, Project, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+LAST_ADMIN = "The project must keep at least one admin."
+
+
+def require_role(project: Project, user: AbstractBaseUser, roles: frozenset[str], message: str) -> str:
+    role = role_of(project, user)
+    if role not in roles:
+        raise PermissionDenied(message)
+    return str(role)
+
+
+def require_editor(project: Project, user: AbstractBaseUser) -> str:
+    return require_role(project, user, workflow.EDITOR_ROLES, workflow.EDITORS_ONLY)
+
+
+def require_admin(project: Project, user: AbstractBaseUser) -> str:
+    return require_role(project, user, workflow.ADMIN_ROLES, workflow.ADMINS_ONLY)
+
+
+def set_member(
+    *, project: Project, username: str, role: str, by: AbstractBaseUser | None, only_new: bool = False
+) -> Membership:
+    """Add a user to the project or change their role (admins only; ``by=None`` is a trusted command).
+
+    ``only_new`` refuses a user who is already a member (the API's "add member").
+    """
+    if by is not None:
+        require_admin(project, by)
+    if role not in Role.values:
+        raise ValidationError({"role": f"{role!r} is not a role; use one of: {', '.join(Role.values)}."})
+    user = get_user_model().objects.filter(username=username.strip(), is_active=True).first()
+    if user is None:
+        raise ValidationError({"username": f"There is no active user called {username.strip()!r}."})
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(project=project, user=user).first()
+        if membership is None:
+            return Membership.objects.create(project=project, user=user, role=role)
+        if only_new:
+            raise ValidationError({"username": "This user is already a member of the project."})
+        if role != Role.ADMIN and membership.is_last_admin():
+            raise ValidationError({"role": LAST_ADMIN})
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def remove_member(*, project: Project, username: str, by: AbstractBaseUser | None) -> None:
+    if by is not None:
+        require_admin(project, by)
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(project=project, user__username=username).first()
+        if membership is None:
+            raise ValidationError({"username": f"{username!r} is not a member of this project."})
+        if membership.is_last_admin():
+            raise ValidationError({"role": LAST_ADMIN})
+        membership.delete()
+
+
+def set_double_review(*, project: Project, enabled: bool, by: AbstractBaseUser) -> Project:
+    require_admin(project, by)
+    project.double_review = enabled
+    project.save(update_fields=["double_review"])
+    return project
+
+

@@ -1,0 +1,53 @@
+"""Every HTML route of the workbench (the API's are in api/urls.py)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from .views import articles, desk, exports, projects, review
+
+P = "p/<slug:project_slug>/"
+ARTICLE = P + "articles/<int:article_id>/"
+CARD = ARTICLE + "claims/<int:claim_id>/"
+CLAIM = P + "claims/<int:claim_id>/"
+
+urlpatterns = [
+    path("", projects.project_list, name="project-list"),
+    path("settings/tokens/", projects.api_tokens, name="api-tokens"),
+    path("queue/", review.queues, name="queues"),
+    # A project: its articles, team, dashboard and exports.
+    path(P, articles.article_list, name="article-list"),
+    path(P + "dashboard/", projects.dashboard, name="dashboard"),
+    path(P + "settings/", projects.project_settings, name="project-settings"),
+    path(P + "agreement/", projects.agreement_refresh, name="agreement-refresh"),
+    path(P + "extraction/", articles.project_extraction, name="project-extraction"),
+    path(P + "extraction/progress/", articles.project_extraction_progress, name="project-extraction-progress"),
+    path(P + "import/", articles.import_articles, name="import-articles"),
+    path(P + "imports/<int:job_id>/", articles.import_job, name="import-job"),
+    path(P + "exports/", exports.export_page, name="export-page"),
+    path(P + "exports/<int:job_id>/", exports.export_job_detail, name="export-job"),
+    path(P + "exports/<int:job_id>/download/", exports.export_download, name="export-download"),
+    # An article: the desk, its text, extraction and assignment.
+    path(ARTICLE, desk.article_detail, name="article-detail"),
+    path(ARTICLE + "extraction/", articles.article_extraction, name="article-extraction"),
+    path(ARTICLE + "assign/", articles.article_assign, name="article-assign"),
+    path(ARTICLE + "revise/", articles.article_revise, name="article-revise"),
+    path(ARTICLE + "revise/claims/<int:claim_id>/", articles.claim_place, name="claim-place"),
+    # The desk's htmx partials for one claim and its sources.
+    path(ARTICLE + "claims/new/", desk.claim_create, name="claim-create"),
+    path(CARD, desk.claim_card, name="claim-card"),
+    path(CARD + "edit/", desk.claim_edit, name="claim-edit"),
+    path(CARD + "review/", desk.claim_review, name="claim-review"),
+    path(CARD + "span/", desk.claim_span, name="claim-span"),
+    path(CARD + "delete/", desk.claim_delete, name="claim-delete"),
+    path(CARD + "sources/new/", desk.source_create, name="source-create"),
+    path(CARD + "sources/<int:source_id>/edit/", desk.source_edit, name="source-edit"),
+    path(CARD + "sources/<int:source_id>/delete/", desk.source_delete, name="source-delete"),
+    # A claim's review page.
+    path(CLAIM + "review/", review.claim_review, name="claim-workflow"),
+    path(CLAIM + "move/", review.claim_move, name="claim-move"),
+    path(CLAIM + "retract/", review.claim_retract, name="claim-retract"),
+    path(CLAIM + "comment/", review.claim_comment, name="claim-comment"),
+    path(CLAIM + "send-back/", review.claim_send_back, name="claim-send-back"),
+    path(CLAIM + "blind-verdict/", review.claim_blind_verdict, name="claim-blind-verdict"),
+]

@@ -1,0 +1,319 @@
+"""The reviewer's desk: the article page and the htmx partials that mark, edit and source claims.
+
+Thin: each view looks its object up through ``lookups`` (outsiders get 404), parses input with a
+form and calls one function of ``annotations.claims``, which checks every rule. Partials answer
+bad input with the form and status 400, a refusal with the reason and 403, a stale version with
+409; the page's htmx config swaps those answers in so the reviewer sees the message where they
+typed, and refused controls show the claim as the server has it.
+"""
+
+from __future__ import annotations
+
+from copy import copy
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .. import claims, forms, workflow
+from .. import text as textlib
+from ..models import Article, Claim, ClaimStatus, EntityMention, Verdict
+from . import lookups
+from .refusals import add_to_form, refusal_text
+
+_REVIEW_CHOICES = {"verdict_choices": Verdict.choices, "status_choices": ClaimStatus.choices}
+_STATUS_LABELS = dict(ClaimStatus.choices)
+
+
+def desk_context(request: HttpRequest, article: Article, role: str | None = None) -> dict[str, Any]:
+    """Everything the text and the claim panel show, in a fixed number of queries."""
+    if role is None:
+        role = claims.role_of(article.project_id, request.user)  # type: ignore[arg-type]
+    claim_list = list(article.claims.in_text_order().select_related("created_by").prefetch_related("sources"))
+    mentions = list(EntityMention.objects.filter(article=article).order_by("start", "end"))
+    spans = [(c.start, c.end, f"claim:{c.pk}") for c in claim_list]
+    spans += [(m.start, m.end, f"ent:{m.label}") for m in mentions]
+    claims.editable_claims(claim_list, request.user, role)  # type: ignore[arg-type]
+    for claim in claim_list:
+        claim.linked_mentions = claim.mentions_inside(mentions)  # type: ignore[attr-defined]
+        claim.status_options = [  # type: ignore[attr-defined]
+            (value, _STATUS_LABELS[value]) for value in [claim.status, *claim.moves]  # type: ignore[attr-defined]
+        ]
+    # Where claims overlap, the one that starts first in the text gives the highlight its colour.
+    rank = {str(c.pk): (index, c.verdict) for index, c in enumerate(claim_list)}
+    paragraphs = textlib.segments(article.text, spans)
+    for paragraph in paragraphs:
+        for index, seg in enumerate(paragraph):
+            ids = seg.values("claim")
+            verdict = min(rank[i] for i in ids)[1] if ids else ""
+            paragraph[index] = (seg, verdict)  # type: ignore[call-overload]
+    return {
+        "project": article.project,
+        "article": article,
+        "role": role,
+        "is_editor": workflow.is_editor(role),
+        "paragraphs": paragraphs,
+        "claims": claim_list,
+        "mentions": mentions,
+        "mention_labels": sorted({m.label for m in mentions}),
+        "verdicts": Verdict.choices,
+        **_REVIEW_CHOICES,
+    }
+
+
+def article_detail(request: HttpRequest, project_slug: str, article_id: int) -> HttpResponse:
+    article = lookups.article_for(request, project_slug, article_id)
+    context = desk_context(request, article)
+    context["run"] = article.latest_run
+    return render(request, "annotations/article_detail.html", context)
+
+
+def _desk_update(request: HttpRequest, article: Article, *, focus: int | None = None) -> HttpResponse:
+    """The claim panel, with the text swapped out of band: what changes when claims change."""
+    context = desk_context(request, article)
+    context["focus"] = focus
+    return render(request, "annotations/partials/desk_update.html", context)
+
+
+def _retarget(response: HttpResponse, selector: str, swap: str = "outerHTML") -> HttpResponse:
+    # The form posted targets itself (so a 400 re-renders it in place); a success replaces
+    # something larger instead.
+    response["HX-Retarget"] = selector
+    response["HX-Reswap"] = swap
+    return response
+
+
+def _stale(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    context["stale"] = True
+    return render(request, template, context, status=409)
+
+
+def _card(request: HttpRequest, claim: Claim, *, status: int = 200, error: str = "") -> HttpResponse:
+    """One card re-rendered from a fresh desk context (so the card and the text agree)."""
+    article = Article.objects.select_related("project").get(pk=claim.article_id)
+    context = desk_context(request, article)
+    card = next((c for c in context["claims"] if c.pk == claim.pk), None)
+    if card is None:  # deleted meanwhile
+        return _retarget(_desk_update(request, article), "#claims")
+    context.update(claim=card, focus=claim.pk, card_error=error)
+    response = render(request, "annotations/partials/claim_card_update.html", context, status=status)
+    return _retarget(response, f"#claim-{claim.pk}")
+
+
+@require_http_methods(["GET", "POST"])
+def claim_create(request: HttpRequest, project_slug: str, article_id: int) -> HttpResponse:
+    article = lookups.article_for(request, project_slug, article_id)
+    template = "annotations/partials/claim_form.html"
+    context: dict[str, Any] = {"article": article, "project": article.project}
+    if request.method == "GET":
+        # The form opens on a selection: check it now so a bad one is reported before typing.
+        data = {"status": ClaimStatus.UNSTARTED, "claim_text": request.GET.get("quote", ""), **request.GET.dict()}
+        form = forms.ClaimCreateForm(data)
+        if form.is_valid():
+            try:
+                textlib.check_span(article.text, form.cleaned_data["start"], form.cleaned_data["end"],
+                                   form.cleaned_data["quote"])
+            except textlib.SpanError as error:
+                form.add_error(error.field, error.message)
+        status = 200 if form.is_valid() else 400
+        return render(request, template, {**context, "form": form, "fresh": True}, status=status)
+    form = forms.ClaimCreateForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            claim = claims.create(
+                article=article,
+                by=request.user,  # type: ignore[arg-type]
+                start=data["start"],
+                end=data["end"],
+                quote=data["quote"],
+                claim_text=data["claim_text"],
+                claimant=data["claimant"],
+                status=data["status"],
+                verdict=data["verdict"],
+                rationale=data["rationale"],
+            )
+        except (ValidationError, PermissionDenied) as error:
+            add_to_form(form, error if isinstance(error, ValidationError) else ValidationError(str(error)))
+            return render(request, template, {**context, "form": form},
+                          status=403 if isinstance(error, PermissionDenied) else 400)
+        return _retarget(_desk_update(request, article, focus=claim.pk), "#claims")
+    return render(request, template, {**context, "form": form}, status=400)
+
+
+@require_GET
+def claim_card(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
+    return _card(request, lookups.claim_for(request, project_slug, claim_id, article_id))
+
+
+def _editable(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> Claim:
+    """The claim, if this person may change it at all (the owner module checks the details)."""
+    claim = lookups.claim_for(request, project_slug, claim_id, article_id)
+    role = claims.role_of(claim.article.project_id, request.user)  # type: ignore[arg-type]
+    if not workflow.can_edit(role, is_author=claim.created_by_id == request.user.pk):
+        raise PermissionDenied(workflow.EDIT_REFUSED)
+    return claim
+
+
+@require_http_methods(["GET", "POST"])
+def claim_edit(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
+    claim = _editable(request, project_slug, article_id, claim_id)
+    template = "annotations/partials/claim_edit_form.html"
+    if request.method == "GET":
+        initial = {f: getattr(claim, f) for f in claims.CLAIM_FIELDS} | {"version": claim.version}
+        form = forms.ClaimEditForm(initial=initial, auto_id=f"edit-{claim.pk}-%s")
+        return render(request, template, {"claim": claim, "form": form})
+    form = forms.ClaimEditForm(request.POST, auto_id=f"edit-{claim.pk}-%s")
+    status = 400
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        try:
+            fresh = claims.update(claim=claim, by=request.user, expected_version=version, **data)  # type: ignore[arg-type]
+        except claims.StaleVersion as stale:
+            return _stale(request, template, {"claim": stale.current, "form": form})
+        except ValidationError as error:
+            add_to_form(form, error)
+        except PermissionDenied as refused:
+            form.add_error(None, str(refused))
+            status = 403
+        else:
+            return _card(request, fresh)
+    return render(request, template, {"claim": claim, "form": form}, status=status)
+
+
+@require_POST
+def claim_review(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
+    """Verdict and status from the card's quick controls (or the 1-8 keys).
+
+    A refused change answers with the whole card as the server has it, the reason on top: the
+    controls never keep showing a value that was not saved.
+    """
+    claim = _editable(request, project_slug, article_id, claim_id)
+    form = forms.ClaimReviewForm(request.POST)
+    if not form.is_valid():
+        return _card(request, claim, status=400, error=refusal_text(ValidationError(form.errors.get_json_data())))
+    data = dict(form.cleaned_data)
+    version = data.pop("version")
+    try:
+        fresh = claims.update(claim=claim, by=request.user, expected_version=version, **data)  # type: ignore[arg-type]
+    except claims.StaleVersion as stale:
+        return _card(request, stale.current, status=409,
+                     error="Someone else changed this claim meanwhile: this is the claim as it is now.")
+    except PermissionDenied as refused:
+        return _card(request, claim, status=403, error=str(refused))
+    except ValidationError as error:
+        return _card(request, claim, status=400, error=refusal_text(error))
+    return _card(request, fresh)
+
+
+@require_POST
+def claim_span(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
+    """Move a claim to a new selection."""
+    claim = _editable(request, project_slug, article_id, claim_id)
+    form = forms.ClaimSpanForm(request.POST)
+    template = "annotations/partials/span_errors.html"
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            claims.update(
+                claim=claim, by=request.user, expected_version=data["version"],  # type: ignore[arg-type]
+                start=data["start"], end=data["end"], quote=data["quote"],
+                correction_note=request.POST.get("correction_note", ""),
+            )
+        except claims.StaleVersion as stale:
+            return _stale(request, template, {"claim": stale.current, "form": form})
+        except ValidationError as error:
+            add_to_form(form, error)
+        except PermissionDenied as refused:
+            form.add_error(None, str(refused))
+            status = 403
+        else:
+            return _retarget(_desk_update(request, claim.article, focus=claim.pk), "#claims")
+    return render(request, template, {"claim": claim, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def claim_delete(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
+    claim = _editable(request, project_slug, article_id, claim_id)
+    template = "annotations/partials/claim_delete_confirm.html"
+    if request.method == "GET":
+        return render(request, template, {"claim": claim})
+    try:
+        claims.delete(claim=claim, by=request.user)  # type: ignore[arg-type]
+    except ValidationError as error:
+        return render(request, template, {"claim": claim, "error": refusal_text(error)}, status=400)
+    return _retarget(_desk_update(request, claim.article), "#claims")
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+
+def _source_form_response(
+    request: HttpRequest, form: forms.SourceForm, context: dict[str, Any], error: Exception
+) -> HttpResponse:
+    if isinstance(error, PermissionDenied):
+        form.add_error(None, str(error))
+        status = 403
+    else:
+        add_to_form(form, error)  # type: ignore[arg-type]
+        status = 400
+    return render(request, "annotations/partials/source_form.html", {**context, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def source_create(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
+    claim = _editable(request, project_slug, article_id, claim_id)
+    template = "annotations/partials/source_form.html"
+    context = {"claim": claim, "action": reverse("source-create", args=[project_slug, article_id, claim.pk])}
+    if request.method == "GET":
+        return render(request, template, {**context, "form": forms.SourceForm()})
+    form = forms.SourceForm(request.POST)
+    if not form.is_valid():
+        return render(request, template, {**context, "form": form}, status=400)
+    try:
+        claims.add_source(claim=claim, by=request.user, **form.write_args())  # type: ignore[arg-type]
+    except (ValidationError, PermissionDenied) as error:
+        return _source_form_response(request, form, context, error)
+    return _card(request, claim)
+
+
+@require_http_methods(["GET", "POST"])
+def source_edit(
+    request: HttpRequest, project_slug: str, article_id: int, claim_id: int, source_id: int
+) -> HttpResponse:
+    source = lookups.source_for(request, project_slug, article_id, claim_id, source_id)
+    _editable(request, project_slug, article_id, claim_id)
+    template = "annotations/partials/source_form.html"
+    action = reverse("source-edit", args=[project_slug, article_id, claim_id, source.pk])
+    context: dict[str, Any] = {"claim": source.claim, "source": source, "action": action}
+    if request.method == "GET":
+        return render(request, template, {**context, "form": forms.SourceForm(instance=source)})
+    # The form validates a copy: the owner module, not the form, writes the row.
+    form = forms.SourceForm(request.POST, instance=copy(source))
+    if not form.is_valid():
+        return render(request, template, {**context, "form": form}, status=400)
+    try:
+        claims.edit_source(source=source, by=request.user, **form.write_args())  # type: ignore[arg-type]
+    except (ValidationError, PermissionDenied) as error:
+        return _source_form_response(request, form, context, error)
+    return _card(request, source.claim)
+
+
+@require_POST
+def source_delete(
+    request: HttpRequest, project_slug: str, article_id: int, claim_id: int, source_id: int
+) -> HttpResponse:
+    source = lookups.source_for(request, project_slug, article_id, claim_id, source_id)
+    _editable(request, project_slug, article_id, claim_id)
+    try:
+        claims.remove_source(source=source, by=request.user,  # type: ignore[arg-type]
+                             correction_note=request.POST.get("correction_note", ""))
+    except (ValidationError, PermissionDenied) as error:
+        return _card(request, source.claim, status=403 if isinstance(error, PermissionDenied) else 400,
+                     error=refusal_text(error))
+    return _card(request, source.claim)

@@ -1,0 +1,79 @@
+"""Scoped getters for HTML views: every lookup starts from the user's projects (outsiders get 404),
+and ``project_role`` refuses members whose role may not use a view (403 with the reason)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from .. import workflow
+from ..models import Article, Claim, Project, Source
+
+M = TypeVar("M", bound=Model)
+View = Callable[..., HttpResponse]
+
+
+def project_for(request: HttpRequest, project_slug: str) -> Project:
+    """The project, with the user's role in it as ``my_role`` (no second query for permission checks)."""
+    projects = Project.objects.visible_to(request.user).annotate(my_role=F("memberships__role"))
+    return get_object_or_404(projects, slug=project_slug)
+
+
+def article_for(request: HttpRequest, project_slug: str, article_id: int) -> Article:
+    return get_object_or_404(
+        Article.objects.visible_to(request.user).select_related("project"),
+        project__slug=project_slug,
+        pk=article_id,
+    )
+
+
+def claim_for(request: HttpRequest, project_slug: str, claim_id: int, article_id: int | None = None) -> Claim:
+    claims = Claim.objects.visible_to(request.user).select_related(
+        "article__project", "created_by", "reviewed_by"
+    )
+    if article_id is not None:
+        claims = claims.filter(article_id=article_id)
+    return get_object_or_404(claims, article__project__slug=project_slug, pk=claim_id)
+
+
+def source_for(request: HttpRequest, project_slug: str, article_id: int, claim_id: int, source_id: int) -> Source:
+    claim = claim_for(request, project_slug, claim_id, article_id)
+    source = get_object_or_404(claim.sources.all(), pk=source_id)
+    source.claim = claim  # keeps the scoped, already loaded claim and its article
+    return source
+
+
+def job_for(request: HttpRequest, queryset: QuerySet[M], project_slug: str, job_id: int) -> M:
+    """A job row (export, import, ...) of one of the user's projects."""
+    return get_object_or_404(
+        queryset.filter(project__in=Project.objects.visible_to(request.user)).select_related("project"),
+        project__slug=project_slug,
+        pk=job_id,
+    )
+
+
+def project_role(*roles: str, message: str = workflow.EDITORS_ONLY) -> Callable[[View], View]:
+    """Let only these roles of the URL's project in (403 with ``message``); outsiders get 404.
+
+    The view receives the project (with ``my_role``) as ``request.project``.
+    """
+    allowed = frozenset(roles)
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, project_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            project = project_for(request, project_slug)
+            if project.my_role not in allowed:  # type: ignore[attr-defined]
+                raise PermissionDenied(message)
+            request.project = project  # type: ignore[attr-defined]
+            return view(request, project_slug, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
