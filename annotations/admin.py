@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from copy import copy
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -39,6 +41,27 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "project"]
 
     # The admin writes memberships through members.py, so the last-admin rule holds here too.
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        # The last admin of a project is never removed (members.check_role_change says why).
+        return super().has_delete_permission(request, obj) and not (obj is not None and obj.is_last_admin())
+
+    def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class MembershipForm(form):  # type: ignore[misc, valid-type]
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                if self.instance.pk is not None:
+                    members.check_role_change(self.instance_before, data.get("role"))
+                return data
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                # The row as stored: the form writes the new role onto the instance while cleaning.
+                self.instance_before = copy(self.instance)
+
+        return MembershipForm
+
     def get_readonly_fields(self, request: Any, obj: Any = None) -> list[str]:
         return ["project", "user"] if obj is not None else []
 
@@ -51,7 +74,10 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: Any, queryset: QuerySet[models.Membership]) -> None:
         for membership in queryset.select_related("project", "user"):
-            self.delete_model(request, membership)
+            try:
+                self.delete_model(request, membership)
+            except ValidationError as refused:
+                self.message_user(request, f"{membership}: {' '.join(refused.messages)}", level=messages.ERROR)
 
 
 @admin.register(models.Article)

@@ -36,6 +36,12 @@ def require_admin(project: Project, user: AbstractBaseUser) -> str:
     return require_role(project, user, workflow.ADMIN_ROLES, workflow.ADMINS_ONLY)
 
 
+def check_role_change(membership: Membership, role: str | None) -> None:
+    """The last admin of a project stays one (``role=None``: the membership is being removed)."""
+    if role != Role.ADMIN and membership.is_last_admin():
+        raise ValidationError({"role": LAST_ADMIN})
+
+
 def set_member(
     *, project: Project, username: str, role: str, by: AbstractBaseUser | None, only_new: bool = False
 ) -> Membership:
@@ -56,8 +62,7 @@ def set_member(
             return Membership.objects.create(project=project, user=user, role=role)
         if only_new:
             raise ValidationError({"username": "This user is already a member of the project."})
-        if role != Role.ADMIN and membership.is_last_admin():
-            raise ValidationError({"role": LAST_ADMIN})
+        check_role_change(membership, role)
         membership.role = role
         membership.save(update_fields=["role"])
     return membership
@@ -70,8 +75,7 @@ def remove_member(*, project: Project, username: str, by: AbstractBaseUser | Non
         membership = Membership.objects.select_for_update().filter(project=project, user__username=username).first()
         if membership is None:
             raise ValidationError({"username": f"{username!r} is not a member of this project."})
-        if membership.is_last_admin():
-            raise ValidationError({"role": LAST_ADMIN})
+        check_role_change(membership, None)
         membership.delete()
 
 

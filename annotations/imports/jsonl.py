@@ -145,7 +145,19 @@ def _claim(line: _Line, data: dict[str, Any], index: int, text: str) -> ClaimRec
         verdict=line.choice(data, CLAIM_KEYS["verdict"], f"{path}.verdict", [*Verdict.values, ""], ""),
         rationale=line.string(data, CLAIM_KEYS["rationale"], f"{path}.rationale"),
         sources=sources,
+        # Usernames; claims.import_claims matches them to members under the review rules.
+        created_by=_username(line, data, "created_by", path),
+        reviewed_by=_username(line, data, "reviewed_by", path),
     )
+
+
+def _username(line: _Line, data: dict[str, Any], key: str, path: str) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise line.problem(f"{path}.{key}", "must be a username (a string) or null.")
+    return value.strip()
 
 
 def _mentions(line: _Line, data: dict[str, Any], text: str) -> list[MentionRecord]:

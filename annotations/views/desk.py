@@ -206,7 +206,7 @@ def claim_review(request: HttpRequest, project_slug: str, article_id: int, claim
     except PermissionDenied as refused:
         return _card(request, claim, status=403, error=str(refused))
     except ValidationError as error:
-        return _card(request, claim, status=400, error=refusal_text(error))
+        return _card(request, claim, status=400, error=refusal_text(error, fields=False))
     return _card(request, fresh)
 
 

@@ -10,11 +10,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 
 
-def refusal_text(error: ValidationError | Exception) -> str:
-    """One line naming each field and its message: what a page shows above the form."""
+def refusal_text(error: ValidationError | Exception, *, fields: bool = True) -> str:
+    """One line naming each field and its message: what a page shows above the form.
+
+    ``fields=False`` leaves the field names out, where the message sits on the control itself.
+    """
     if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
         return "; ".join(
-            (" ".join(texts) if name == "__all__" else f"{name}: {' '.join(texts)}")
+            (" ".join(texts) if name == "__all__" or not fields else f"{name}: {' '.join(texts)}")
             for name, texts in error.message_dict.items()
         )
     if isinstance(error, ValidationError):

@@ -174,32 +174,32 @@ def test_it_gives_exact_code_point_offsets_around_emoji_and_accents(page, author
 
 def test_it_moves_between_claims_and_sets_verdicts_from_the_keyboard(page, author, article, artifacts):
     text = article.text
-    claims = []
+    marked = []
     for quote in ["Russia had the upper hand", SENTENCE, "Ukraine had observed Russia moving Iskander missile systems"]:
         start = text.index(quote)
-        claims.append(
+        marked.append(
             claims.create(article=article, by=author, start=start, end=start + len(quote), quote=quote)
         )
     log_in(page)
     page.goto(f"/p/{article.project.slug}/articles/{article.pk}/")
     page.keyboard.press("j")
-    expect(page.locator(f"#claim-{claims[0].pk}")).to_be_focused()
+    expect(page.locator(f"#claim-{marked[0].pk}")).to_be_focused()
     page.keyboard.press("j")
     page.keyboard.press("j")
-    expect(page.locator(f"#claim-{claims[2].pk}")).to_be_focused()
+    expect(page.locator(f"#claim-{marked[2].pk}")).to_be_focused()
     page.keyboard.press("k")
-    second = page.locator(f"#claim-{claims[1].pk}")
+    second = page.locator(f"#claim-{marked[1].pk}")
     expect(second).to_be_focused()
-    expect(page.locator(f'#article-text .seg.active[data-claims~="{claims[1].pk}"]').first).to_be_visible()
+    expect(page.locator(f'#article-text .seg.active[data-claims~="{marked[1].pk}"]').first).to_be_visible()
 
     page.keyboard.press("7")  # the 7th verdict: unverifiable
     expect(second.locator(".badge.verdict-unverifiable")).to_be_visible()
-    assert Claim.objects.get(pk=claims[1].pk).verdict == Verdict.UNVERIFIABLE
-    expect(page.locator(f"#claim-{claims[1].pk}")).to_be_focused()
+    assert Claim.objects.get(pk=marked[1].pk).verdict == Verdict.UNVERIFIABLE
+    expect(page.locator(f"#claim-{marked[1].pk}")).to_be_focused()
     page.keyboard.press("1")
     expect(second.locator(".badge.verdict-true")).to_be_visible()
-    assert Claim.objects.get(pk=claims[1].pk).verdict == Verdict.TRUE
-    assert Claim.objects.get(pk=claims[0].pk).verdict == ""
+    assert Claim.objects.get(pk=marked[1].pk).verdict == Verdict.TRUE
+    assert Claim.objects.get(pk=marked[0].pk).verdict == ""
 
     page.keyboard.press("e")
     expect(second.locator("form.panel-form [name=rationale]")).to_be_visible()
