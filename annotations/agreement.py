@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import krippendorff
 import numpy as np
@@ -35,7 +36,7 @@ def cohen_kappa(first: Sequence[Hashable], second: Sequence[Hashable]) -> float:
     return (observed - expected) / (1 - expected)
 
 
-def krippendorff_alpha_nominal(ratings: Mapping[Hashable, Mapping[Hashable, Hashable]]) -> float:
+def krippendorff_alpha_nominal(ratings: Mapping[Any, Mapping[Any, Hashable]]) -> float:
     """Krippendorff's alpha (nominal) from ``{unit: {rater: label}}``; raters may skip units."""
     raters = sorted({rater for by_rater in ratings.values() for rater in by_rater}, key=str)
     labels = sorted({label for by_rater in ratings.values() for label in by_rater.values()}, key=str)

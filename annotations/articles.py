@@ -16,7 +16,7 @@ from . import text as textlib
 from .models import Article, ArticleRevision, Claim, EntityMention, ExtractionRun, Project
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 class DuplicateArticle(Exception):
     def __init__(self, existing: Article) -> None:
@@ -29,7 +29,7 @@ def create(
     project: Project,
     title: str,
     text: str,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     url: str = "",
     publisher: str = "",
     published_at: datetime | date | None = None,
@@ -151,7 +151,7 @@ def revise(
     *,
     article: Article,
     new_text: str,
-    user: AbstractBaseUser | None,
+    user: User | None,
     expected_sha256: str | None = None,
 ) -> RevisionResult:
     """Replace an article's text with a corrected one, keeping the old text as a revision.
@@ -220,7 +220,7 @@ def _reanchor_person_mentions(article: Article, old_text: str, new_text: str) ->
 
 
 
-def assign(*, article: Article, assignee: AbstractBaseUser | None, by: AbstractBaseUser) -> Article:
+def assign(*, article: Article, assignee: User | None, by: User) -> Article:
     """Put the article in a member's queue (editors and admins), or in nobody's."""
     if not workflow.is_editor(claims.role_of(article.project_id, by)):
         raise PermissionDenied(workflow.EDITORS_ONLY)

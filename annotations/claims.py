@@ -25,7 +25,7 @@ from . import workflow
 from .models import AnchorStatus, Article, Claim, ClaimStatus, Membership, Project, Source, Verdict
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
     from .imports.base import ClaimRecord
 
@@ -45,7 +45,7 @@ class StaleVersion(Exception):
 # --- who is acting ------------------------------------------------------------------------------
 
 
-def role_of(project: Project | int, user: AbstractBaseUser | None) -> str | None:
+def role_of(project: Project | int, user: User | None) -> str | None:
     """The user's role in the project (one query), or None for outsiders and anonymous users."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
@@ -59,7 +59,7 @@ def _refuse(error: workflow.TransitionError) -> NoReturn:
     raise ValidationError({error.field: error.message}) from None
 
 
-def _is_author(claim: Claim, user: AbstractBaseUser) -> bool:
+def _is_author(claim: Claim, user: User) -> bool:
     return claim.created_by_id is not None and claim.created_by_id == user.pk
 
 
@@ -101,7 +101,7 @@ def _clean(claim: Claim) -> None:
     )
 
 
-def _save(claim: Claim, by: AbstractBaseUser | None, reason: str | None = None) -> None:
+def _save(claim: Claim, by: User | None, reason: str | None = None) -> None:
     claim.version += 1
     if by is not None:
         claim._history_user = by  # type: ignore[attr-defined]
@@ -143,7 +143,7 @@ def _substance_editors_of(claims: Sequence[Claim]) -> dict[int, set[int | None]]
     return editors
 
 
-def facts(claim: Claim, user: AbstractBaseUser, *, source_count: int | None = None,
+def facts(claim: Claim, user: User, *, source_count: int | None = None,
           changed_now: bool = False) -> workflow.ClaimFacts:
     is_author = _is_author(claim, user)
     changed = changed_now
@@ -164,7 +164,7 @@ def facts(claim: Claim, user: AbstractBaseUser, *, source_count: int | None = No
 def create(
     *,
     article: Article,
-    by: AbstractBaseUser,
+    by: User,
     start: int,
     end: int,
     quote: str | None = None,
@@ -212,7 +212,7 @@ def create(
     return claim
 
 
-def _open_correction(claim: Claim, *, by: AbstractBaseUser, role: str | None, note: str, source_count: int) -> None:
+def _open_correction(claim: Claim, *, by: User, role: str | None, note: str, source_count: int) -> None:
     """A change to a published claim: said openly, and kept published only by someone who could approve it."""
     note = note.strip()
     if not note:
@@ -233,7 +233,7 @@ def _open_correction(claim: Claim, *, by: AbstractBaseUser, role: str | None, no
         claim.submitted_at = timezone.now()
 
 
-def _move(claim: Claim, target: str, *, by: AbstractBaseUser, role: str | None, changed_now: bool) -> None:
+def _move(claim: Claim, target: str, *, by: User, role: str | None, changed_now: bool) -> None:
     try:
         workflow.check_transition(facts(claim, by, changed_now=changed_now), target, role)
     except workflow.TransitionError as error:
@@ -248,7 +248,7 @@ def _move(claim: Claim, target: str, *, by: AbstractBaseUser, role: str | None, 
 def update(
     *,
     claim: Claim,
-    by: AbstractBaseUser,
+    by: User,
     expected_version: int | None,
     start: int | None = None,
     end: int | None = None,
@@ -298,7 +298,7 @@ def update(
     return fresh
 
 
-def move(*, claim: Claim, by: AbstractBaseUser, target: str, expected_version: int | None = None) -> Claim:
+def move(*, claim: Claim, by: User, target: str, expected_version: int | None = None) -> Claim:
     """Move the claim along the workflow, or refuse saying why not."""
     _check_choices({"status": target})
     with transaction.atomic():
@@ -310,7 +310,7 @@ def move(*, claim: Claim, by: AbstractBaseUser, target: str, expected_version: i
     return fresh
 
 
-def delete(*, claim: Claim, by: AbstractBaseUser, expected_version: int | None = None) -> None:
+def delete(*, claim: Claim, by: User, expected_version: int | None = None) -> None:
     """Delete a claim that was never published; a published one is retracted instead."""
     with transaction.atomic():
         fresh = _lock(claim, expected_version)
@@ -323,7 +323,7 @@ def delete(*, claim: Claim, by: AbstractBaseUser, expected_version: int | None =
         fresh.delete()
 
 
-def retract(*, claim: Claim, by: AbstractBaseUser, note: str, expected_version: int | None = None) -> Claim:
+def retract(*, claim: Claim, by: User, note: str, expected_version: int | None = None) -> Claim:
     """Withdraw a published claim openly: it stays, marked retracted with the reason, in history and exports."""
     note = note.strip()
     with transaction.atomic():
@@ -341,7 +341,7 @@ def retract(*, claim: Claim, by: AbstractBaseUser, note: str, expected_version: 
     return fresh
 
 
-def place(*, claim: Claim, by: AbstractBaseUser, start: int, end: int, quote: str | None = None) -> Claim:
+def place(*, claim: Claim, by: User, start: int, end: int, quote: str | None = None) -> Claim:
     """An editor settles where a flagged claim belongs (or confirms the guess): the flag is cleared."""
     with transaction.atomic():
         fresh = _lock(claim)
@@ -370,7 +370,7 @@ def _stored_span(claim: Claim) -> textlib.StoredSpan:
 
 
 def reanchor(
-    *, article: Article, old_text: str, new_text: str, by: AbstractBaseUser | None, threshold: float
+    *, article: Article, old_text: str, new_text: str, by: User | None, threshold: float
 ) -> Reanchored:
     """Place every claim of the article again after its text changed (inside the caller's transaction).
 
@@ -416,7 +416,7 @@ def _source_clean(source: Source) -> None:
     source.full_clean(exclude=["claim", "added_by"], validate_unique=False, validate_constraints=False)
 
 
-def _source_write(claim: Claim, by: AbstractBaseUser, correction_note: str, delta: int, reason: str) -> Claim:
+def _source_write(claim: Claim, by: User, correction_note: str, delta: int, reason: str) -> Claim:
     """Lock the claim and apply the rules every source change shares; returns the locked claim.
 
     ``delta`` is how the number of sources changes; the caller then writes the source.
@@ -434,7 +434,7 @@ def _source_write(claim: Claim, by: AbstractBaseUser, correction_note: str, delt
     return fresh
 
 
-def add_source(*, claim: Claim, by: AbstractBaseUser, correction_note: str = "", **fields: Any) -> Source:
+def add_source(*, claim: Claim, by: User, correction_note: str = "", **fields: Any) -> Source:
     unknown = set(fields) - set(SOURCE_FIELDS)
     if unknown:
         raise ValueError(f"unknown source fields: {sorted(unknown)}")
@@ -448,7 +448,7 @@ def add_source(*, claim: Claim, by: AbstractBaseUser, correction_note: str = "",
     return source
 
 
-def edit_source(*, source: Source, by: AbstractBaseUser, correction_note: str = "", **fields: Any) -> Source:
+def edit_source(*, source: Source, by: User, correction_note: str = "", **fields: Any) -> Source:
     unknown = set(fields) - set(SOURCE_FIELDS)
     if unknown:
         raise ValueError(f"unknown source fields: {sorted(unknown)}")
@@ -466,7 +466,7 @@ def edit_source(*, source: Source, by: AbstractBaseUser, correction_note: str = 
     return fresh
 
 
-def remove_source(*, source: Source, by: AbstractBaseUser, correction_note: str = "") -> Claim:
+def remove_source(*, source: Source, by: User, correction_note: str = "") -> Claim:
     with transaction.atomic():
         fresh = Source.objects.select_for_update().filter(pk=source.pk).first()
         if fresh is None:
@@ -510,7 +510,7 @@ def _import_status(
 
 
 def import_claims(
-    *, article: Article, by: AbstractBaseUser | None, records: Sequence[ClaimRecord], now: datetime | None = None
+    *, article: Article, by: User | None, records: Sequence[ClaimRecord], now: datetime | None = None
 ) -> list[str]:
     """Write an imported article's claims and sources under the review rules; returns notes for the report.
 
@@ -573,7 +573,7 @@ def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
     return ValidationError({prefix.rstrip("."): error.messages})
 
 
-def editable_claims(claims: Sequence[Claim], user: AbstractBaseUser, role: str | None) -> None:
+def editable_claims(claims: Sequence[Claim], user: User, role: str | None) -> None:
     """Mark each claim with what this person may do to it (the desk shows only those controls).
 
     A fixed number of queries for a whole article: sources are expected prefetched, and the

@@ -26,8 +26,8 @@ class SpanForm(DeskForm):
     end = forms.IntegerField(min_value=1, error_messages={"required": "end is required (a selection's offset)."})
     quote = forms.CharField(strip=False, error_messages={"required": "quote is required (the selected text)."})
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("start") is not None and data.get("end") is not None and data["end"] <= data["start"]:
             self.add_error("end", "end must be greater than start.")
         return data

@@ -16,23 +16,23 @@ from .claims import role_of
 from .models import Membership, Project, Role
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 LAST_ADMIN = "The project must keep at least one admin."
 
 
-def require_role(project: Project, user: AbstractBaseUser, roles: frozenset[str], message: str) -> str:
+def require_role(project: Project, user: User, roles: frozenset[str], message: str) -> str:
     role = role_of(project, user)
     if role not in roles:
         raise PermissionDenied(message)
     return str(role)
 
 
-def require_editor(project: Project, user: AbstractBaseUser) -> str:
+def require_editor(project: Project, user: User) -> str:
     return require_role(project, user, workflow.EDITOR_ROLES, workflow.EDITORS_ONLY)
 
 
-def require_admin(project: Project, user: AbstractBaseUser) -> str:
+def require_admin(project: Project, user: User) -> str:
     return require_role(project, user, workflow.ADMIN_ROLES, workflow.ADMINS_ONLY)
 
 
@@ -43,7 +43,7 @@ def check_role_change(membership: Membership, role: str | None) -> None:
 
 
 def set_member(
-    *, project: Project, username: str, role: str, by: AbstractBaseUser | None, only_new: bool = False
+    *, project: Project, username: str, role: str, by: User | None, only_new: bool = False
 ) -> Membership:
     """Add a user to the project or change their role (admins only; ``by=None`` is a trusted command).
 
@@ -68,7 +68,7 @@ def set_member(
     return membership
 
 
-def remove_member(*, project: Project, username: str, by: AbstractBaseUser | None) -> None:
+def remove_member(*, project: Project, username: str, by: User | None) -> None:
     if by is not None:
         require_admin(project, by)
     with transaction.atomic():
@@ -79,7 +79,7 @@ def remove_member(*, project: Project, username: str, by: AbstractBaseUser | Non
         membership.delete()
 
 
-def set_double_review(*, project: Project, enabled: bool, by: AbstractBaseUser) -> Project:
+def set_double_review(*, project: Project, enabled: bool, by: User) -> Project:
     require_admin(project, by)
     project.double_review = enabled
     project.save(update_fields=["double_review"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -103,10 +104,11 @@ class Project(models.Model):
         return self.name
 
     def role_of(self, user: AnyUser) -> str | None:
-        if _is_anonymous(user):
+        pk = None if _is_anonymous(user) else user.pk
+        if pk is None:
             return None
         # values_list: one query (an .only() instance would fetch its deferred fields again).
-        return self.memberships.filter(user=user).values_list("role", flat=True).first()
+        return self.memberships.filter(user_id=pk).values_list("role", flat=True).first()
 
 
 class Membership(models.Model):
@@ -187,8 +189,8 @@ class Article(models.Model):
         self.text = textlib.normalise(self.text)
         self.text_sha256 = textlib.sha256(self.text)
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "text" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "text_sha256"}
+        if isinstance(update_fields, Iterable) and "text" in (fields := set(update_fields)):
+            kwargs["update_fields"] = {*fields, "text_sha256"}
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     @property

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,13 +17,13 @@ from . import claims, workflow
 from .models import Article, BlindVerdict, Claim, ClaimComment, ClaimStatus, Source, Verdict
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 EDITOR_ROLES = workflow.EDITOR_ROLES
 COMMENT_MAX_CHARS = 10_000
 
 
-def add_comment(*, claim: Claim, author: AbstractBaseUser, body: str) -> ClaimComment:
+def add_comment(*, claim: Claim, author: User, body: str) -> ClaimComment:
     if claims.role_of(claim.article.project_id, author) is None:
         raise PermissionDenied(workflow.MEMBERS_ONLY)
     body = body.strip()
@@ -34,7 +34,7 @@ def add_comment(*, claim: Claim, author: AbstractBaseUser, body: str) -> ClaimCo
     return ClaimComment.objects.create(claim=claim, author=author, body=body)
 
 
-def send_back(*, claim: Claim, by: AbstractBaseUser, comment: str, expected_version: int | None = None) -> Claim:
+def send_back(*, claim: Claim, by: User, comment: str, expected_version: int | None = None) -> Claim:
     """An editor returns a claim to its author with the reason as a comment, in one transaction."""
     if not comment.strip():
         raise ValidationError({"body": "Say what needs to change when you send a claim back."})
@@ -47,7 +47,7 @@ def send_back(*, claim: Claim, by: AbstractBaseUser, comment: str, expected_vers
 # --- queues --------------------------------------------------------------------------------------
 
 
-def my_queue(user: AbstractBaseUser) -> QuerySet[Article]:
+def my_queue(user: User) -> QuerySet[Article]:
     """Articles assigned to the user that still have claims short of approval (or none yet)."""
     return (
         Article.objects.visible_to(user)
@@ -62,7 +62,7 @@ def my_queue(user: AbstractBaseUser) -> QuerySet[Article]:
     )
 
 
-def my_claims_to_fix(user: AbstractBaseUser) -> QuerySet[Claim]:
+def my_claims_to_fix(user: User) -> QuerySet[Claim]:
     return (
         Claim.objects.visible_to(user)
         .filter(created_by=user, status=ClaimStatus.NEEDS_CHANGES)
@@ -70,7 +70,7 @@ def my_claims_to_fix(user: AbstractBaseUser) -> QuerySet[Claim]:
     )
 
 
-def needs_review(user: AbstractBaseUser) -> QuerySet[Claim]:
+def needs_review(user: User) -> QuerySet[Claim]:
     """Claims in review in the projects the user edits, except the user's own (four eyes)."""
     return (
         Claim.objects.filter(
@@ -85,7 +85,7 @@ def needs_review(user: AbstractBaseUser) -> QuerySet[Claim]:
     )
 
 
-def disagreements(user: AbstractBaseUser) -> QuerySet[Claim]:
+def disagreements(user: User) -> QuerySet[Claim]:
     """Claims of double-review projects the user edits where blind verdicts differ."""
     return (
         Claim.objects.filter(
@@ -104,7 +104,7 @@ def disagreements(user: AbstractBaseUser) -> QuerySet[Claim]:
 
 
 def submit_blind_verdict(
-    *, claim: Claim, reviewer: AbstractBaseUser, verdict: str, rationale: str = ""
+    *, claim: Claim, reviewer: User, verdict: str, rationale: str = ""
 ) -> BlindVerdict:
     project = claim.article.project
     if not project.double_review:
@@ -119,7 +119,7 @@ def submit_blind_verdict(
     return blind
 
 
-def blind_verdicts_visible_to(claim: Claim, user: AbstractBaseUser) -> list[BlindVerdict]:
+def blind_verdicts_visible_to(claim: Claim, user: User) -> list[BlindVerdict]:
     """Editors see every blind verdict; a reviewer sees only their own, so reviews stay independent."""
     verdicts = claim.blind_verdicts.select_related("reviewer")
     if claims.role_of(claim.article.project_id, user) in EDITOR_ROLES:
@@ -147,7 +147,7 @@ def timeline(claim: Claim) -> list[TimelineEntry]:
     ids = {r.reviewed_by_id for r in records} | {r.created_by_id for r in records}
     names = dict(get_user_model().objects.filter(pk__in=ids - {None}).values_list("pk", "username"))
 
-    def shown(field: str, value: object) -> object:
+    def shown(field: str, value: Any) -> object:
         return names.get(value, value) if field in ("reviewed_by", "created_by") else value
 
     previous = None

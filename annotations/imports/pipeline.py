@@ -30,7 +30,7 @@ from .registry import get_parser, parser_for_filename
 from .url import records_from_url
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 Progress = Callable[[int], None]
 
@@ -158,7 +158,7 @@ def _problem(error: ValidationError, source: str, line: int | None) -> ImportPro
     return ImportProblem(f"{field_name}: {' '.join(messages)}", source=source, line=line, field=field_name)
 
 
-def _write_record(project: Project, user: AbstractBaseUser | None, record: ArticleRecord, source: str) -> Outcome:
+def _write_record(project: Project, user: User | None, record: ArticleRecord, source: str) -> Outcome:
     """One article with its claims, sources and a person's entity mentions, through the owner modules."""
     try:
         article = articles.create(
@@ -194,7 +194,7 @@ def _write_record(project: Project, user: AbstractBaseUser | None, record: Artic
 def write_records(
     *,
     project: Project,
-    user: AbstractBaseUser | None,
+    user: User | None,
     records: list[ArticleRecord],
     source: str,
     progress: Progress | None = None,
@@ -222,7 +222,7 @@ def _parse_all(items: list[ImportInput], metadata: Metadata) -> list[tuple[Impor
 
 
 def _write_all(
-    project: Project, user: AbstractBaseUser | None, parsed: list[tuple[ImportInput, list[ArticleRecord]]]
+    project: Project, user: User | None, parsed: list[tuple[ImportInput, list[ArticleRecord]]]
 ) -> Report:
     report = Report()
     try:
@@ -237,7 +237,7 @@ def _write_all(
 def import_all_or_nothing(
     *,
     project: Project,
-    user: AbstractBaseUser | None,
+    user: User | None,
     items: list[ImportInput],
     metadata: Metadata,
 ) -> Report:
@@ -248,7 +248,7 @@ def import_all_or_nothing(
 def submit(
     *,
     project: Project,
-    user: AbstractBaseUser | None,
+    user: User | None,
     items: list[ImportInput],
     metadata: Metadata,
 ) -> Report | ImportJob:
@@ -271,7 +271,7 @@ def submit(
 def import_each(
     *,
     project: Project,
-    user: AbstractBaseUser | None,
+    user: User | None,
     items: list[ImportInput],
     metadata: Metadata,
     progress: Progress | None = None,
@@ -298,7 +298,7 @@ def import_each(
 def create_job(
     *,
     project: Project,
-    user: AbstractBaseUser | None,
+    user: User | None,
     items: list[ImportInput],
     metadata: Metadata,
     total: int,

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,10 +19,11 @@ from ..imports import pipeline
 from ..imports.forms import IMPORT_FORMS, PasteForm, UploadForm, UrlForm
 from ..models import Article, Claim, ClaimStatus, ExtractionRun, ImportJob, RunStatus
 from . import lookups
+from .lookups import AuthedRequest
 from .refusals import refusal_text
 
 
-def article_list(request: HttpRequest, project_slug: str) -> HttpResponse:
+def article_list(request: AuthedRequest, project_slug: str) -> HttpResponse:
     project = lookups.project_for(request, project_slug)
     filters = forms.ArticleFilterForm(request.GET or None)
     rows = project.articles.all()
@@ -63,7 +64,7 @@ def article_list(request: HttpRequest, project_slug: str) -> HttpResponse:
 
 
 @require_POST
-def article_assign(request: HttpRequest, project_slug: str, article_id: int) -> HttpResponse:
+def article_assign(request: AuthedRequest, project_slug: str, article_id: int) -> HttpResponse:
     article = lookups.article_for(request, project_slug, article_id)
     username = request.POST.get("assignee", "").strip()
     assignee = None
@@ -72,7 +73,7 @@ def article_assign(request: HttpRequest, project_slug: str, article_id: int) -> 
         if assignee is None:
             return HttpResponse(f"assignee: {username!r} is not a member of this project.", status=400,
                                 content_type="text/plain; charset=utf-8")
-    articles.assign(article=article, assignee=assignee, by=request.user)  # type: ignore[arg-type]
+    articles.assign(article=article, assignee=assignee, by=request.user)
     messages.success(request, f"Assigned “{article.title}” to {username or 'nobody'}.")
     return redirect("article-list", project_slug=project_slug)
 
@@ -81,7 +82,7 @@ def article_assign(request: HttpRequest, project_slug: str, article_id: int) -> 
 
 
 @require_http_methods(["GET", "POST"])
-def article_extraction(request: HttpRequest, project_slug: str, article_id: int) -> HttpResponse:
+def article_extraction(request: AuthedRequest, project_slug: str, article_id: int) -> HttpResponse:
     """GET: the extraction state partial (the page polls it). POST: run the extraction again.
 
     Any member may re-run one article: it only replaces machine mentions, never people's work.
@@ -93,7 +94,7 @@ def article_extraction(request: HttpRequest, project_slug: str, article_id: int)
             messages.info(request, "An extraction is already queued or running for this article.")
         else:
             with transaction.atomic():
-                if is_stuck(run):
+                if run is not None and is_stuck(run):
                     fail_run(run.pk, "Abandoned: the worker running it stopped past the hard time limit.")
                 articles.enqueue_extraction(article)
             messages.success(request, "Entity extraction queued.")
@@ -107,7 +108,7 @@ def article_extraction(request: HttpRequest, project_slug: str, article_id: int)
 
 @require_POST
 @lookups.project_role(*workflow.EDITOR_ROLES, message="Only editors can run entity extraction for a whole project.")
-def project_extraction(request: HttpRequest, project_slug: str) -> HttpResponse:
+def project_extraction(request: AuthedRequest, project_slug: str) -> HttpResponse:
     """Queue extraction for the whole project (editors and admins)."""
     project = request.project  # type: ignore[attr-defined]
     only_missing = request.POST.get("only_missing") in ("1", "on", "true")
@@ -117,7 +118,7 @@ def project_extraction(request: HttpRequest, project_slug: str) -> HttpResponse:
 
 
 @require_GET
-def project_extraction_progress(request: HttpRequest, project_slug: str) -> JsonResponse:
+def project_extraction_progress(request: AuthedRequest, project_slug: str) -> JsonResponse:
     """Counts of the latest run status of every article, for the progress bar."""
     return JsonResponse(project_progress(lookups.project_for(request, project_slug)).as_dict())
 
@@ -126,7 +127,7 @@ def project_extraction_progress(request: HttpRequest, project_slug: str) -> Json
 
 
 @require_http_methods(["GET", "POST"])
-def import_articles(request: HttpRequest, project_slug: str) -> HttpResponse:
+def import_articles(request: AuthedRequest, project_slug: str) -> HttpResponse:
     """The "Add articles" page: every member (reviewer, editor, admin) may add articles."""
     project = lookups.project_for(request, project_slug)
     import_forms = {"paste": PasteForm(), "upload": UploadForm(), "url": UrlForm()}
@@ -146,10 +147,10 @@ def import_articles(request: HttpRequest, project_slug: str) -> HttpResponse:
             project=project,
             user=request.user,
             items=form.inputs(),  # type: ignore[attr-defined]
-            metadata=form.metadata(),  # type: ignore[attr-defined]
+            metadata=form.metadata(),
         )
     except pipeline.ImportFailed as failed:
-        form.add_problems(failed.problems)  # type: ignore[attr-defined]
+        form.add_problems(failed.problems)
         return render(request, "annotations/import.html", context, status=400)
     if isinstance(result, ImportJob):
         return redirect("import-job", project.slug, result.pk)
@@ -158,22 +159,22 @@ def import_articles(request: HttpRequest, project_slug: str) -> HttpResponse:
     return render(request, "annotations/import.html", context)
 
 
-def import_job(request: HttpRequest, project_slug: str, job_id: int) -> HttpResponse:
+def import_job(request: AuthedRequest, project_slug: str, job_id: int) -> HttpResponse:
     job = lookups.job_for(request, ImportJob.objects.all(), project_slug, job_id)
     context = {"project": job.project, "job": job, "progress": pipeline.job_progress(job)}
     return render(request, "annotations/import_job.html", context)
 
 
-def _article_for_editor(request: HttpRequest, project_slug: str, article_id: int) -> Article:
+def _article_for_editor(request: AuthedRequest, project_slug: str, article_id: int) -> Article:
     """The article, if the user may correct its text: outsiders get 404, reviewers 403."""
     article = lookups.article_for(request, project_slug, article_id)
-    if not workflow.is_editor(claims.role_of(article.project_id, request.user)):  # type: ignore[arg-type]
+    if not workflow.is_editor(claims.role_of(article.project_id, request.user)):
         raise PermissionDenied("Only editors correct an article's text.")
     return article
 
 
 @require_http_methods(["GET", "POST"])
-def article_revise(request: HttpRequest, project_slug: str, article_id: int) -> HttpResponse:
+def article_revise(request: AuthedRequest, project_slug: str, article_id: int) -> HttpResponse:
     """The "Edit text" page: an editor corrects the article; claims are re-anchored, doubtful ones flagged."""
     article = _article_for_editor(request, project_slug, article_id)
     status, error = 200, ""
@@ -182,7 +183,7 @@ def article_revise(request: HttpRequest, project_slug: str, article_id: int) -> 
         text = request.POST.get("text", "")
         try:
             result = articles.revise(
-                article=article, new_text=text, user=request.user,  # type: ignore[arg-type]
+                article=article, new_text=text, user=request.user,
                 expected_sha256=request.POST.get("base_sha256"),
             )
         except ValidationError as invalid:
@@ -205,7 +206,7 @@ def article_revise(request: HttpRequest, project_slug: str, article_id: int) -> 
 
 
 def _render_revise(
-    request: HttpRequest, article: Article, *, text: str, error: str = "", status: int = 200
+    request: AuthedRequest, article: Article, *, text: str, error: str = "", status: int = 200
 ) -> HttpResponse:
     context = {
         "project": article.project,
@@ -219,7 +220,7 @@ def _render_revise(
 
 
 @require_POST
-def claim_place(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
+def claim_place(request: AuthedRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
     """Settle a flagged claim: confirm the guessed span or give new offsets."""
     article = _article_for_editor(request, project_slug, article_id)
     claim = get_object_or_404(article.claims.select_related("article"), pk=claim_id)
@@ -231,7 +232,7 @@ def claim_place(request: HttpRequest, project_slug: str, article_id: int, claim_
             error = f"{name}: must be a whole number."
             return _render_revise(request, article, text=article.text, error=error, status=400)
     try:
-        claims.place(claim=claim, by=request.user, **offsets)  # type: ignore[arg-type]
+        claims.place(claim=claim, by=request.user, start=offsets["start"], end=offsets["end"])
     except ValidationError as invalid:
         return _render_revise(request, article, text=article.text, error=refusal_text(invalid), status=400)
     messages.success(request, "Claim placed.")

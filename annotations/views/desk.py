@@ -13,7 +13,7 @@ from copy import copy
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,21 +22,22 @@ from .. import claims, forms, workflow
 from .. import text as textlib
 from ..models import Article, Claim, ClaimStatus, EntityMention, Verdict
 from . import lookups
+from .lookups import AuthedRequest
 from .refusals import add_to_form, refusal_text
 
 _REVIEW_CHOICES = {"verdict_choices": Verdict.choices, "status_choices": ClaimStatus.choices}
 _STATUS_LABELS = dict(ClaimStatus.choices)
 
 
-def desk_context(request: HttpRequest, article: Article, role: str | None = None) -> dict[str, Any]:
+def desk_context(request: AuthedRequest, article: Article, role: str | None = None) -> dict[str, Any]:
     """Everything the text and the claim panel show, in a fixed number of queries."""
     if role is None:
-        role = claims.role_of(article.project_id, request.user)  # type: ignore[arg-type]
+        role = claims.role_of(article.project_id, request.user)
     claim_list = list(article.claims.in_text_order().select_related("created_by").prefetch_related("sources"))
     mentions = list(EntityMention.objects.filter(article=article).order_by("start", "end"))
     spans = [(c.start, c.end, f"claim:{c.pk}") for c in claim_list]
     spans += [(m.start, m.end, f"ent:{m.label}") for m in mentions]
-    claims.editable_claims(claim_list, request.user, role)  # type: ignore[arg-type]
+    claims.editable_claims(claim_list, request.user, role)
     for claim in claim_list:
         claim.linked_mentions = claim.mentions_inside(mentions)  # type: ignore[attr-defined]
         claim.status_options = [  # type: ignore[attr-defined]
@@ -64,14 +65,14 @@ def desk_context(request: HttpRequest, article: Article, role: str | None = None
     }
 
 
-def article_detail(request: HttpRequest, project_slug: str, article_id: int) -> HttpResponse:
+def article_detail(request: AuthedRequest, project_slug: str, article_id: int) -> HttpResponse:
     article = lookups.article_for(request, project_slug, article_id)
     context = desk_context(request, article)
     context["run"] = article.latest_run
     return render(request, "annotations/article_detail.html", context)
 
 
-def _desk_update(request: HttpRequest, article: Article, *, focus: int | None = None) -> HttpResponse:
+def _desk_update(request: AuthedRequest, article: Article, *, focus: int | None = None) -> HttpResponse:
     """The claim panel, with the text swapped out of band: what changes when claims change."""
     context = desk_context(request, article)
     context["focus"] = focus
@@ -86,12 +87,12 @@ def _retarget(response: HttpResponse, selector: str, swap: str = "outerHTML") ->
     return response
 
 
-def _stale(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+def _stale(request: AuthedRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     context["stale"] = True
     return render(request, template, context, status=409)
 
 
-def _card(request: HttpRequest, claim: Claim, *, status: int = 200, error: str = "") -> HttpResponse:
+def _card(request: AuthedRequest, claim: Claim, *, status: int = 200, error: str = "") -> HttpResponse:
     """One card re-rendered from a fresh desk context (so the card and the text agree)."""
     article = Article.objects.select_related("project").get(pk=claim.article_id)
     context = desk_context(request, article)
@@ -104,14 +105,14 @@ def _card(request: HttpRequest, claim: Claim, *, status: int = 200, error: str =
 
 
 @require_http_methods(["GET", "POST"])
-def claim_create(request: HttpRequest, project_slug: str, article_id: int) -> HttpResponse:
+def claim_create(request: AuthedRequest, project_slug: str, article_id: int) -> HttpResponse:
     article = lookups.article_for(request, project_slug, article_id)
     template = "annotations/partials/claim_form.html"
     context: dict[str, Any] = {"article": article, "project": article.project}
     if request.method == "GET":
         # The form opens on a selection: check it now so a bad one is reported before typing.
-        data = {"status": ClaimStatus.UNSTARTED, "claim_text": request.GET.get("quote", ""), **request.GET.dict()}
-        form = forms.ClaimCreateForm(data)
+        initial = {"status": ClaimStatus.UNSTARTED, "claim_text": request.GET.get("quote", ""), **request.GET.dict()}
+        form = forms.ClaimCreateForm(initial)
         if form.is_valid():
             try:
                 textlib.check_span(article.text, form.cleaned_data["start"], form.cleaned_data["end"],
@@ -122,11 +123,11 @@ def claim_create(request: HttpRequest, project_slug: str, article_id: int) -> Ht
         return render(request, template, {**context, "form": form, "fresh": True}, status=status)
     form = forms.ClaimCreateForm(request.POST)
     if form.is_valid():
-        data = form.cleaned_data
+        data: dict[str, Any] = form.cleaned_data
         try:
             claim = claims.create(
                 article=article,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 start=data["start"],
                 end=data["end"],
                 quote=data["quote"],
@@ -145,21 +146,21 @@ def claim_create(request: HttpRequest, project_slug: str, article_id: int) -> Ht
 
 
 @require_GET
-def claim_card(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
+def claim_card(request: AuthedRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
     return _card(request, lookups.claim_for(request, project_slug, claim_id, article_id))
 
 
-def _editable(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> Claim:
+def _editable(request: AuthedRequest, project_slug: str, article_id: int, claim_id: int) -> Claim:
     """The claim, if this person may change it at all (the owner module checks the details)."""
     claim = lookups.claim_for(request, project_slug, claim_id, article_id)
-    role = claims.role_of(claim.article.project_id, request.user)  # type: ignore[arg-type]
+    role = claims.role_of(claim.article.project_id, request.user)
     if not workflow.can_edit(role, is_author=claim.created_by_id == request.user.pk):
         raise PermissionDenied(workflow.EDIT_REFUSED)
     return claim
 
 
 @require_http_methods(["GET", "POST"])
-def claim_edit(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
+def claim_edit(request: AuthedRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
     claim = _editable(request, project_slug, article_id, claim_id)
     template = "annotations/partials/claim_edit_form.html"
     if request.method == "GET":
@@ -172,7 +173,7 @@ def claim_edit(request: HttpRequest, project_slug: str, article_id: int, claim_i
         data = dict(form.cleaned_data)
         version = data.pop("version")
         try:
-            fresh = claims.update(claim=claim, by=request.user, expected_version=version, **data)  # type: ignore[arg-type]
+            fresh = claims.update(claim=claim, by=request.user, expected_version=version, **data)
         except claims.StaleVersion as stale:
             return _stale(request, template, {"claim": stale.current, "form": form})
         except ValidationError as error:
@@ -186,7 +187,7 @@ def claim_edit(request: HttpRequest, project_slug: str, article_id: int, claim_i
 
 
 @require_POST
-def claim_review(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
+def claim_review(request: AuthedRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
     """Verdict and status from the card's quick controls (or the 1-8 keys).
 
     A refused change answers with the whole card as the server has it, the reason on top: the
@@ -199,7 +200,7 @@ def claim_review(request: HttpRequest, project_slug: str, article_id: int, claim
     data = dict(form.cleaned_data)
     version = data.pop("version")
     try:
-        fresh = claims.update(claim=claim, by=request.user, expected_version=version, **data)  # type: ignore[arg-type]
+        fresh = claims.update(claim=claim, by=request.user, expected_version=version, **data)
     except claims.StaleVersion as stale:
         return _card(request, stale.current, status=409,
                      error="Someone else changed this claim meanwhile: this is the claim as it is now.")
@@ -211,7 +212,7 @@ def claim_review(request: HttpRequest, project_slug: str, article_id: int, claim
 
 
 @require_POST
-def claim_span(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
+def claim_span(request: AuthedRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
     """Move a claim to a new selection."""
     claim = _editable(request, project_slug, article_id, claim_id)
     form = forms.ClaimSpanForm(request.POST)
@@ -221,7 +222,7 @@ def claim_span(request: HttpRequest, project_slug: str, article_id: int, claim_i
         data = form.cleaned_data
         try:
             claims.update(
-                claim=claim, by=request.user, expected_version=data["version"],  # type: ignore[arg-type]
+                claim=claim, by=request.user, expected_version=data["version"],
                 start=data["start"], end=data["end"], quote=data["quote"],
                 correction_note=request.POST.get("correction_note", ""),
             )
@@ -238,13 +239,13 @@ def claim_span(request: HttpRequest, project_slug: str, article_id: int, claim_i
 
 
 @require_http_methods(["GET", "POST"])
-def claim_delete(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
+def claim_delete(request: AuthedRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
     claim = _editable(request, project_slug, article_id, claim_id)
     template = "annotations/partials/claim_delete_confirm.html"
     if request.method == "GET":
         return render(request, template, {"claim": claim})
     try:
-        claims.delete(claim=claim, by=request.user)  # type: ignore[arg-type]
+        claims.delete(claim=claim, by=request.user)
     except ValidationError as error:
         return render(request, template, {"claim": claim, "error": refusal_text(error)}, status=400)
     return _retarget(_desk_update(request, claim.article), "#claims")
@@ -254,19 +255,19 @@ def claim_delete(request: HttpRequest, project_slug: str, article_id: int, claim
 
 
 def _source_form_response(
-    request: HttpRequest, form: forms.SourceForm, context: dict[str, Any], error: Exception
+    request: AuthedRequest, form: forms.SourceForm, context: dict[str, Any], error: Exception
 ) -> HttpResponse:
-    if isinstance(error, PermissionDenied):
+    if isinstance(error, ValidationError):
+        add_to_form(form, error)
+        status = 400
+    else:
         form.add_error(None, str(error))
         status = 403
-    else:
-        add_to_form(form, error)  # type: ignore[arg-type]
-        status = 400
     return render(request, "annotations/partials/source_form.html", {**context, "form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
-def source_create(request: HttpRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
+def source_create(request: AuthedRequest, project_slug: str, article_id: int, claim_id: int) -> HttpResponse:
     claim = _editable(request, project_slug, article_id, claim_id)
     template = "annotations/partials/source_form.html"
     context = {"claim": claim, "action": reverse("source-create", args=[project_slug, article_id, claim.pk])}
@@ -276,7 +277,7 @@ def source_create(request: HttpRequest, project_slug: str, article_id: int, clai
     if not form.is_valid():
         return render(request, template, {**context, "form": form}, status=400)
     try:
-        claims.add_source(claim=claim, by=request.user, **form.write_args())  # type: ignore[arg-type]
+        claims.add_source(claim=claim, by=request.user, **form.write_args())
     except (ValidationError, PermissionDenied) as error:
         return _source_form_response(request, form, context, error)
     return _card(request, claim)
@@ -284,7 +285,7 @@ def source_create(request: HttpRequest, project_slug: str, article_id: int, clai
 
 @require_http_methods(["GET", "POST"])
 def source_edit(
-    request: HttpRequest, project_slug: str, article_id: int, claim_id: int, source_id: int
+    request: AuthedRequest, project_slug: str, article_id: int, claim_id: int, source_id: int
 ) -> HttpResponse:
     source = lookups.source_for(request, project_slug, article_id, claim_id, source_id)
     _editable(request, project_slug, article_id, claim_id)
@@ -298,7 +299,7 @@ def source_edit(
     if not form.is_valid():
         return render(request, template, {**context, "form": form}, status=400)
     try:
-        claims.edit_source(source=source, by=request.user, **form.write_args())  # type: ignore[arg-type]
+        claims.edit_source(source=source, by=request.user, **form.write_args())
     except (ValidationError, PermissionDenied) as error:
         return _source_form_response(request, form, context, error)
     return _card(request, source.claim)
@@ -306,12 +307,12 @@ def source_edit(
 
 @require_POST
 def source_delete(
-    request: HttpRequest, project_slug: str, article_id: int, claim_id: int, source_id: int
+    request: AuthedRequest, project_slug: str, article_id: int, claim_id: int, source_id: int
 ) -> HttpResponse:
     source = lookups.source_for(request, project_slug, article_id, claim_id, source_id)
     _editable(request, project_slug, article_id, claim_id)
     try:
-        claims.remove_source(source=source, by=request.user,  # type: ignore[arg-type]
+        claims.remove_source(source=source, by=request.user,
                              correction_note=request.POST.get("correction_note", ""))
     except (ValidationError, PermissionDenied) as error:
         return _card(request, source.claim, status=403 if isinstance(error, PermissionDenied) else 400,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -11,13 +11,14 @@ from ..exports import ExportParamsError, format_choices, parse_params
 from ..exports.http import download_response, start_export
 from ..models import ClaimStatus, ExportJob, RunStatus, Verdict
 from . import lookups
+from .lookups import AuthedRequest
 
 # Form fields that are not export parameters.
 _EXPORT_FORM_ONLY = ("csrfmiddlewaretoken", "background")
 
 
 @require_http_methods(["GET", "POST"])
-def export_page(request: HttpRequest, project_slug: str) -> HttpResponse:
+def export_page(request: AuthedRequest, project_slug: str) -> HttpResponse | StreamingHttpResponse:
     project = lookups.project_for(request, project_slug)
     errors: dict[str, str] = {}
     values = request.POST if request.method == "POST" else None
@@ -52,11 +53,11 @@ def export_page(request: HttpRequest, project_slug: str) -> HttpResponse:
     return render(request, "annotations/exports.html", context, status=400 if errors else 200)
 
 
-def export_job_detail(request: HttpRequest, project_slug: str, job_id: int) -> HttpResponse:
+def export_job_detail(request: AuthedRequest, project_slug: str, job_id: int) -> HttpResponse:
     """One job's row (status, progress, manifest) as an HTML fragment, for a partial refresh."""
     job = lookups.job_for(request, ExportJob.objects.all(), project_slug, job_id)
     return render(request, "annotations/_export_job.html", {"project": job.project, "job": job})
 
 
-def export_download(request: HttpRequest, project_slug: str, job_id: int) -> HttpResponse:
+def export_download(request: AuthedRequest, project_slug: str, job_id: int) -> HttpResponse:
     return download_response(lookups.job_for(request, ExportJob.objects.all(), project_slug, job_id))

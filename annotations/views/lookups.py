@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Model, QuerySet
@@ -15,17 +15,26 @@ from django.shortcuts import get_object_or_404
 from .. import workflow
 from ..models import Article, Claim, Project, Source
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 M = TypeVar("M", bound=Model)
 View = Callable[..., HttpResponse]
 
 
-def project_for(request: HttpRequest, project_slug: str) -> Project:
+class AuthedRequest(HttpRequest):
+    """A request past LoginRequiredMiddleware: every page view gets one, so ``user`` is a User."""
+
+    user: User
+
+
+def project_for(request: AuthedRequest, project_slug: str) -> Project:
     """The project, with the user's role in it as ``my_role`` (no second query for permission checks)."""
     projects = Project.objects.visible_to(request.user).annotate(my_role=F("memberships__role"))
     return get_object_or_404(projects, slug=project_slug)
 
 
-def article_for(request: HttpRequest, project_slug: str, article_id: int) -> Article:
+def article_for(request: AuthedRequest, project_slug: str, article_id: int) -> Article:
     return get_object_or_404(
         Article.objects.visible_to(request.user).select_related("project"),
         project__slug=project_slug,
@@ -33,7 +42,7 @@ def article_for(request: HttpRequest, project_slug: str, article_id: int) -> Art
     )
 
 
-def claim_for(request: HttpRequest, project_slug: str, claim_id: int, article_id: int | None = None) -> Claim:
+def claim_for(request: AuthedRequest, project_slug: str, claim_id: int, article_id: int | None = None) -> Claim:
     claims = Claim.objects.visible_to(request.user).select_related(
         "article__project", "created_by", "reviewed_by"
     )
@@ -42,14 +51,14 @@ def claim_for(request: HttpRequest, project_slug: str, claim_id: int, article_id
     return get_object_or_404(claims, article__project__slug=project_slug, pk=claim_id)
 
 
-def source_for(request: HttpRequest, project_slug: str, article_id: int, claim_id: int, source_id: int) -> Source:
+def source_for(request: AuthedRequest, project_slug: str, article_id: int, claim_id: int, source_id: int) -> Source:
     claim = claim_for(request, project_slug, claim_id, article_id)
     source = get_object_or_404(claim.sources.all(), pk=source_id)
     source.claim = claim  # keeps the scoped, already loaded claim and its article
     return source
 
 
-def job_for(request: HttpRequest, queryset: QuerySet[M], project_slug: str, job_id: int) -> M:
+def job_for(request: AuthedRequest, queryset: QuerySet[M], project_slug: str, job_id: int) -> M:
     """A job row (export, import, ...) of one of the user's projects."""
     return get_object_or_404(
         queryset.filter(project__in=Project.objects.visible_to(request.user)).select_related("project"),
@@ -67,7 +76,7 @@ def project_role(*roles: str, message: str = workflow.EDITORS_ONLY) -> Callable[
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, project_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: AuthedRequest, project_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
             project = project_for(request, project_slug)
             if project.my_role not in allowed:  # type: ignore[attr-defined]
                 raise PermissionDenied(message)

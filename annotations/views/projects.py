@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -16,15 +16,16 @@ from django.views.decorators.http import require_POST
 from .. import charts, members, stats, workflow
 from ..models import ApiToken, Project, Role
 from . import lookups
+from .lookups import AuthedRequest
 from .refusals import refusal_text
 
 
-def project_list(request: HttpRequest) -> HttpResponse:
+def project_list(request: AuthedRequest) -> HttpResponse:
     projects = Project.objects.visible_to(request.user).annotate(article_count=Count("articles", distinct=True))
     return render(request, "annotations/project_list.html", {"projects": projects})
 
 
-def dashboard(request: HttpRequest, project_slug: str) -> HttpResponse:
+def dashboard(request: AuthedRequest, project_slug: str) -> HttpResponse:
     project = lookups.project_for(request, project_slug)
     data = stats.dashboard(project)
     recent = data["agreement_over_time"][-12:]
@@ -48,12 +49,12 @@ def dashboard(request: HttpRequest, project_slug: str) -> HttpResponse:
 
 @require_POST
 @lookups.project_role(*workflow.EDITOR_ROLES)
-def agreement_refresh(request: HttpRequest, project_slug: str) -> HttpResponse:
+def agreement_refresh(request: AuthedRequest, project_slug: str) -> HttpResponse:
     stats.request_agreement_report(request.project)  # type: ignore[attr-defined]
     return redirect("dashboard", project_slug=project_slug)
 
 
-def project_settings(request: HttpRequest, project_slug: str) -> HttpResponse:
+def project_settings(request: AuthedRequest, project_slug: str) -> HttpResponse:
     """Members and settings of a project: admins change them, other members may look."""
     project = lookups.project_for(request, project_slug)
     status, error = 200, ""
@@ -90,7 +91,7 @@ def project_settings(request: HttpRequest, project_slug: str) -> HttpResponse:
     return render(request, "annotations/team/project_settings.html", context, status=status)
 
 
-def api_tokens(request: HttpRequest) -> HttpResponse:
+def api_tokens(request: AuthedRequest) -> HttpResponse:
     """List, create and revoke the user's API tokens. A new key is shown once, in this response."""
     user: Any = request.user
     new_key = ""

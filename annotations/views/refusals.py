@@ -25,7 +25,7 @@ def refusal_text(error: ValidationError | Exception, *, fields: bool = True) -> 
     return str(error)
 
 
-def add_to_form(form: forms.Form, error: ValidationError) -> None:
+def add_to_form(form: forms.BaseForm, error: ValidationError) -> None:
     """Put each field's message on the form field of that name, the rest above the form."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error.messages)
