@@ -213,6 +213,7 @@ def _write_record(project: Project, user: AbstractBaseUser | None, record: Artic
     EntityMention.objects.bulk_create(
         EntityMention(article=article, start=m.start, end=m.end, text=m.text, label=m.label, model="")
         for m in record.mentions
+        if not m.model  # the parser now reads machine mentions too; extraction finds them again
     )
     return Outcome(source, "created", article.title, article.pk, record.line, claims=len(record.claims))
 
