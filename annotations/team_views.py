@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import charts, team, workflow
+from . import charts, publisher, team, workflow
 from .models import Article, Claim, ClaimStatus, Project, Role, Source, Verdict
 
 
@@ -218,6 +218,8 @@ def project_settings(request: HttpRequest, project_slug: str) -> HttpResponse:
                                                  by=request.user),
             "double_review": lambda: team.set_double_review(project=project, by=request.user,
                                                             enabled=request.POST.get("enabled") == "1"),
+            "publisher": lambda: publisher.set_publisher(project=project, by=request.user,
+                                                         **{f: request.POST.get(f, "") for f in publisher.FIELDS}),
         }
         if action not in actions:
             status, error = 400, f"action: {action!r} is not one of {', '.join(actions)}."
