@@ -93,7 +93,7 @@ def enqueue_extraction(article: Article) -> ExtractionRun:
 
 # --- claims ------------------------------------------------------------------------------------
 
-CLAIM_EDITABLE_FIELDS = frozenset({"claim_text", "claimant", "status", "verdict", "rationale"})
+CLAIM_EDITABLE_FIELDS = frozenset({"claim_text", "claimant", "claimant_type", "status", "verdict", "rationale"})
 
 
 class StaleVersion(Exception):

@@ -47,7 +47,7 @@ from . import filters, serializers
 from .permissions import MANAGER_ROLES, CanEditClaim, IsProjectAdminForWrites
 
 ID_PATTERN = "[0-9]{1,15}"
-CLAIM_FIELDS = ("claim_text", "claimant", "status", "verdict", "rationale")
+CLAIM_FIELDS = ("claim_text", "claimant", "claimant_type", "status", "verdict", "rationale")
 APPROVAL_REFUSED = "Only an editor or admin of the project who is not the claim's author may approve it."
 
 
