@@ -58,3 +58,12 @@ def test_it_shows_but_does_not_let_others_change_the_publisher(project, editor, 
     assert project.publisher_name == ""
     assert "not set" in client_for(editor).get(url(project)).content.decode()
     assert client_for(outsider).post(url(project), GOOD).status_code == 404
+
+
+def test_it_shows_on_the_export_page_which_publisher_setting_claimreview_lacks(project, author, client_for):
+    response = client_for(author).post(f"/p/{project.slug}/exports/", {"format": "claimreview"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    for setting in ("publisher_name", "publisher_url", "review_url_template"):
+        assert f'id="error-{setting}"' in page
+    assert f"/p/{project.slug}/settings/#publisher" in page
