@@ -14,8 +14,16 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+# fever-scorer (pinned in requirements-test.txt) ships only an sdist that today's setuptools cannot
+# build: its wheel is built first, by pip in an isolated environment with the setuptools of
+# build-constraints.txt, into a wheelhouse the install then finds it in.
+WHEELHOUSE := $(VENV)/wheelhouse
+FEVER_SCORER = $(shell grep -E '^fever-scorer==' requirements-test.txt)
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt build-constraints.txt
+	PIP_CONSTRAINT=build-constraints.txt $(PY) -m pip wheel --quiet --disable-pip-version-check --no-deps \
+		--wheel-dir $(WHEELHOUSE) "$(FEVER_SCORER)"
+	$(PY) -m pip install --quiet --disable-pip-version-check --find-links $(WHEELHOUSE) -r requirements-test.txt
 	touch $@
 
 # Front-end packages (htmx) from npm, exactly as locked; served under /static/vendor/.

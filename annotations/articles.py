@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from . import claims, workflow
 from . import text as textlib
-from .models import Article, ArticleRevision, Claim, EntityMention, ExtractionRun, Project
+from .models import Article, ArticleRevision, Claim, EntityMention, ExtractionRun, Membership, Project
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -229,3 +229,37 @@ def assign(*, article: Article, assignee: User | None, by: User) -> Article:
     article.assignee = assignee
     article.save(update_fields=["assignee", "updated_at"])
     return article
+
+
+def keep_imported(
+    *,
+    article: Article,
+    created_by: str | None,
+    assignee: str | None,
+    created_at: datetime | None,
+    updated_at: datetime | None,
+) -> set[str]:
+    """What an imported record says of its article: its people (members only) and its times.
+
+    Returns the usernames that are not members of the project (their fields stay as imported:
+    the importer as creator, nobody assigned).
+    """
+    names = {name for name in (created_by, assignee) if name}
+    members = dict(
+        Membership.objects.filter(project_id=article.project_id, user__username__in=names).values_list(
+            "user__username", "user_id"
+        )
+    )
+    values: dict[str, object] = {}
+    if created_by in members:
+        values["created_by_id"] = members[created_by]
+    if assignee in members:
+        values["assignee_id"] = members[assignee]
+    if created_at is not None:
+        values["created_at"] = created_at
+    if updated_at is not None:
+        values["updated_at"] = updated_at
+    if values:
+        # update(), not save(): auto_now would move updated_at to now again.
+        Article.objects.filter(pk=article.pk).update(**values)
+    return names - set(members)

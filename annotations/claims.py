@@ -22,14 +22,25 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from . import text as textlib
 from . import workflow
-from .models import AnchorStatus, Article, Claim, ClaimStatus, Membership, Project, Source, Verdict
+from .models import (
+    AnchorStatus,
+    Article,
+    Claim,
+    ClaimantType,
+    ClaimComment,
+    ClaimStatus,
+    Membership,
+    Project,
+    Source,
+    Verdict,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from .imports.base import ClaimRecord
 
-CLAIM_FIELDS = ("claim_text", "claimant", "verdict", "rationale")
+CLAIM_FIELDS = ("claim_text", "claimant", "claimant_type", "verdict", "rationale")
 EDITABLE_FIELDS = frozenset({*CLAIM_FIELDS, "status"})
 SOURCE_FIELDS = ("url", "title", "publisher", "excerpt", "stance", "archived_url", "accessed_at")
 
@@ -170,6 +181,7 @@ def create(
     quote: str | None = None,
     claim_text: str = "",
     claimant: str = "",
+    claimant_type: str = ClaimantType.PERSON,
     verdict: str = "",
     rationale: str = "",
     status: str = ClaimStatus.UNSTARTED,
@@ -200,6 +212,7 @@ def create(
         suffix=span.suffix,
         claim_text=claim_text.strip() or span.quote,
         claimant=claimant.strip(),
+        claimant_type=claimant_type,
         verdict=verdict,
         rationale=rationale.strip(),
         status=status,
@@ -509,14 +522,23 @@ def _import_status(
         "a distinct author and approving editor who are members"
 
 
+@dataclass
+class ImportedClaims:
+    claims: list[Claim]
+    notes: list[str]
+
+
 def import_claims(
     *, article: Article, by: User | None, records: Sequence[ClaimRecord], now: datetime | None = None
-) -> list[str]:
-    """Write an imported article's claims and sources under the review rules; returns notes for the report.
+) -> ImportedClaims:
+    """Write an imported article's claims, sources and comments under the review rules.
 
-    Model validation runs on every row before the bulk write (URL schemes, lengths, choices,
-    spans). A ValidationError names the field as ``claims[i].field`` or
-    ``claims[i].sources[j].field``; the caller's transaction then writes nothing.
+    What a record says is kept where the rules allow: people (matched to members by username;
+    others are named in the notes and the importer stands in), versions, timestamps, the first
+    approval, corrections, retraction, anchor state. Model validation runs on every row before the
+    bulk write (URL schemes, lengths, choices, spans). A ValidationError names the field as
+    ``claims[i].field`` or ``claims[i].sources[j].field``; the caller's transaction then writes
+    nothing.
     """
     now = now or timezone.now()
     importer_role = role_of(article.project_id, by) if by is not None else workflow.ADMIN
@@ -525,6 +547,16 @@ def import_claims(
         for m in Membership.objects.filter(project_id=article.project_id).select_related("user")
     }
     notes: list[str] = []
+    unknown: set[str] = set()
+
+    def person(name: str | None, fallback: User | None) -> User | None:
+        if not name:
+            return fallback
+        if name not in members:
+            unknown.add(name)
+            return fallback
+        return members[name][0]
+
     claims: list[Claim] = []
     for index, record in enumerate(records):
         try:
@@ -532,7 +564,7 @@ def import_claims(
             if note:
                 notes.append(f"claims[{index}]: {note}")
             span = _span(article.text, record.start, record.end, record.quote)
-            author = members.get(record.created_by or "", (by, ""))[0]
+            kept = status == record.status
             claim = Claim(
                 article=article,
                 start=span.start,
@@ -542,12 +574,24 @@ def import_claims(
                 suffix=span.suffix,
                 claim_text=record.claim_text or span.quote,
                 claimant=record.claimant,
+                claimant_type=record.claimant_type,
                 status=status,
                 verdict=record.verdict,
                 rationale=record.rationale,
-                created_by=author,
+                created_by=person(record.created_by, by),
                 reviewed_by=approver,
+                version=record.version or 1,
                 submitted_at=now if status == ClaimStatus.IN_REVIEW else None,
+                corrected_at=record.corrected_at,
+                correction_note=record.correction_note,
+                # A first approval the import did not keep is not a publication date here.
+                approved_at=record.approved_at if kept and status == ClaimStatus.APPROVED else None,
+                retracted_at=record.retracted_at if kept else None,
+                retracted_by=person(record.retracted_by, None) if kept and record.retracted_at else None,
+                retraction_note=record.retraction_note if kept else "",
+                anchor_status=record.anchor_status,
+                anchor_confidence=record.anchor_confidence,
+                previous_quote=record.previous_quote,
             )
             _clean(claim)
         except ValidationError as error:
@@ -555,16 +599,49 @@ def import_claims(
         claims.append(claim)
     created = bulk_create_with_history(claims, Claim, default_user=by, default_change_reason="imported")
     sources: list[Source] = []
+    comments: list[ClaimComment] = []
     for index, (claim, record) in enumerate(zip(created, records, strict=True)):
         for number, item in enumerate(record.sources):
-            source = Source(claim=claim, added_by=by, **{name: getattr(item, name) for name in SOURCE_FIELDS})
+            source = Source(claim=claim, added_by=person(item.added_by, by),
+                            **{name: getattr(item, name) for name in SOURCE_FIELDS})  # fmt: skip
             try:
                 _source_clean(source)
             except ValidationError as error:
                 raise _prefixed(error, f"claims[{index}].sources[{number}].") from None
             sources.append(source)
-    bulk_create_with_history(sources, Source, default_user=by, default_change_reason="imported")
-    return notes
+        for comment in record.comments:
+            body = comment.body.strip()
+            if body:
+                comments.append(ClaimComment(claim=claim, author=person(comment.author, None), body=body))
+    sources = bulk_create_with_history(sources, Source, default_user=by, default_change_reason="imported")
+    comments = ClaimComment.objects.bulk_create(comments)
+    _keep_times(created, records, sources, comments)
+    if unknown:
+        notes.append(f"not members of this project, recorded as the importer: {', '.join(sorted(unknown))}")
+    return ImportedClaims(claims=created, notes=notes)
+
+
+def _keep_times(
+    claims: list[Claim], records: Sequence[ClaimRecord], sources: list[Source], comments: list[ClaimComment]
+) -> None:
+    """The timestamps the records name (Django sets auto_now fields on insert; these UPDATEs win)."""
+    source_records = [item for record in records for item in record.sources]
+    comment_records = [item for record in records for item in record.comments if item.body.strip()]
+    for rows, items, fields in (
+        (claims, records, ("created_at", "updated_at")),
+        (sources, source_records, ("created_at",)),
+        (comments, comment_records, ("created_at",)),
+    ):
+        changed = []
+        for row, item in zip(rows, items, strict=True):
+            values = {name: getattr(item, name) for name in fields if getattr(item, name, None) is not None}
+            if values:
+                for name, value in values.items():
+                    setattr(row, name, value)
+                changed.append(row)
+        if changed:
+            # bulk_update, not save(): auto_now would move updated_at to now again.
+            type(changed[0]).objects.bulk_update(changed, list(fields), batch_size=500)
 
 
 def _prefixed(error: ValidationError, prefix: str) -> ValidationError:

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 
-from .models import ClaimStatus, Source, Verdict
+from .models import ClaimantType, ClaimStatus, Source, Verdict
 
 LIST_PAGE_SIZE = 25
 
@@ -69,7 +69,17 @@ class CorrectionForm(DeskForm):
 
 
 class ClaimEditForm(ClaimFieldsForm, VersionedForm, CorrectionForm):
-    pass
+    # ClaimReview types the claimant as a schema.org Person or Organization.
+    claimant_type = forms.ChoiceField(
+        label="The claimant is", choices=ClaimantType.choices, initial=ClaimantType.PERSON, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # A client that does not send the field leaves the claimant type as it is.
+        if not data.get("claimant_type"):
+            data.pop("claimant_type", None)
+        return data
 
 
 class ClaimReviewForm(VersionedForm):

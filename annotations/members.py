@@ -1,7 +1,8 @@
 """The only writer of memberships and project settings: roles, members, double review.
 
-Admins manage members; a project always keeps at least one admin, on every door (settings
-page, API, commands)."""
+Admins manage members and settings; a project always keeps at least one admin, on every door
+(settings page, API, commands, admin site). The publisher settings are what the ClaimReview
+export needs (its author and review URLs)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 
 from . import workflow
@@ -86,3 +88,49 @@ def set_double_review(*, project: Project, enabled: bool, by: User) -> Project:
     return project
 
 
+# --- publisher settings (ClaimReview's author and url) ---------------------------------------------
+
+PUBLISHER_FIELDS = ("publisher_name", "publisher_url", "publisher_logo_url", "review_url_template")
+_HTTP_URL = URLValidator(schemes=["http", "https"])
+
+
+def set_publisher(
+    *,
+    project: Project,
+    by: User,
+    publisher_name: str,
+    publisher_url: str,
+    publisher_logo_url: str,
+    review_url_template: str,
+) -> Project:
+    """Save the publisher settings (admins only); raises ValidationError naming each bad field."""
+    require_admin(project, by)
+    values = {
+        "publisher_name": publisher_name.strip(),
+        "publisher_url": publisher_url.strip(),
+        "publisher_logo_url": publisher_logo_url.strip(),
+        "review_url_template": review_url_template.strip(),
+    }
+    errors: dict[str, str] = {}
+    for name in ("publisher_url", "publisher_logo_url"):
+        if values[name]:
+            try:
+                _HTTP_URL(values[name])
+            except ValidationError:
+                errors[name] = f"{values[name]!r} is not an http(s) URL."
+    if values["review_url_template"]:
+        from .exports.claimreview import template_problem
+
+        problem = template_problem(values["review_url_template"])
+        if problem:
+            errors["review_url_template"] = problem
+    for name, value in values.items():
+        limit = Project._meta.get_field(name).max_length or 0
+        if len(value) > limit:
+            errors[name] = f"has {len(value)} characters; the limit is {limit}."
+    if errors:
+        raise ValidationError(errors)
+    for name, value in values.items():
+        setattr(project, name, value)
+    project.save(update_fields=list(values))
+    return project

@@ -62,6 +62,13 @@ class Stance(models.TextChoices):
     CONTEXT = "context", "Context"
 
 
+class ClaimantType(models.TextChoices):
+    """Who made the claim: ClaimReview types its author as a schema.org Person or Organization."""
+
+    PERSON = "person", "Person"
+    ORGANIZATION = "organization", "Organization"
+
+
 class AnchorStatus(models.TextChoices):
     ANCHORED = "anchored", "Anchored"
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
@@ -91,6 +98,17 @@ class Project(models.Model):
     description = models.TextField(blank=True)
     double_review = models.BooleanField(
         default=False, help_text="Two reviewers give verdicts independently, blind to each other's."
+    )
+    # Who publishes the project's fact checks, and where: ClaimReview's author and url. An export
+    # that needs one of these and finds it blank refuses, naming the setting, rather than writing
+    # reviews that aggregators reject.
+    publisher_name = models.CharField(max_length=200, blank=True, help_text="The organisation publishing the checks.")
+    publisher_url = models.URLField(max_length=2000, blank=True, help_text="The organisation's home page.")
+    publisher_logo_url = models.URLField(max_length=2000, blank=True, help_text="An image of its logo.")
+    review_url_template = models.CharField(
+        max_length=2000,
+        blank=True,
+        help_text="Where each published check lives, with {claim_id}: https://example.org/checks/{claim_id}",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
@@ -226,6 +244,7 @@ class Claim(models.Model):
     suffix = models.CharField(max_length=64, blank=True)
     claim_text = models.TextField(blank=True, help_text="The claim as a checkable, normalised sentence.")
     claimant = models.CharField(max_length=300, blank=True)
+    claimant_type = models.CharField(max_length=20, choices=ClaimantType.choices, default=ClaimantType.PERSON)
     status = models.CharField(max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.UNSTARTED)
     verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
     rationale = models.TextField(blank=True)
@@ -253,6 +272,9 @@ class Claim(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     retraction_note = models.TextField(blank=True)
+    # The first approval is when the check was published (ClaimReview's datePublished); a
+    # correction or a later re-approval never moves it.
+    approved_at = models.DateTimeField(null=True, blank=True, help_text="When the claim was first approved.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -269,10 +291,23 @@ class Claim(models.Model):
             models.CheckConstraint(
                 condition=Q(anchor_status__in=AnchorStatus.values), name="claim_anchor_status_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(claimant_type__in=ClaimantType.values), name="claim_claimant_type_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quote[:60]} ({self.start}:{self.end})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Stamped here, not by each door that approves: whichever path moves a claim to
+        # approved through the model, the first approval is recorded once.
+        if self.status == ClaimStatus.APPROVED and self.approved_at is None:
+            self.approved_at = timezone.now()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "approved_at"}  # type: ignore[misc]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def clean(self) -> None:
         try:

@@ -22,30 +22,38 @@ TEXT = "The minister said 20 ships were stuck in Odesa. Port officials disputed 
 # One line exactly as the JSONL export writes it: every field, ids and usernames included.
 EXPORT_LINE = {
     "id": 41, "title": "Ships", "url": "https://example.org/ships", "publisher": "Wire",
-    "published_at": "2022-05-26T00:00:00+00:00", "language": "en", "text": TEXT,
-    "text_sha256": "0" * 64, "created_by": "someone-elsewhere", "created_at": "2022-05-27T10:00:00+00:00",
+    "published_at": "2022-05-26T00:00:00+00:00", "language": "en", "fetched_at": None, "text": TEXT,
+    "text_sha256": "0" * 64, "created_by": "someone-elsewhere", "assignee": None,
+    "created_at": "2022-05-27T10:00:00+00:00",
     "updated_at": "2022-05-27T10:00:00+00:00",
     "claims": [
         {
             "id": 7, "start": 18, "end": 47, "quote": "20 ships were stuck in Odesa.", "prefix": "The minister said ",
             "suffix": " Port officials disputed it.", "claim_text": "20 ships are stuck in Odesa",
-            "claimant": "The minister", "status": "approved", "verdict": "mostly_true", "rationale": "Port data.",
-            "created_by": "someone-elsewhere", "reviewed_by": None, "version": 3,
+            "claimant": "The minister", "claimant_type": "person", "status": "approved", "verdict": "mostly_true",
+            "rationale": "Port data.", "created_by": "someone-elsewhere", "reviewed_by": None, "version": 3,
             "created_at": "2022-05-27T10:00:00+00:00", "updated_at": "2022-05-27T10:00:00+00:00",
+            "approved_at": "2022-05-27T10:00:00+00:00", "corrected_at": None, "correction_note": "",
+            "anchor_status": "anchored", "anchor_confidence": None, "previous_quote": "",
             "sources": [
                 {"id": 9, "url": "https://example.org/port", "title": "Port data", "publisher": "Port authority",
                  "excerpt": "19 vessels", "stance": "supports", "archived_url": "https://archive.example/p",
                  "accessed_at": "2022-05-27T09:00:00+00:00", "added_by": None,
                  "created_at": "2022-05-27T10:00:00+00:00"},
             ],
+            "comments": [
+                {"author": "someone-elsewhere", "body": "Port data agrees.", "created_at": "2022-05-27T10:00:00+00:00"}
+            ],
             "mention_ids": [3],
         },
         {
             "id": 8, "start": 48, "end": 74, "quote": "Port officials disputed it",
             "prefix": "d 20 ships were stuck in Odesa. ", "suffix": ".",
-            "claim_text": "", "claimant": "", "status": "unstarted", "verdict": None, "rationale": "",
-            "created_by": None, "reviewed_by": None, "version": 1, "created_at": "2022-05-27T10:00:00+00:00",
-            "updated_at": "2022-05-27T10:00:00+00:00", "sources": [], "mention_ids": [],
+            "claim_text": "", "claimant": "", "claimant_type": "person", "status": "unstarted", "verdict": None,
+            "rationale": "", "created_by": None, "reviewed_by": None, "version": 1,
+            "created_at": "2022-05-27T10:00:00+00:00", "updated_at": "2022-05-27T10:00:00+00:00",
+            "approved_at": None, "corrected_at": None, "correction_note": "", "anchor_status": "anchored",
+            "anchor_confidence": None, "previous_quote": "", "sources": [], "comments": [], "mention_ids": [],
         },
     ],
     "mentions": [
@@ -78,10 +86,11 @@ def test_a_line_of_our_export_imports_with_the_same_data(author):
     for name in ("url", "title", "publisher", "excerpt", "stance", "archived_url"):
         assert getattr(source, name) == exported_source[name], name
     assert source.accessed_at.isoformat() == exported_source["accessed_at"]
-    # The person's mention comes along; the machine's is found again by the extraction that import queues.
+    # Both mentions come along, each with who found it; the extraction the import queues replaces
+    # the machine's when it runs.
     assert list(
         EntityMention.objects.filter(article=article).values_list("start", "end", "text", "label", "model")
-    ) == [(4, 12, "minister", "ROLE", "")]
+    ) == [(4, 12, "minister", "ROLE", ""), (41, 46, "Odesa", "GPE", "en_core_web_sm 3.8.0")]
 
 
 def test_the_export_line_used_here_matches_the_export_schema():

@@ -477,3 +477,23 @@ def test_a_bare_refusal_in_an_htmx_request_is_the_reason_in_plain_text(client_fo
     assert response["Content-Type"].startswith("text/plain")
     assert response.content.decode() == workflow.EDIT_REFUSED
     assert response["HX-Reswap"] == "none"
+
+
+def test_a_retraction_is_kept_in_the_jsonl_and_csv_and_withdrawn_from_the_published_formats(
+    claim, author, editor, project
+):
+    from annotations.exports import ExportStream, parse_params
+
+    claim = approved(claim, author, editor)
+    claims.retract(claim=claim, by=editor, note="Misattributed quote.")
+
+    def export(fmt: str) -> str:
+        return "".join(ExportStream(project, parse_params({"format": fmt}, project=project)).iter_text())
+
+    (line,) = [json.loads(text) for text in export("jsonl").splitlines()]
+    (exported,) = line["claims"]
+    assert (exported["retracted_by"], exported["retraction_note"]) == ("editor", "Misattributed quote.")
+    assert exported["retracted_at"]
+    assert "Misattributed quote." in export("csv")
+    assert json.loads(export("webannotation")).get("total", 0) == 0
+    assert export("fever").strip() == ""

@@ -195,8 +195,8 @@ NER_TEST_DELAY_SECONDS = float(env_str("NER_TEST_DELAY_SECONDS", "0"))
 
 # --- Product ---------------------------------------------------------------------------------
 CLAIM_CONTEXT_CHARS = 32
-ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Fact-check Workbench")
-ORGANISATION_URL = env_str("ORGANISATION_URL", "")
+# The ClaimReview publisher (name, URL, logo, review URL template) is a per-project setting
+# (Project.publisher_*), no longer ORGANISATION_NAME / ORGANISATION_URL / EXPORT_CLAIMREVIEW_URL.
 EXPORT_STREAM_MAX_CLAIMS = env_int("EXPORT_STREAM_MAX_CLAIMS", 5_000)
 EXPORT_FILE_TTL_DAYS = env_int("EXPORT_FILE_TTL_DAYS", 14)
 MAX_ARTICLE_CHARS = env_int("MAX_ARTICLE_CHARS", 1_000_000)
@@ -225,8 +225,6 @@ if env_str("CELERY_BROKER_KEY_PREFIX", ""):
 # and the most article text (characters) one chunk of a JSONL export may hold.
 EXPORT_CHUNK_ARTICLES = env_int("EXPORT_CHUNK_ARTICLES", 500)
 EXPORT_CHUNK_CHARS = env_int("EXPORT_CHUNK_CHARS", 8_000_000)
-# ClaimReview "url": a template with {claim_id} and {project}; empty means ORGANISATION_URL#claim-N.
-EXPORT_CLAIMREVIEW_URL = env_str("EXPORT_CLAIMREVIEW_URL", "")
 EXPORT_TASK_SOFT_TIME_LIMIT = env_int("EXPORT_TASK_SOFT_TIME_LIMIT", 1800)
 EXPORT_TASK_TIME_LIMIT = env_int("EXPORT_TASK_TIME_LIMIT", 1900)
 # Test-only: seconds an export job sleeps after each chunk, so a test can watch progress move.

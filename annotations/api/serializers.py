@@ -182,12 +182,13 @@ class ClaimSerializer(serializers.ModelSerializer):
     class Meta:
         model = Claim
         fields = [
-            "id", "article", "start", "end", "quote", "prefix", "suffix", "claim_text", "claimant", "status",
-            "verdict", "rationale", "created_by", "reviewed_by", "version", "corrected_at", "correction_note",
-            "created_at", "updated_at",
+            "id", "article", "start", "end", "quote", "prefix", "suffix", "claim_text", "claimant", "claimant_type",
+            "status", "verdict", "rationale", "created_by", "reviewed_by", "version", "approved_at", "corrected_at",
+            "correction_note", "created_at", "updated_at",
         ]
         read_only_fields = [
-            "id", "prefix", "suffix", "created_by", "reviewed_by", "corrected_at", "created_at", "updated_at",
+            "id", "prefix", "suffix", "created_by", "reviewed_by", "approved_at", "corrected_at", "created_at",
+            "updated_at",
         ]
 
     def validate_article(self, article: Article) -> Article:

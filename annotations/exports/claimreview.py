@@ -1,19 +1,28 @@
-"""ClaimReview (schema.org JSON-LD): what fact-check sites publish and search engines read.
+"""ClaimReview (schema.org JSON-LD): what fact-check sites publish and aggregators read.
 
 One ClaimReview per approved claim with a verdict that has a rating; the mapping is DESIGN.md's.
+Every property and type is a schema.org term (tests expand the output against the schema.org
+context and check each term against the vocabulary). The publisher comes from the project's
+settings: an export that would lack a property Google requires (``url``) or the review's author
+refuses, naming the setting, instead of writing reviews an aggregator drops.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from string import Formatter
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
+from django.utils.encoding import iri_to_uri
 
-from ..models import Claim, ClaimStatus, Verdict
+from ..models import Claim, ClaimantType, ClaimStatus, Verdict
 from .core import Bundle, ExportContext
 from .params import ExportParams
 from .registry import ExportFormat, dumps, iso, register
+
+if TYPE_CHECKING:
+    from ..models import Project
 
 # ratingValue on a 1 (worst) to 5 (best) scale; None: rated, but not on the scale.
 RATINGS: dict[str, int | None] = {
@@ -27,14 +36,57 @@ RATINGS: dict[str, int | None] = {
 }
 NOT_EXPORTED = (Verdict.NOT_CHECKABLE,)
 LABELS = dict(Verdict.choices)
+# Where two verdicts share a value, or one has none, the rating says why (Rating.description):
+# a reader of the number alone could not tell misleading from mostly false.
+RATING_NOTES: dict[str, str] = {
+    Verdict.MISLEADING: (
+        "Misleading: the facts may be accurate, but the claim gives a false impression. Rated 2 of 5, "
+        "the value Mostly false also has."
+    ),
+    Verdict.MOSTLY_FALSE: (
+        "Mostly false: largely inaccurate. Rated 2 of 5, the value Misleading also has; the name tells them apart."
+    ),
+    Verdict.UNVERIFIABLE: "Unverifiable: the evidence available cannot settle it, so it has no value on the 1-5 scale.",
+}
+# Placeholders a review URL template may use.
+URL_FIELDS = ("claim_id", "article_id", "project")
+SETTINGS_PAGE = "the project's Members & settings page, Publisher"
 
 
 def rating(verdict: str) -> dict[str, Any]:
     value = RATINGS[verdict]
-    result: dict[str, Any] = {"@type": "Rating", "alternateName": LABELS[verdict]}
+    result: dict[str, Any] = {"@type": "Rating"}
     if value is not None:
         result.update(ratingValue=value, bestRating=5, worstRating=1)
+    # Google requires alternateName (the rating as a phrase); name is the same human label.
+    result.update(alternateName=LABELS[verdict], name=LABELS[verdict])
+    if verdict in RATING_NOTES:
+        result["description"] = RATING_NOTES[verdict]
     return result
+
+
+def template_problem(template: str) -> str | None:
+    """Why a review URL template cannot be used, or None when it can."""
+    try:
+        names = {name for _text, name, _spec, _conv in Formatter().parse(template) if name is not None}
+    except ValueError as error:
+        return f"the template is not valid ({error}); write placeholders as {{claim_id}}."
+    unknown = sorted(names - set(URL_FIELDS))
+    if unknown:
+        return f"{{{unknown[0]}}} is not a placeholder; use {', '.join('{' + n + '}' for n in URL_FIELDS)}."
+    if "claim_id" not in names:
+        return "the template must contain {claim_id}, so that each review has its own URL."
+    if not template.startswith(("https://", "http://")):
+        return "the template must be an http(s) URL."
+    return None
+
+
+def review_url(project: Project, claim_id: int, article_id: int) -> str:
+    return project.review_url_template.format(claim_id=claim_id, article_id=article_id, project=project.slug)
+
+
+def _day(value: str | None) -> str | None:
+    return value[:10] if value else None  # ISO 8601 text: its date is the first 10 characters
 
 
 @register
@@ -45,6 +97,7 @@ class ClaimReviewFormat(ExportFormat):
     extension = "json"
     content_type = "application/ld+json; charset=utf-8"
     schema_file = "claimreview.schema.json"
+    schema_version = "2"
     separator = ",\n"
 
     def check(self, params: ExportParams) -> dict[str, str]:
@@ -53,8 +106,30 @@ class ClaimReviewFormat(ExportFormat):
             errors["include_unreviewed"] = "ClaimReview publishes approved claims only."
         return errors
 
+    def check_project(self, project: Project) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if not project.publisher_name.strip():
+            errors["publisher_name"] = (
+                f"ClaimReview needs the publisher name (the review's author): set it on {SETTINGS_PAGE}."
+            )
+        if not project.publisher_url:
+            errors["publisher_url"] = (
+                f"ClaimReview needs the publisher URL (the author's url): set it on {SETTINGS_PAGE}."
+            )
+        if not project.review_url_template:
+            errors["review_url_template"] = (
+                "ClaimReview needs the review URL template (every review's url, which Google requires), "
+                f"e.g. https://example.org/checks/{{claim_id}}: set it on {SETTINGS_PAGE}."
+            )
+        else:
+            problem = template_problem(project.review_url_template)
+            if problem:
+                errors["review_url_template"] = f"review URL template: {problem}"
+        return errors
+
     def scope(self, claims: QuerySet[Claim]) -> QuerySet[Claim]:
-        return claims.filter(status=ClaimStatus.APPROVED, verdict__in=list(RATINGS))
+        # A retracted check is withdrawn: it is not published as a rating (JSONL and CSV keep it).
+        return claims.filter(status=ClaimStatus.APPROVED, verdict__in=list(RATINGS), retracted_at__isnull=True)
 
     def header(self, ctx: ExportContext) -> str:
         return "[\n"
@@ -63,43 +138,53 @@ class ClaimReviewFormat(ExportFormat):
         return "\n]\n" if row_count else "]\n"
 
     def rows(self, bundle: Bundle, ctx: ExportContext) -> Iterator[str]:
+        project = ctx.project
         a = bundle.article
-        organisation: dict[str, Any] = {"@type": "Organization", "name": ctx.organisation_name}
-        if ctx.organisation_url:
-            organisation["url"] = ctx.organisation_url
+        # URLs with non-ASCII characters are IRIs; schema.org's URL is a URI, so they are %-encoded.
+        publisher: dict[str, Any] = {
+            "@type": "Organization",
+            "name": project.publisher_name,
+            "url": iri_to_uri(project.publisher_url),
+        }
+        if project.publisher_logo_url:
+            publisher["logo"] = iri_to_uri(project.publisher_logo_url)
         appearance: dict[str, Any] = {"@type": "CreativeWork", "headline": a["title"]}
+        # An article without a URL cannot be linked: its appearance is described, not pointed to.
         if a["url"]:
-            appearance["url"] = a["url"]
+            appearance["url"] = iri_to_uri(a["url"])
+        if a["published_at"]:
+            appearance["datePublished"] = _day(iso(a["published_at"]))  # the UTC day
         if a["publisher"]:
             appearance["publisher"] = {"@type": "Organization", "name": a["publisher"]}
-        if a["published_at"]:
-            appearance["datePublished"] = iso(a["published_at"])[:10]  # the UTC day
         for c in bundle.claims:
             item: dict[str, Any] = {"@type": "Claim", "appearance": appearance}
             if c["claimant"]:
-                # Who made the claim is free text: it may be a person or an organisation.
-                item["author"] = {"@type": "Person", "name": c["claimant"]}
+                kind = "Organization" if c["claimant_type"] == ClaimantType.ORGANIZATION else "Person"
+                item["author"] = {"@type": kind, "name": c["claimant"]}
+            if a["published_at"]:
+                # When the claim entered public discourse: the day the article carrying it appeared.
+                item["datePublished"] = appearance["datePublished"]
             review: dict[str, Any] = {
                 "@context": "https://schema.org",
                 "@type": "ClaimReview",
                 "identifier": str(c["id"]),
+                "url": review_url(project, c["id"], a["id"]),
                 "claimReviewed": c["claim_text"] or c["quote"],
                 "reviewRating": rating(c["verdict"]),
                 "itemReviewed": item,
-                "author": organisation,
-                "datePublished": iso(c["updated_at"])[:10],
+                "author": publisher,
+                # Published when first approved; a claim approved before that was recorded has
+                # its last change, the best date known.
+                "datePublished": _day(iso(c["approved_at"]) or iso(c["updated_at"])),
             }
-            url = _review_url(ctx, c["id"])
-            if url:
-                review["url"] = url
             if c["rationale"]:
                 review["reviewBody"] = c["rationale"]
+            if c["corrected_at"]:
+                corrected = _day(iso(c["corrected_at"]))
+                review["dateModified"] = corrected
+                review["correction"] = {
+                    "@type": "CorrectionComment",
+                    "text": c["correction_note"],
+                    "datePublished": corrected,
+                }
             yield dumps(review)
-
-
-def _review_url(ctx: ExportContext, claim_id: int) -> str:
-    if ctx.claimreview_url:
-        return ctx.claimreview_url.format(claim_id=claim_id, project=ctx.project.slug)
-    if ctx.organisation_url:
-        return f"{ctx.organisation_url}#claim-{claim_id}"
-    return ""

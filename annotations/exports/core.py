@@ -22,14 +22,24 @@ from django.db.models.functions import Cast, Length
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from ..models import Article, Claim, EntityMention, Project, Source
+from ..models import Article, Claim, ClaimComment, EntityMention, Project, Source
 from .encoding import SOURCE_FIELDS, iso
 
 if TYPE_CHECKING:
     from .params import ExportParams
     from .registry import ExportFormat
 
-ARTICLE_FIELDS = ("id", "title", "url", "publisher", "published_at", "language", "created_at", "updated_at")
+ARTICLE_FIELDS = (
+    "id",
+    "title",
+    "url",
+    "publisher",
+    "published_at",
+    "language",
+    "fetched_at",
+    "created_at",
+    "updated_at",
+)
 ARTICLE_TEXT_FIELDS = ("text", "text_sha256")
 CLAIM_FIELDS = (
     "id",
@@ -41,13 +51,23 @@ CLAIM_FIELDS = (
     "suffix",
     "claim_text",
     "claimant",
+    "claimant_type",
     "status",
     "verdict",
     "rationale",
+    "anchor_status",
+    "anchor_confidence",
+    "previous_quote",
     "version",
+    "corrected_at",
+    "correction_note",
+    "approved_at",
+    "retracted_at",
+    "retraction_note",
     "created_at",
     "updated_at",
 )
+COMMENT_FIELDS = ("claim_id", "body", "created_at")
 MENTION_FIELDS = ("id", "article_id", "start", "end", "text", "label", "model")
 
 ProgressCallback = Callable[[int, int], None]
@@ -72,13 +92,10 @@ class _Span:
 
 @dataclass
 class ExportContext:
-    """What a format may need besides the rows: the project, the parameters and the organisation."""
+    """What a format may need besides the rows: the project (with its publisher settings) and the parameters."""
 
     project: Project
     params: ExportParams
-    organisation_name: str = ""
-    organisation_url: str = ""
-    claimreview_url: str = ""
 
 
 class ExportStream:
@@ -94,13 +111,7 @@ class ExportStream:
         # Bounds the article text held at once in a JSONL chunk: a few huge articles must not
         # make one chunk hold hundreds of megabytes.
         self.chunk_chars = settings.EXPORT_CHUNK_CHARS
-        self.context = ExportContext(
-            project=project,
-            params=params,
-            organisation_name=settings.ORGANISATION_NAME,
-            organisation_url=settings.ORGANISATION_URL,
-            claimreview_url=settings.EXPORT_CLAIMREVIEW_URL,
-        )
+        self.context = ExportContext(project=project, params=params)
         self.row_count = 0
         self.claim_count = 0
         self.article_count = 0
@@ -166,6 +177,7 @@ class ExportStream:
                 Article.objects.filter(pk__in=article_ids).order_by("pk"),
                 article_fields,
                 created_by_name=_username("created_by"),
+                assignee_name=_username("assignee"),
             )
         }
         # The ids come from this project's articles, so no join back to the project is needed.
@@ -176,8 +188,10 @@ class ExportStream:
             CLAIM_FIELDS,
             created_by_name=_username("created_by"),
             reviewed_by_name=_username("reviewed_by"),
+            retracted_by_name=_username("retracted_by"),
         ):
             row["sources"] = []
+            row["comments"] = []
             by_id[row["id"]] = row
             bundles[row["article_id"]].claims.append(row)
         # Only the columns the format writes: each datetime costs a conversion per row.
@@ -190,6 +204,13 @@ class ExportStream:
                 **source_people,
             ):
                 by_id[source["claim_id"]]["sources"].append(source)
+        if fmt.needs_comments and by_id:
+            for comment in _values(
+                ClaimComment.objects.filter(claim_id__in=claims.values("id")).order_by("claim_id", "created_at", "id"),
+                COMMENT_FIELDS,
+                author_name=_username("author"),
+            ):
+                by_id[comment["claim_id"]]["comments"].append(comment)
         if fmt.needs_mentions:
             spans_by_article: dict[int, list[_Span]] = {}
             for mention in (
@@ -280,7 +301,10 @@ def write_export(stream: ExportStream, out: IO[bytes], on_progress: ProgressCall
     )
 
 
-DATETIME_FIELDS = frozenset({"published_at", "created_at", "updated_at", "accessed_at"})
+DATETIME_FIELDS = frozenset(
+    {"published_at", "fetched_at", "created_at", "updated_at", "accessed_at", "corrected_at", "approved_at",
+     "retracted_at"}
+)
 
 
 def _values(queryset: QuerySet[Any], fields: tuple[str, ...], **expressions: Any) -> Iterator[dict[str, Any]]:

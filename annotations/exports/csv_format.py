@@ -1,4 +1,9 @@
-"""CSV: one claim per row, for spreadsheets; cells that a spreadsheet would run as a formula are defused."""
+"""CSV: one claim per row, for spreadsheets; cells that a spreadsheet would run as a formula are defused.
+
+A claim's sources share its row: ``source_urls``, ``source_titles`` and ``source_stances`` each
+hold one line per source, in the same order (line N of each is source N). A line break inside a
+title becomes a space; the exact values are in the JSONL export.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ COLUMNS = (
     "quote",
     "claim_text",
     "claimant",
+    "claimant_type",
     "status",
     "verdict",
     "verdict_label",
@@ -32,8 +38,16 @@ COLUMNS = (
     "reviewed_by",
     "created_at",
     "updated_at",
+    "approved_at",
+    "corrected_at",
+    "correction_note",
+    "retracted_at",
+    "retraction_note",
     "source_urls",
+    "source_titles",
+    "source_stances",
 )
+SOURCE_SEPARATOR = "\n"
 # A spreadsheet treats a cell starting with one of these as a formula (or a DDE payload).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
@@ -49,12 +63,16 @@ def neutralise(value: str) -> str:
 class CsvFormat(ExportFormat):
     name = "csv"
     label = "CSV (one claim per row)"
-    description = "Spreadsheet-friendly; source URLs separated by spaces; formula-like cells prefixed with '."
+    description = (
+        "Spreadsheet-friendly; sources' URLs, titles and stances one per line in three columns; "
+        "formula-like cells prefixed with '."
+    )
     extension = "csv"
     content_type = "text/csv; charset=utf-8"
     schema_file = "csv.schema.json"
+    schema_version = "2"
     needs_sources = True
-    source_fields = ("url",)
+    source_fields = ("url", "title", "stance")
 
     def __init__(self) -> None:
         self._buffer = io.StringIO()
@@ -93,6 +111,7 @@ class CsvFormat(ExportFormat):
                     neutralise(c["quote"]),
                     neutralise(c["claim_text"]),
                     neutralise(c["claimant"]),
+                    c["claimant_type"],
                     c["status"],
                     c["verdict"],
                     VERDICT_LABELS.get(c["verdict"], ""),
@@ -101,7 +120,21 @@ class CsvFormat(ExportFormat):
                     neutralise(c["reviewed_by_name"] or ""),
                     iso(c["created_at"]),
                     iso(c["updated_at"]),
-                    # URLs cannot hold a raw space, so a space separates them unambiguously.
-                    neutralise(" ".join(s["url"] for s in c["sources"])),
+                    iso(c["approved_at"]) or "",
+                    iso(c["corrected_at"]) or "",
+                    neutralise(c["correction_note"]),
+                    iso(c["retracted_at"]) or "",
+                    neutralise(c["retraction_note"]),
+                    *_source_cells(c["sources"]),
                 ]
             )
+
+
+def _source_cells(sources: list[dict[str, Any]]) -> list[str]:
+    """URLs, titles and stances, one line per source each, so line N of every cell is source N."""
+    titles = [" ".join(s["title"].splitlines()) for s in sources]
+    return [
+        neutralise(SOURCE_SEPARATOR.join(s["url"] for s in sources)),
+        neutralise(SOURCE_SEPARATOR.join(titles)),
+        SOURCE_SEPARATOR.join(s["stance"] for s in sources),
+    ]

@@ -112,18 +112,16 @@ def job_run(job_id: int) -> ExportJob | None:
         name += f".{stream.format.extension}"
         final = Path(settings.MEDIA_ROOT) / name
         os.replace(tmp, final)
-        published = (
-            ExportJob.objects.filter(pk=job.pk, status=RunStatus.RUNNING).update(
-                status=RunStatus.DONE,
-                progress=100,
-                row_count=result.row_count,
-                file=name,
-                sha256=result.sha256,
-                manifest=build_manifest(stream, result, name),
-                error="",
-                finished_at=now,
-                expires_at=now + timedelta(days=settings.EXPORT_FILE_TTL_DAYS),
-            )
+        published = ExportJob.objects.filter(pk=job.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.DONE,
+            progress=100,
+            row_count=result.row_count,
+            file=name,
+            sha256=result.sha256,
+            manifest=build_manifest(stream, result, name),
+            error="",
+            finished_at=now,
+            expires_at=now + timedelta(days=settings.EXPORT_FILE_TTL_DAYS),
         )
         if not published:
             final.unlink(missing_ok=True)

@@ -1,19 +1,20 @@
-"""JSONL: the lossless format, one article per line with its text, claims, sources and mentions.
+"""JSONL: the lossless format, one article per line with its text, claims, sources, comments and mentions.
 
-``parse_jsonl`` reads the format back into plain records; the import side (ingestion) reuses it,
-and the export tests use it to prove the round trip loses nothing.
+People are written by username, every timestamp as ISO 8601 with its offset. ``parse_jsonl``
+reads the format back, strictly (the schema, and quotes exactly at their offsets), into the
+records every importer shares (``annotations.imports.base``); the import side uses the same
+field tables, so what is written here is what an import can keep.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..imports.base import ArticleRecord, ImportProblem, Metadata
 from .core import Bundle, ExportContext
 from .registry import ExportFormat, dumps, iso, register
 
@@ -21,41 +22,54 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent.parent / "docs" / "schemas"
 
 
 MENTION_KEYS = ("id", "start", "end", "text", "label", "model")
+# What may differ when a file is exported, imported into another project and exported again: the
+# ids, which the target project hands out anew (mention_ids hold mention ids). Everything else
+# comes back identical; tests/test_jsonl_roundtrip.py holds the writer to that.
+ROUND_TRIP_VOLATILE = ("id", "claims[].id", "claims[].sources[].id", "claims[].mention_ids", "mentions[].id")
 
 
 @register
 class JsonlFormat(ExportFormat):
     name = "jsonl"
     label = "JSONL (lossless, one article per line)"
-    description = "Every field of each article, its claims (with sources and linked entity mentions) and mentions."
+    description = (
+        "Every field of each article, its claims (with sources, comments and linked entity mentions) and mentions."
+    )
     extension = "jsonl"
     content_type = "application/x-ndjson; charset=utf-8"
     schema_file = "jsonl.schema.json"
+    schema_version = "2"
     unit = "article"
     needs_text = True
     needs_sources = True
     needs_mentions = True
+    needs_comments = True
     includes_empty_articles = True
 
     def rows(self, bundle: Bundle, ctx: ExportContext) -> Iterator[str]:
         a = bundle.article
-        yield dumps(
-            {
-                "id": a["id"],
-                "title": a["title"],
-                "url": a["url"],
-                "publisher": a["publisher"],
-                "published_at": iso(a["published_at"]),
-                "language": a["language"],
-                "text": a["text"],
-                "text_sha256": a["text_sha256"],
-                "created_by": a["created_by_name"],
-                "created_at": iso(a["created_at"]),
-                "updated_at": iso(a["updated_at"]),
-                "claims": [_claim(c) for c in bundle.claims],
-                "mentions": [_mention(m) for m in bundle.mentions],
-            }
-        ) + "\n"
+        yield (
+            dumps(
+                {
+                    "id": a["id"],
+                    "title": a["title"],
+                    "url": a["url"],
+                    "publisher": a["publisher"],
+                    "published_at": iso(a["published_at"]),
+                    "language": a["language"],
+                    "fetched_at": iso(a["fetched_at"]),
+                    "text": a["text"],
+                    "text_sha256": a["text_sha256"],
+                    "created_by": a["created_by_name"],
+                    "assignee": a["assignee_name"],
+                    "created_at": iso(a["created_at"]),
+                    "updated_at": iso(a["updated_at"]),
+                    "claims": [_claim(c) for c in bundle.claims],
+                    "mentions": [_mention(m) for m in bundle.mentions],
+                }
+            )
+            + "\n"
+        )
 
 
 def _mention(m: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +86,7 @@ def _claim(c: dict[str, Any]) -> dict[str, Any]:
         "suffix": c["suffix"],
         "claim_text": c["claim_text"],
         "claimant": c["claimant"],
+        "claimant_type": c["claimant_type"],
         "status": c["status"],
         "verdict": c["verdict"] or None,
         "rationale": c["rationale"],
@@ -80,6 +95,15 @@ def _claim(c: dict[str, Any]) -> dict[str, Any]:
         "version": c["version"],
         "created_at": iso(c["created_at"]),
         "updated_at": iso(c["updated_at"]),
+        "approved_at": iso(c["approved_at"]),
+        "corrected_at": iso(c["corrected_at"]),
+        "correction_note": c["correction_note"],
+        "retracted_at": iso(c["retracted_at"]),
+        "retracted_by": c["retracted_by_name"],
+        "retraction_note": c["retraction_note"],
+        "anchor_status": c["anchor_status"],
+        "anchor_confidence": c["anchor_confidence"],
+        "previous_quote": c["previous_quote"],
         "sources": [
             {
                 "id": s["id"],
@@ -94,6 +118,9 @@ def _claim(c: dict[str, Any]) -> dict[str, Any]:
                 "created_at": iso(s["created_at"]),
             }
             for s in c["sources"]
+        ],
+        "comments": [
+            {"author": m["author_name"], "body": m["body"], "created_at": iso(m["created_at"])} for m in c["comments"]
         ],
         # Mentions inside the claim's span, by id into the article's "mentions".
         "mention_ids": [m["id"] for m in c.get("mentions", ())],
@@ -112,88 +139,20 @@ class JsonlError(ValueError):
         self.message = message
 
 
-@dataclass
-class MentionRecord:
-    id: int | None
-    start: int
-    end: int
-    text: str
-    label: str
-    model: str = ""
-
-
-@dataclass
-class SourceRecord:
-    id: int | None
-    url: str
-    title: str = ""
-    publisher: str = ""
-    excerpt: str = ""
-    stance: str = "context"
-    archived_url: str = ""
-    accessed_at: datetime | None = None
-    added_by: str | None = None
-    created_at: datetime | None = None
-
-
-@dataclass
-class ClaimRecord:
-    id: int | None
-    start: int
-    end: int
-    quote: str
-    prefix: str = ""
-    suffix: str = ""
-    claim_text: str = ""
-    claimant: str = ""
-    status: str = "unstarted"
-    verdict: str = ""  # "" when the claim has none, as stored in the database
-    rationale: str = ""
-    created_by: str | None = None
-    reviewed_by: str | None = None
-    version: int = 1
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    sources: list[SourceRecord] = field(default_factory=list)
-    mention_ids: list[int] = field(default_factory=list)
-
-
-@dataclass
-class ArticleRecord:
-    id: int | None
-    title: str
-    text: str
-    url: str = ""
-    publisher: str = ""
-    published_at: datetime | None = None
-    language: str = "en"
-    text_sha256: str = ""
-    created_by: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    claims: list[ClaimRecord] = field(default_factory=list)
-    mentions: list[MentionRecord] = field(default_factory=list)
-    line: int = 0
-
-
 @cache
 def schema() -> dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
-_ARTICLE_PARSED = {"claims", "mentions", "published_at", "created_at", "updated_at"}
-
-
-def _when(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 def parse_line(raw: str | bytes, line: int = 1, *, validate: bool = True) -> ArticleRecord:
-    """One JSONL line as an ArticleRecord; raises JsonlError naming the line and the problem."""
+    """One line of our export as an ArticleRecord; raises JsonlError naming the line and the problem."""
     import jsonschema
 
+    from ..imports.jsonl import parse_line as read_line
+
     try:
-        data = json.loads(raw)
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise JsonlError(line, f"not JSON ({error})") from None
     if validate:
@@ -201,37 +160,17 @@ def parse_line(raw: str | bytes, line: int = 1, *, validate: bool = True) -> Art
         if problem is not None:
             where = "/".join(str(part) for part in problem.absolute_path) or "the line"
             raise JsonlError(line, f"{where}: {problem.message}")
-    claims = [
-        ClaimRecord(
-            **{k: v for k, v in c.items() if k not in {"sources", "verdict", "created_at", "updated_at"}},
-            verdict=c.get("verdict") or "",
-            created_at=_when(c.get("created_at")),
-            updated_at=_when(c.get("updated_at")),
-            sources=[
-                SourceRecord(
-                    **{k: v for k, v in s.items() if k not in {"accessed_at", "created_at"}},
-                    accessed_at=_when(s.get("accessed_at")),
-                    created_at=_when(s.get("created_at")),
-                )
-                for s in c.get("sources", [])
-            ],
-        )
-        for c in data.get("claims", [])
-    ]
-    mentions = [MentionRecord(**m) for m in data.get("mentions", [])]
-    text = data["text"]
-    for claim in claims:
-        if text[claim.start : claim.end] != claim.quote:
-            raise JsonlError(line, f"claim {claim.id}: quote does not match the text at {claim.start}:{claim.end}")
-    return ArticleRecord(
-        **{k: v for k, v in data.items() if k not in _ARTICLE_PARSED},
-        published_at=_when(data.get("published_at")),
-        created_at=_when(data.get("created_at")),
-        updated_at=_when(data.get("updated_at")),
-        claims=claims,
-        mentions=mentions,
-        line=line,
-    )
+    if isinstance(data, dict) and isinstance(data.get("text"), str):
+        # Our own export places every claim exactly: unlike other tools' files, a quote that is
+        # not at its offsets is an error here, never re-anchored.
+        for claim in data.get("claims") or ():
+            start, end = claim.get("start"), claim.get("end")
+            if isinstance(start, int) and isinstance(end, int) and data["text"][start:end] != claim.get("quote"):
+                raise JsonlError(line, f"claim {claim.get('id')}: quote does not match the text at {start}:{end}")
+    try:
+        return read_line(text, source="", number=line, metadata=Metadata())
+    except ImportProblem as problem:
+        raise JsonlError(line, problem.message) from None
 
 
 def parse_jsonl(lines: Iterable[str | bytes], *, validate: bool = True) -> Iterator[ArticleRecord]:

@@ -250,7 +250,9 @@ def parse_params(data: Mapping[str, Any], *, project: Project) -> ExportParams:
             bom=bom,
             reviewer_id=reviewer_id,
         )
-        errors.update(FORMATS[fmt]().check(params))
+        export_format = FORMATS[fmt]()
+        errors.update(export_format.check(params))
+        errors.update(export_format.check_project(project))
     if errors:
         raise ExportParamsError(errors)
     return params

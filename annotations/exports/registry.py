@@ -18,7 +18,7 @@ from .encoding import SOURCE_FIELDS, dumps, iso
 __all__ = ["FORMATS", "ExportFormat", "dumps", "format_choices", "get_format", "iso", "register"]
 
 if TYPE_CHECKING:
-    from ..models import Claim
+    from ..models import Claim, Project
     from .core import Bundle, ExportContext
     from .params import ExportParams
 
@@ -53,6 +53,7 @@ class ExportFormat:
     needs_text: ClassVar[bool] = False
     needs_sources: ClassVar[bool] = False
     needs_mentions: ClassVar[bool] = False
+    needs_comments: ClassVar[bool] = False
     # The source columns the format writes (all of them, and who added each, by default).
     source_fields: ClassVar[tuple[str, ...]] = SOURCE_FIELDS
     # A full dump (include_unreviewed, no claim filter) keeps articles without claims.
@@ -63,6 +64,10 @@ class ExportFormat:
         """Errors for parameters this format cannot honour, by field."""
         if params.bom:
             return {"bom": "bom (a UTF-8 byte order mark) only applies to the CSV format."}
+        return {}
+
+    def check_project(self, project: Project) -> dict[str, str]:
+        """Errors for project settings the format needs and the project lacks, keyed by the setting."""
         return {}
 
     def scope(self, claims: QuerySet[Claim]) -> QuerySet[Claim]:

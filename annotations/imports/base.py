@@ -38,6 +38,13 @@ class ImportProblem(Exception):
         return ImportProblem(self.message, source=self.source or source or "", line=self.line or line, field=self.field)
 
 
+# Records carry what a line says and nothing more. The optional fields below are what our own
+# JSONL export writes (people by username, versions, timestamps, corrections, anchor state,
+# comments); other inputs leave them at their defaults. Whether an import may keep each of them
+# (an approver, a first-approval date) is the writer's decision under the review rules, not the
+# parser's. ``id`` is the row's id in the project it was exported from: a reference, never reused.
+
+
 @dataclass
 class SourceRecord:
     url: str
@@ -47,6 +54,16 @@ class SourceRecord:
     stance: str = "context"
     archived_url: str = ""
     accessed_at: datetime | None = None
+    id: int | None = None
+    added_by: str | None = None  # a username
+    created_at: datetime | None = None
+
+
+@dataclass
+class CommentRecord:
+    body: str
+    author: str | None = None  # a username
+    created_at: datetime | None = None
 
 
 @dataclass
@@ -62,19 +79,38 @@ class ClaimRecord:
     verdict: str = ""
     rationale: str = ""
     sources: list[SourceRecord] = field(default_factory=list)
-    # Usernames as exported; matched to the project's members on import (see claims.import_claims).
-    created_by: str = ""
-    reviewed_by: str = ""
+    id: int | None = None
+    claimant_type: str = "person"
+    created_by: str | None = None  # usernames
+    reviewed_by: str | None = None
+    version: int | None = None  # None: the line does not say
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    corrected_at: datetime | None = None
+    correction_note: str = ""
+    approved_at: datetime | None = None  # the first approval
+    retracted_at: datetime | None = None
+    retracted_by: str | None = None  # a username
+    retraction_note: str = ""
+    anchor_status: str = "anchored"
+    anchor_confidence: float | None = None
+    previous_quote: str = ""
+    # Indexes into the article record's ``mentions`` of the mentions inside the claim's span, as
+    # the line listed them (by id). Links follow from the spans, so this is a cross-check.
+    mention_indexes: list[int] = field(default_factory=list)
+    comments: list[CommentRecord] = field(default_factory=list)
 
 
 @dataclass
 class MentionRecord:
-    """An entity mention a person added (machine mentions are not imported: extraction re-runs)."""
+    """An entity mention: ``model`` names the model that found it, empty when a person added it."""
 
     start: int
     end: int
     text: str
     label: str
+    model: str = ""
+    id: int | None = None
 
 
 @dataclass
@@ -89,6 +125,21 @@ class ArticleRecord:
     claims: list[ClaimRecord] = field(default_factory=list)
     mentions: list[MentionRecord] = field(default_factory=list)
     line: int | None = None
+    id: int | None = None
+    text_sha256: str = ""
+    created_by: str | None = None  # usernames
+    assignee: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def usernames(self) -> set[str]:
+        """Every username the record names, so a writer can match them to members in one query."""
+        names = {self.created_by, self.assignee}
+        for claim in self.claims:
+            names |= {claim.created_by, claim.reviewed_by, claim.retracted_by}
+            names |= {source.added_by for source in claim.sources}
+            names |= {comment.author for comment in claim.comments}
+        return {name for name in names if name}
 
 
 @dataclass(frozen=True)

@@ -2,22 +2,28 @@
 
 Every field name the importer reads is in the three tables below, so following a change in the
 export format means editing them and nothing else. A line is either the article's fields at the
-top level or under ``"article"``; ``claims`` sits beside them. Unknown keys (ids, entities,
-schema versions) are ignored.
+top level or under ``"article"``; ``claims`` sits beside them. Unknown keys (schema versions,
+other tools' fields) are ignored.
+
+Our own export is read completely: people (usernames), versions, timestamps, corrections, anchor
+state, comments, every entity mention (with the model that found it) and the links between claims
+and mentions. What of it an import keeps is the writer's decision (imports/pipeline.py).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 
 from .. import text as textlib
-from ..models import ClaimStatus, Stance, Verdict
+from ..models import AnchorStatus, ClaimantType, ClaimStatus, Stance, Verdict
 from .base import (
     ArticleRecord,
     ClaimRecord,
+    CommentRecord,
     ImportProblem,
     MentionRecord,
     Metadata,
@@ -36,6 +42,13 @@ ARTICLE_KEYS: dict[str, tuple[str, ...]] = {
     "publisher": ("publisher",),
     "published_at": ("published_at", "date"),
     "language": ("language", "lang"),
+    "fetched_at": ("fetched_at",),
+    "id": ("id",),
+    "text_sha256": ("text_sha256",),
+    "created_by": ("created_by",),
+    "assignee": ("assignee",),
+    "created_at": ("created_at",),
+    "updated_at": ("updated_at",),
 }
 CLAIMS_KEY = "claims"
 CLAIM_KEYS: dict[str, tuple[str, ...]] = {
@@ -46,11 +59,42 @@ CLAIM_KEYS: dict[str, tuple[str, ...]] = {
     "suffix": ("suffix",),
     "claim_text": ("claim_text",),
     "claimant": ("claimant",),
+    "claimant_type": ("claimant_type",),
     "status": ("status",),
     "verdict": ("verdict",),
     "rationale": ("rationale",),
+    "id": ("id",),
+    "created_by": ("created_by",),
+    "reviewed_by": ("reviewed_by",),
+    "version": ("version",),
+    "created_at": ("created_at",),
+    "updated_at": ("updated_at",),
+    "corrected_at": ("corrected_at",),
+    "correction_note": ("correction_note",),
+    "retracted_at": ("retracted_at",),
+    "retracted_by": ("retracted_by",),
+    "retraction_note": ("retraction_note",),
+    "approved_at": ("approved_at",),
+    "anchor_status": ("anchor_status",),
+    "anchor_confidence": ("anchor_confidence",),
+    "previous_quote": ("previous_quote",),
+    "mention_ids": ("mention_ids",),
 }
 MENTIONS_KEY = "mentions"
+MENTION_KEYS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "start": ("start",),
+    "end": ("end",),
+    "text": ("text",),
+    "label": ("label",),
+    "model": ("model",),
+}
+COMMENTS_KEY = "comments"
+COMMENT_KEYS: dict[str, tuple[str, ...]] = {
+    "author": ("author",),
+    "body": ("body",),
+    "created_at": ("created_at",),
+}
 SOURCES_KEY = "sources"
 SOURCE_KEYS: dict[str, tuple[str, ...]] = {
     "url": ("url",),
@@ -60,6 +104,9 @@ SOURCE_KEYS: dict[str, tuple[str, ...]] = {
     "stance": ("stance",),
     "archived_url": ("archived_url",),
     "accessed_at": ("accessed_at",),
+    "id": ("id",),
+    "added_by": ("added_by",),
+    "created_at": ("created_at",),
 }
 
 
@@ -94,6 +141,30 @@ class _Line:
             raise self.problem(path, "must be a whole number.")
         return value
 
+    def optional_integer(self, data: dict[str, Any], keys: tuple[str, ...], path: str, minimum: int = 0) -> int | None:
+        if self.get(data, keys) is None:
+            return None
+        value = self.integer(data, keys, path)
+        if value < minimum:
+            raise self.problem(path, f"must be at least {minimum}.")
+        return value
+
+    def username(self, data: dict[str, Any], keys: tuple[str, ...], path: str) -> str | None:
+        return self.string(data, keys, path).strip() or None
+
+    def when(self, data: dict[str, Any], keys: tuple[str, ...], path: str) -> datetime | None:
+        """An ISO date-time (a bare date is midnight UTC); absent or empty is None."""
+        value = parse_when(self.get(data, keys), source=self.source, line=self.number, field_name=path)
+        return as_datetime(value)
+
+    def fraction(self, data: dict[str, Any], keys: tuple[str, ...], path: str) -> float | None:
+        value = self.get(data, keys)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise self.problem(path, "must be a number from 0 to 1.")
+        return float(value)
+
     def choice(self, data: dict[str, Any], keys: tuple[str, ...], path: str, allowed: list[str], default: str) -> str:
         value = self.string(data, keys, path, default)
         if value not in allowed:
@@ -109,7 +180,7 @@ class _Line:
         return value
 
 
-def _claim(line: _Line, data: dict[str, Any], index: int, text: str) -> ClaimRecord:
+def _claim(line: _Line, data: dict[str, Any], index: int, text: str, mention_index: dict[int, int]) -> ClaimRecord:
     path = f"{CLAIMS_KEY}[{index}]"
     start = line.integer(data, CLAIM_KEYS["start"], f"{path}.start")
     end = line.integer(data, CLAIM_KEYS["end"], f"{path}.end")
@@ -141,42 +212,85 @@ def _claim(line: _Line, data: dict[str, Any], index: int, text: str) -> ClaimRec
         suffix=span.suffix,
         claim_text=line.string(data, CLAIM_KEYS["claim_text"], f"{path}.claim_text"),
         claimant=line.string(data, CLAIM_KEYS["claimant"], f"{path}.claimant"),
+        claimant_type=line.choice(
+            data, CLAIM_KEYS["claimant_type"], f"{path}.claimant_type", ClaimantType.values, ClaimantType.PERSON
+        ),
         status=line.choice(data, CLAIM_KEYS["status"], f"{path}.status", ClaimStatus.values, ClaimStatus.UNSTARTED),
         verdict=line.choice(data, CLAIM_KEYS["verdict"], f"{path}.verdict", [*Verdict.values, ""], ""),
         rationale=line.string(data, CLAIM_KEYS["rationale"], f"{path}.rationale"),
         sources=sources,
-        # Usernames; claims.import_claims matches them to members under the review rules.
-        created_by=_username(line, data, "created_by", path),
-        reviewed_by=_username(line, data, "reviewed_by", path),
+        id=line.optional_integer(data, CLAIM_KEYS["id"], f"{path}.id"),
+        created_by=line.username(data, CLAIM_KEYS["created_by"], f"{path}.created_by"),
+        reviewed_by=line.username(data, CLAIM_KEYS["reviewed_by"], f"{path}.reviewed_by"),
+        version=line.optional_integer(data, CLAIM_KEYS["version"], f"{path}.version", minimum=1),
+        created_at=line.when(data, CLAIM_KEYS["created_at"], f"{path}.created_at"),
+        updated_at=line.when(data, CLAIM_KEYS["updated_at"], f"{path}.updated_at"),
+        corrected_at=line.when(data, CLAIM_KEYS["corrected_at"], f"{path}.corrected_at"),
+        correction_note=line.string(data, CLAIM_KEYS["correction_note"], f"{path}.correction_note"),
+        retracted_at=line.when(data, CLAIM_KEYS["retracted_at"], f"{path}.retracted_at"),
+        retracted_by=line.username(data, CLAIM_KEYS["retracted_by"], f"{path}.retracted_by"),
+        retraction_note=line.string(data, CLAIM_KEYS["retraction_note"], f"{path}.retraction_note"),
+        approved_at=line.when(data, CLAIM_KEYS["approved_at"], f"{path}.approved_at"),
+        anchor_status=line.choice(
+            data, CLAIM_KEYS["anchor_status"], f"{path}.anchor_status", AnchorStatus.values, AnchorStatus.ANCHORED
+        ),
+        anchor_confidence=line.fraction(data, CLAIM_KEYS["anchor_confidence"], f"{path}.anchor_confidence"),
+        previous_quote=line.string(data, CLAIM_KEYS["previous_quote"], f"{path}.previous_quote"),
+        mention_indexes=_mention_indexes(line, data, f"{path}.mention_ids", mention_index),
+        comments=[
+            _comment(line, item, f"{path}.{COMMENTS_KEY}[{number}]")
+            for number, item in enumerate(line.objects(data, COMMENTS_KEY, f"{path}.{COMMENTS_KEY}"))
+        ],
     )
 
 
-def _username(line: _Line, data: dict[str, Any], key: str, path: str) -> str:
-    value = data.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise line.problem(f"{path}.{key}", "must be a username (a string) or null.")
-    return value.strip()
+def _mention_indexes(line: _Line, data: dict[str, Any], path: str, mention_index: dict[int, int]) -> list[int]:
+    ids = line.get(data, CLAIM_KEYS["mention_ids"])
+    if ids is None:
+        return []
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise line.problem(path, "must be a list of mention ids.")
+    unknown = [i for i in ids if i not in mention_index]
+    if unknown:
+        raise line.problem(path, f"{unknown[0]} is not the id of a mention on this line.")
+    return [mention_index[i] for i in ids]
+
+
+def _comment(line: _Line, data: dict[str, Any], path: str) -> CommentRecord:
+    body = line.string(data, COMMENT_KEYS["body"], f"{path}.body")
+    if not body.strip():
+        raise line.problem(f"{path}.body", "is missing or empty.")
+    return CommentRecord(
+        body=body,
+        author=line.username(data, COMMENT_KEYS["author"], f"{path}.author"),
+        created_at=line.when(data, COMMENT_KEYS["created_at"], f"{path}.created_at"),
+    )
 
 
 def _mentions(line: _Line, data: dict[str, Any], text: str) -> list[MentionRecord]:
-    """The mentions a person added (``model`` empty); the machine's are found again by extraction."""
+    """Every mention of the line: a person's (``model`` empty) and the machine's, with its model."""
     found: list[MentionRecord] = []
     for index, item in enumerate(line.objects(data, MENTIONS_KEY, MENTIONS_KEY)):
         path = f"{MENTIONS_KEY}[{index}]"
-        if line.string(item, ("model",), f"{path}.model"):
-            continue
-        start = line.integer(item, ("start",), f"{path}.start")
-        end = line.integer(item, ("end",), f"{path}.end")
+        start = line.integer(item, MENTION_KEYS["start"], f"{path}.start")
+        end = line.integer(item, MENTION_KEYS["end"], f"{path}.end")
         try:
-            span = textlib.check_span(text, start, end, line.string(item, ("text",), f"{path}.text") or None)
+            span = textlib.check_span(text, start, end, line.string(item, MENTION_KEYS["text"], f"{path}.text") or None)
         except textlib.SpanError as error:
             raise line.problem(f"{path}.{'text' if error.field == 'quote' else error.field}", error.message) from None
-        label = line.string(item, ("label",), f"{path}.label")
+        label = line.string(item, MENTION_KEYS["label"], f"{path}.label")
         if not label:
             raise line.problem(f"{path}.label", "is missing.")
-        found.append(MentionRecord(span.start, span.end, span.quote, label[:32]))
+        found.append(
+            MentionRecord(
+                span.start,
+                span.end,
+                span.quote,
+                label[:32],
+                model=line.string(item, MENTION_KEYS["model"], f"{path}.model")[:200],
+                id=line.optional_integer(item, MENTION_KEYS["id"], f"{path}.id"),
+            )
+        )
     return found
 
 
@@ -184,8 +298,6 @@ def _source(line: _Line, data: dict[str, Any], path: str) -> SourceRecord:
     url = line.string(data, SOURCE_KEYS["url"], f"{path}.url")
     if not url:
         raise line.problem(f"{path}.url", "is missing.")
-    accessed = line.get(data, SOURCE_KEYS["accessed_at"])
-    accessed_at = parse_when(accessed, source=line.source, line=line.number, field_name=f"{path}.accessed_at")
     return SourceRecord(
         url=url,
         title=line.string(data, SOURCE_KEYS["title"], f"{path}.title"),
@@ -193,7 +305,10 @@ def _source(line: _Line, data: dict[str, Any], path: str) -> SourceRecord:
         excerpt=line.string(data, SOURCE_KEYS["excerpt"], f"{path}.excerpt"),
         stance=line.choice(data, SOURCE_KEYS["stance"], f"{path}.stance", Stance.values, Stance.CONTEXT),
         archived_url=line.string(data, SOURCE_KEYS["archived_url"], f"{path}.archived_url"),
-        accessed_at=as_datetime(accessed_at),
+        accessed_at=line.when(data, SOURCE_KEYS["accessed_at"], f"{path}.accessed_at"),
+        id=line.optional_integer(data, SOURCE_KEYS["id"], f"{path}.id"),
+        added_by=line.username(data, SOURCE_KEYS["added_by"], f"{path}.added_by"),
+        created_at=line.when(data, SOURCE_KEYS["created_at"], f"{path}.created_at"),
     )
 
 
@@ -213,9 +328,14 @@ def parse_line(raw: str, *, source: str, number: int, metadata: Metadata) -> Art
     if not text:
         raise line.problem("text", "is missing or empty.")
     published = line.get(article, ARTICLE_KEYS["published_at"]) or metadata.published_at or None
+    mentions = _mentions(line, data if MENTIONS_KEY in data else article, text)
+    # Claims name mentions by the ids of the exporting project; records by position.
+    mention_index = {m.id: number for number, m in enumerate(mentions) if m.id is not None}
+    if len(mention_index) != sum(m.id is not None for m in mentions):
+        raise line.problem(MENTIONS_KEY, "two mentions have the same id.")
     claims_holder = data if CLAIMS_KEY in data else article
     claims = [
-        _claim(line, item, index, text)
+        _claim(line, item, index, text, mention_index)
         for index, item in enumerate(line.objects(claims_holder, CLAIMS_KEY, CLAIMS_KEY))
     ]
     return ArticleRecord(
@@ -225,9 +345,16 @@ def parse_line(raw: str, *, source: str, number: int, metadata: Metadata) -> Art
         publisher=line.string(article, ARTICLE_KEYS["publisher"], "publisher") or metadata.publisher,
         published_at=parse_when(published, source=source, line=number, field_name="published_at"),
         language=line.string(article, ARTICLE_KEYS["language"], "language") or metadata.language or "en",
+        fetched_at=line.when(article, ARTICLE_KEYS["fetched_at"], "fetched_at"),
         claims=claims,
-        mentions=_mentions(line, data if MENTIONS_KEY in data else article, text),
+        mentions=mentions,
         line=number,
+        id=line.optional_integer(article, ARTICLE_KEYS["id"], "id"),
+        text_sha256=line.string(article, ARTICLE_KEYS["text_sha256"], "text_sha256"),
+        created_by=line.username(article, ARTICLE_KEYS["created_by"], "created_by"),
+        assignee=line.username(article, ARTICLE_KEYS["assignee"], "assignee"),
+        created_at=line.when(article, ARTICLE_KEYS["created_at"], "created_at"),
+        updated_at=line.when(article, ARTICLE_KEYS["updated_at"], "updated_at"),
     )
 
 

@@ -180,13 +180,20 @@ def _write_record(project: Project, user: User | None, record: ArticleRecord, so
     except ValidationError as error:
         raise _problem(error, source, record.line) from None
     try:
-        notes = claims.import_claims(article=article, by=user, records=record.claims)
+        imported = claims.import_claims(article=article, by=user, records=record.claims)
     except ValidationError as error:
         raise _problem(error, source, record.line) from None
+    unknown = articles.keep_imported(
+        article=article, created_by=record.created_by, assignee=record.assignee,
+        created_at=record.created_at, updated_at=record.updated_at,
+    )  # fmt: skip
+    # Machine mentions too, with the model that found them: extraction (queued on create)
+    # replaces those when it runs; a person's mentions stay.
     EntityMention.objects.bulk_create(
-        EntityMention(article=article, start=m.start, end=m.end, text=m.text, label=m.label, model="")
+        EntityMention(article=article, start=m.start, end=m.end, text=m.text, label=m.label, model=m.model)
         for m in record.mentions
     )
+    notes = imported.notes + ([f"article people not in this project: {', '.join(sorted(unknown))}"] if unknown else [])
     return Outcome(source, "created", article.title, article.pk, record.line, "; ".join(notes),
                    claims=len(record.claims))
 

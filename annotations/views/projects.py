@@ -67,6 +67,9 @@ def project_settings(request: AuthedRequest, project_slug: str) -> HttpResponse:
             "remove": lambda: members.remove_member(project=project, username=post.get("username", ""), by=user),
             "double_review": lambda: members.set_double_review(project=project, by=user,
                                                                enabled=post.get("enabled") == "1"),
+            "publisher": lambda: members.set_publisher(
+                project=project, by=user, **{name: post.get(name, "") for name in members.PUBLISHER_FIELDS}
+            ),
         }
         action = post.get("action", "")
         if action not in actions:

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotations', '0002_team_review_revisions_imports'),
+        ('annotations', '0003_export_fields'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
