@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=0
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-fast test-sqlite test-postgres bench lint install install-test clean
+.PHONY: run test test-fast fuzz test-sqlite test-postgres bench lint install install-test clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ test: install-test
 test-sqlite: install-test
 	$(TEST_ENV) $(PY) -m ruff check .
 	env -u DATABASE_URL $(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Property-based fuzzing of the API with many more examples per operation than `make test`.
+fuzz: install-test
+	env -u DATABASE_URL SCHEMATHESIS_MAX_EXAMPLES=200 $(TEST_ENV) $(PY) -m pytest tests/test_api_schemathesis.py $(PYTEST_ARGS)
 
 # The suite without real workers and browsers: what to run between edits.
 test-fast: install-test
