@@ -12,18 +12,35 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from . import limits, workflow
 from . import text as textlib
-from . import workflow
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
     AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def bounded_text(limit: int, **options: object) -> models.TextField:
+    """A TextField with a length limit that every door enforces.
+
+    A TextField's ``max_length`` alone only reaches forms and serializers; the validator makes
+    ``full_clean`` enforce it too, and ``length_check`` below makes the database refuse longer
+    text whatever path the write took.
+    """
+    return models.TextField(max_length=limit, validators=[MaxLengthValidator(limit)], **options)  # type: ignore[arg-type]
+
+
+def length_check(field: str, limit: int, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=LessThanOrEqual(Length(field), limit), name=name)
 
 
 class Role(models.TextChoices):
@@ -97,7 +114,7 @@ class ProjectQuerySet(models.QuerySet["Project"]):
 class Project(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
+    description = bounded_text(limits.PROJECT_DESCRIPTION_CHARS, blank=True)
     double_review = models.BooleanField(
         default=False, help_text="Two reviewers give verdicts independently, blind to each other's."
     )
@@ -108,6 +125,7 @@ class Project(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [length_check("description", limits.PROJECT_DESCRIPTION_CHARS, "project_description_length")]
 
     def __str__(self) -> str:
         return self.name
@@ -150,11 +168,11 @@ class ArticleQuerySet(models.QuerySet["Article"]):
 
 class Article(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="articles")
-    title = models.CharField(max_length=500)
-    url = models.URLField(max_length=2000, blank=True)
-    publisher = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=limits.TITLE_CHARS)
+    url = models.URLField(max_length=limits.URL_CHARS, blank=True)
+    publisher = models.CharField(max_length=limits.PUBLISHER_CHARS, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
-    language = models.CharField(max_length=16, default="en")
+    language = models.CharField(max_length=limits.LANGUAGE_CHARS, default="en")
     fetched_at = models.DateTimeField(null=True, blank=True, help_text="When the text was fetched from its URL.")
     text = models.TextField(error_messages={"blank": "The article text is empty."})
     text_sha256 = models.CharField(max_length=64, editable=False)
@@ -229,14 +247,16 @@ class Claim(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
-    quote = models.TextField()
+    quote = bounded_text(limits.QUOTE_CHARS)
     prefix = models.CharField(max_length=64, blank=True)
     suffix = models.CharField(max_length=64, blank=True)
-    claim_text = models.TextField(blank=True, help_text="The claim as a checkable, normalised sentence.")
-    claimant = models.CharField(max_length=300, blank=True)
+    claim_text = bounded_text(
+        limits.CLAIM_TEXT_CHARS, blank=True, help_text="The claim as a checkable, normalised sentence."
+    )
+    claimant = models.CharField(max_length=limits.CLAIMANT_CHARS, blank=True)
     status = models.CharField(max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.UNSTARTED)
     verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
-    rationale = models.TextField(blank=True)
+    rationale = bounded_text(limits.RATIONALE_CHARS, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims_created"
     )
@@ -247,12 +267,12 @@ class Claim(models.Model):
     # confidently: the span is then only a best guess and ``previous_quote`` keeps what it was.
     anchor_status = models.CharField(max_length=20, choices=AnchorStatus.choices, default=AnchorStatus.ANCHORED)
     anchor_confidence = models.FloatField(null=True, blank=True)
-    previous_quote = models.TextField(blank=True)
+    previous_quote = bounded_text(limits.QUOTE_CHARS, blank=True)
     # Optimistic locking: every write bumps it; a write carrying an older value is refused.
     version = models.PositiveIntegerField(default=1)
     # Open corrections: a published (approved) claim that changes says so, and why.
     corrected_at = models.DateTimeField(null=True, blank=True)
-    correction_note = models.TextField(blank=True)
+    correction_note = bounded_text(limits.CORRECTION_NOTE_CHARS, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -269,6 +289,11 @@ class Claim(models.Model):
             models.CheckConstraint(
                 condition=Q(anchor_status__in=AnchorStatus.values), name="claim_anchor_status_valid"
             ),
+            length_check("quote", limits.QUOTE_CHARS, "claim_quote_length"),
+            length_check("claim_text", limits.CLAIM_TEXT_CHARS, "claim_claim_text_length"),
+            length_check("rationale", limits.RATIONALE_CHARS, "claim_rationale_length"),
+            length_check("previous_quote", limits.QUOTE_CHARS, "claim_previous_quote_length"),
+            length_check("correction_note", limits.CORRECTION_NOTE_CHARS, "claim_correction_note_length"),
         ]
 
     def __str__(self) -> str:
@@ -322,12 +347,12 @@ class Claim(models.Model):
 
 class Source(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="sources")
-    url = models.URLField(max_length=2000)
-    title = models.CharField(max_length=500, blank=True)
-    publisher = models.CharField(max_length=200, blank=True)
-    excerpt = models.TextField(blank=True)
+    url = models.URLField(max_length=limits.URL_CHARS)
+    title = models.CharField(max_length=limits.TITLE_CHARS, blank=True)
+    publisher = models.CharField(max_length=limits.PUBLISHER_CHARS, blank=True)
+    excerpt = bounded_text(limits.EXCERPT_CHARS, blank=True)
     stance = models.CharField(max_length=20, choices=Stance.choices, default=Stance.CONTEXT)
-    archived_url = models.URLField(max_length=2000, blank=True)
+    archived_url = models.URLField(max_length=limits.URL_CHARS, blank=True)
     accessed_at = models.DateTimeField(null=True, blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -338,7 +363,10 @@ class Source(models.Model):
 
     class Meta:
         ordering = ["claim", "id"]
-        constraints = [models.CheckConstraint(condition=Q(stance__in=Stance.values), name="source_stance_valid")]
+        constraints = [
+            models.CheckConstraint(condition=Q(stance__in=Stance.values), name="source_stance_valid"),
+            length_check("excerpt", limits.EXCERPT_CHARS, "source_excerpt_length"),
+        ]
 
     def __str__(self) -> str:
         return self.title or self.url
@@ -378,8 +406,8 @@ class EntityMention(models.Model):
     run = models.ForeignKey(ExtractionRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="mentions")
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
-    text = models.TextField()
-    label = models.CharField(max_length=32)
+    text = bounded_text(limits.QUOTE_CHARS)
+    label = models.CharField(max_length=limits.MENTION_LABEL_CHARS)
     model = models.CharField(max_length=200, blank=True, help_text="The model that found it; empty for a person.")
 
     class Meta:
@@ -387,6 +415,7 @@ class EntityMention(models.Model):
         indexes = [models.Index(fields=["article", "start"])]
         constraints = [
             models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="mention_span_ordered"),
+            length_check("text", limits.QUOTE_CHARS, "mention_text_length"),
         ]
 
     def __str__(self) -> str:
@@ -426,7 +455,7 @@ class ApiToken(models.Model):
     """A personal API token. Only its SHA-256 is stored; the key is shown once, at creation."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=limits.TOKEN_NAME_CHARS)
     key_prefix = models.CharField(max_length=8, help_text="The first characters, to tell tokens apart.")
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -455,11 +484,12 @@ class ClaimComment(models.Model):
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    body = models.TextField()
+    body = bounded_text(limits.COMMENT_CHARS)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["claim", "created_at", "id"]
+        constraints = [length_check("body", limits.COMMENT_CHARS, "comment_body_length")]
 
     def __str__(self) -> str:
         return f"comment {self.pk} on claim {self.claim_id}"
@@ -471,7 +501,7 @@ class BlindVerdict(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="blind_verdicts")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
-    rationale = models.TextField(blank=True)
+    rationale = bounded_text(limits.RATIONALE_CHARS, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -479,6 +509,7 @@ class BlindVerdict(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["claim", "reviewer"], name="blind_verdict_once_per_reviewer"),
             models.CheckConstraint(condition=Q(verdict__in=Verdict.values), name="blind_verdict_valid"),
+            length_check("rationale", limits.RATIONALE_CHARS, "blind_verdict_rationale_length"),
         ]
 
     def __str__(self) -> str:
