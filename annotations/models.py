@@ -86,6 +86,11 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# The error of a job whose task the broker would not take (annotations.queueing): it never ran,
+# so it can simply be queued again.
+QUEUE_FAILED = "could not be queued: broker unreachable"
+
+
 def _is_anonymous(user: AnyUser) -> bool:
     return not getattr(user, "is_authenticated", False)
 
@@ -450,6 +455,10 @@ class ExportJob(models.Model):
     def __str__(self) -> str:
         return f"{self.format} export of {self.project} ({self.status})"
 
+    @property
+    def never_queued(self) -> bool:
+        return self.status == RunStatus.FAILED and self.error == QUEUE_FAILED
+
 
 class ApiToken(models.Model):
     """A personal API token. Only its SHA-256 is stored; the key is shown once, at creation."""
@@ -588,3 +597,7 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (RunStatus.DONE, RunStatus.FAILED)
+
+    @property
+    def never_queued(self) -> bool:
+        return self.status == RunStatus.FAILED and self.error == QUEUE_FAILED

@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from . import queueing, workflow
 from . import text as textlib
-from . import workflow
 from .models import (
     AnchorStatus,
     Article,
@@ -87,7 +87,7 @@ def enqueue_extraction(article: Article) -> ExtractionRun:
     from .tasks import extract_entities
 
     run = ExtractionRun.objects.create(article=article, status="queued")
-    transaction.on_commit(lambda: extract_entities.apply_async(args=[article.pk, run.pk]))
+    queueing.send_on_commit(extract_entities, [article.pk, run.pk], job_model=ExtractionRun, job_pk=run.pk)
     return run
 
 
@@ -266,12 +266,7 @@ def project_extract(*, project: Project, only_missing: bool = False, chunk_size:
         with transaction.atomic():
             runs = ExtractionRun.objects.bulk_create([ExtractionRun(article_id=pk, status="queued") for pk in chunk])
             pairs = [(run.article_id, run.pk) for run in runs]
-
-            def send(pairs: list[tuple[int, int]] = pairs) -> None:
-                for article_id, run_id in pairs:
-                    extract_entities.apply_async(args=[article_id, run_id])
-
-            transaction.on_commit(send)
+            queueing.send_many_on_commit(extract_entities, [([a, r], r) for a, r in pairs], job_model=ExtractionRun)
         run_ids.extend(pk for _article_id, pk in pairs)
     return run_ids
 

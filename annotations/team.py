@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from . import agreement, limits, workflow
+from . import agreement, limits, queueing, workflow
 from .models import (
     AgreementReport,
     Article,
@@ -277,7 +277,7 @@ def request_agreement_report(project: Project) -> AgreementReport:
         return run_agreement_report(report.pk) or report
     from .tasks import compute_agreement_report
 
-    transaction.on_commit(lambda: compute_agreement_report.delay(report.pk))
+    queueing.send_on_commit(compute_agreement_report, [report.pk], job_model=AgreementReport, job_pk=report.pk)
     return report
 
 

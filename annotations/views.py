@@ -26,7 +26,7 @@ from . import forms, services
 from . import text as textlib
 from .exports import ExportParamsError, format_choices, parse_params
 from .exports.http import download_response, start_export
-from .extraction import fail_run, is_stuck, project_progress
+from .extraction import fail_run, is_stuck, project_progress, stuck_reason
 from .imports import pipeline
 from .imports.forms import IMPORT_FORMS, PasteForm, UploadForm, UrlForm
 from .models import (
@@ -406,7 +406,7 @@ def article_extraction(request: HttpRequest, project_slug: str, article_id: int)
         else:
             with transaction.atomic():
                 if is_stuck(run):
-                    fail_run(run.pk, "Abandoned: the worker running it stopped past the hard time limit.")
+                    fail_run(run.pk, stuck_reason(run))
                 services.enqueue_extraction(article)
             messages.success(request, "Entity extraction queued.")
         return redirect("article-detail", project_slug, article.pk)

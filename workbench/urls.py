@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from annotations import views
+from annotations import job_views, views
 from annotations.api import views as api_views
 
 urlpatterns = [
@@ -57,6 +57,9 @@ urlpatterns = [
         name="claim-place",
     ),
     path("api/v1/", include("annotations.api.import_urls")),
+    # issue 13: jobs whose task never reached the broker can be queued again
+    path("p/<slug:project_slug>/exports/<int:job_id>/retry/", job_views.export_job_retry, name="export-job-retry"),
+    path("p/<slug:project_slug>/imports/<int:job_id>/retry/", job_views.import_job_retry, name="import-job-retry"),
     # Last: any other URL under api/ is a JSON 404, never the HTML page.
     re_path(r"^api/", api_views.not_found),
 ]
