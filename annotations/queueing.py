@@ -47,29 +47,35 @@ def send(task: Task, args: Sequence[Any], *, task_id: str | None = None) -> None
     task.apply_async(args=list(args), task_id=task_id, ignore_result=True)
 
 
-def mark_unqueued(job_model: type[Model], job_pks: Sequence[int], error: BaseException) -> int:
-    """Mark still-queued jobs failed because their task never reached the broker."""
+def _has_finished_at(job_model: type[Model]) -> bool:
+    return any(f.name == "finished_at" for f in job_model._meta.get_fields())
+
+
+def mark_unqueued(job_model: type[Model], job_pks: Sequence[int], error: BaseException) -> dict[str, Any]:
+    """Mark still-queued jobs failed because their task never reached the broker; returns the new values."""
     logger.warning("broker unreachable: %s %s not queued (%s)", job_model.__name__, list(job_pks), error)
     fields: dict[str, Any] = {"status": RunStatus.FAILED, "error": QUEUE_FAILED}
-    if any(f.name == "finished_at" for f in job_model._meta.get_fields()):
+    if _has_finished_at(job_model):
         fields["finished_at"] = timezone.now()
     try:
-        return job_model._default_manager.filter(pk__in=list(job_pks), status=RunStatus.QUEUED).update(**fields)
+        job_model._default_manager.filter(pk__in=list(job_pks), status=RunStatus.QUEUED).update(**fields)
     except Exception:  # the database may be failing too; the log above still says what happened
         logger.exception("could not mark %s %s as not queued", job_model.__name__, list(job_pks))
-        return 0
+    return fields
 
 
-def send_on_commit(
-    task: Task, args: Sequence[Any], *, job_model: type[Model], job_pk: int, task_id: str | None = None
-) -> None:
-    """Send ``task`` when the current transaction commits; if the broker refuses, fail the job row."""
+def send_on_commit(task: Task, args: Sequence[Any], *, job: Model, task_id: str | None = None) -> None:
+    """Send ``task`` when the current transaction commits; if the broker refuses, fail ``job``.
+
+    The instance is updated too, so a view that answers with it shows the failure, not "queued".
+    """
 
     def publish() -> None:
         try:
             send(task, args, task_id=task_id)
         except BROKER_ERRORS as error:
-            mark_unqueued(job_model, [job_pk], error)
+            for name, value in mark_unqueued(type(job), [job.pk], error).items():
+                setattr(job, name, value)
 
     transaction.on_commit(publish)
 
@@ -101,11 +107,11 @@ def requeue(
     """
     with transaction.atomic():
         fields: dict[str, Any] = {"status": RunStatus.QUEUED, "error": ""}
-        if any(f.name == "finished_at" for f in job_model._meta.get_fields()):
+        if _has_finished_at(job_model):
             fields["finished_at"] = None
         moved = job_model._default_manager.filter(pk=job_pk, status=RunStatus.FAILED, error=QUEUE_FAILED).update(
             **fields
         )
         if moved:
-            send_on_commit(task, args, job_model=job_model, job_pk=job_pk, task_id=task_id)
+            send_on_commit(task, args, job=job_model._default_manager.get(pk=job_pk), task_id=task_id)
     return bool(moved)

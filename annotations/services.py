@@ -87,7 +87,7 @@ def enqueue_extraction(article: Article) -> ExtractionRun:
     from .tasks import extract_entities
 
     run = ExtractionRun.objects.create(article=article, status="queued")
-    queueing.send_on_commit(extract_entities, [article.pk, run.pk], job_model=ExtractionRun, job_pk=run.pk)
+    queueing.send_on_commit(extract_entities, [article.pk, run.pk], job=run)
     return run
 
 

@@ -277,7 +277,7 @@ def request_agreement_report(project: Project) -> AgreementReport:
         return run_agreement_report(report.pk) or report
     from .tasks import compute_agreement_report
 
-    queueing.send_on_commit(compute_agreement_report, [report.pk], job_model=AgreementReport, job_pk=report.pk)
+    queueing.send_on_commit(compute_agreement_report, [report.pk], job=report)
     return report
 
 

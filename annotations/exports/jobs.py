@@ -47,7 +47,7 @@ def job_create(*, project: Project, params: ExportParams, created_by: AbstractBa
     job = ExportJob.objects.create(
         project=project, format=params.format, filters=params.to_dict(), created_by=created_by, task_id=task_id
     )
-    queueing.send_on_commit(run_export, [job.pk], job_model=ExportJob, job_pk=job.pk, task_id=task_id)
+    queueing.send_on_commit(run_export, [job.pk], job=job, task_id=task_id)
     return job
 
 

@@ -349,7 +349,7 @@ def create_job(
         total=total,
         task_id=uuid.uuid4().hex,
     )
-    queueing.send_on_commit(run_import_job, [job.pk], job_model=ImportJob, job_pk=job.pk, task_id=job.task_id)
+    queueing.send_on_commit(run_import_job, [job.pk], job=job, task_id=job.task_id)
     return job
 
 
