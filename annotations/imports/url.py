@@ -82,15 +82,17 @@ _EMBEDS_IPV4_LOW = (
 _NEVER_PUBLIC = (
     ipaddress.ip_network("64:ff9b:1::/48"),
     ipaddress.ip_network("::/96"),
+    # IETF protocol assignments (RFC 6890): Python's is_global lets some of them through.
+    ipaddress.ip_network("192.0.0.0/24"),
 )
 
 
 def is_public_address(address: str) -> bool:
     """Whether fetching from ``address`` stays on the public internet."""
     ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%", 1)[0])
+    if any(ip in network for network in _NEVER_PUBLIC):
+        return False
     if isinstance(ip, ipaddress.IPv6Address):
-        if any(ip in network for network in _NEVER_PUBLIC):
-            return False
         if any(ip in network for network in _EMBEDS_IPV4_LOW):
             ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         elif ip.sixtofour is not None:  # 2002::/16 carries the IPv4 address of its tunnel end
@@ -98,6 +100,8 @@ def is_public_address(address: str) -> bool:
         elif ip.teredo is not None:  # 2001::/32: server and (obfuscated) client, both must be public
             server, client = ip.teredo
             return is_public_address(str(server)) and is_public_address(str(client))
+        if any(ip in network for network in _NEVER_PUBLIC):
+            return False
     return ip.is_global and not ip.is_multicast and not ip.is_reserved
 
 
