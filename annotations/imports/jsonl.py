@@ -94,6 +94,9 @@ class _Line:
             return default
         if not isinstance(value, str):
             raise self.problem(path, f"must be a string, not {type(value).__name__}.")
+        if "\x00" in value:
+            # JSON can escape a NUL (\u0000) that the file check never sees; PostgreSQL refuses it.
+            raise self.problem(path, "must not contain NUL characters.")
         if limit is not None and len(value) > limit:
             raise self.problem(path, f"has {len(value)} characters; the limit is {limit}.")
         return value
