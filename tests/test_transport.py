@@ -75,3 +75,35 @@ def test_hsts_and_the_proxy_header_come_from_the_settings(client, settings):
 
 def test_persistent_database_connections_are_checked_before_use():
     assert django_settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dropped_persistent_connection_is_replaced_before_the_next_request(tmp_path, author):
+    """PostgreSQL restarts (here: ends the app's session); the next request must not fail on it."""
+    import json
+    import urllib.request
+
+    from django.db import connection
+
+    from annotations.models import ApiToken
+    from tests.app_server import app_server
+
+    if connection.vendor != "postgresql":
+        pytest.skip("terminating a server session needs PostgreSQL")
+    _token, key = ApiToken.issue(author, "tests")
+
+    def projects(base: str) -> int:
+        request = urllib.request.Request(f"{base}/api/v1/projects/", headers={"Authorization": f"Token {key}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            json.loads(response.read())
+            return response.status
+
+    with app_server(tmp_path / "gunicorn.log", DATABASE_CONN_MAX_AGE="600") as base:
+        assert projects(base) == 200
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert cursor.fetchone()[0] >= 1
+        assert projects(base) == 200
