@@ -125,8 +125,8 @@ def _ms(value: str) -> float:
 
 def run_wrk(url: str, cookie: str, seconds: int) -> dict[str, float]:
     output = subprocess.run(
-        ["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "--timeout", "30s", "--latency", "-H", f"Cookie: {cookie}",
-         url],
+        ["wrk", f"-t{min(2, CLIENTS)}", f"-c{CLIENTS}", f"-d{seconds}s", "--timeout", "30s", "--latency",
+         "-H", f"Cookie: {cookie}", url],
         capture_output=True, text=True, timeout=seconds + 60, check=True,
     ).stdout
     result: dict[str, float] = {}
