@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from . import claims, workflow
+from . import claims, queueing, workflow
 from . import text as textlib
 from .models import Article, ArticleRevision, Claim, EntityMention, ExtractionRun, Membership, Project
 
@@ -76,7 +76,7 @@ def enqueue_extraction(article: Article) -> ExtractionRun:
     from .tasks import extract_entities
 
     run = ExtractionRun.objects.create(article=article, status="queued")
-    transaction.on_commit(lambda: extract_entities.apply_async(args=[article.pk, run.pk]))
+    queueing.send_on_commit(extract_entities, [article.pk, run.pk], job=run)
     return run
 
 
@@ -116,12 +116,7 @@ def extract_project(*, project: Project, only_missing: bool = False, chunk_size:
         with transaction.atomic():
             runs = ExtractionRun.objects.bulk_create([ExtractionRun(article_id=pk, status="queued") for pk in chunk])
             pairs = [(run.article_id, run.pk) for run in runs]
-
-            def send(pairs: list[tuple[int, int]] = pairs) -> None:
-                for article_id, run_id in pairs:
-                    extract_entities.apply_async(args=[article_id, run_id])
-
-            transaction.on_commit(send)
+            queueing.send_many_on_commit(extract_entities, [([a, r], r) for a, r in pairs], job_model=ExtractionRun)
         run_ids.extend(pk for _article_id, pk in pairs)
     return run_ids
 

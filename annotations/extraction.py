@@ -34,15 +34,29 @@ class Outcome(StrEnum):
 
 
 def is_stuck(run: ExtractionRun | None) -> bool:
-    """A run still marked running long after the hard time limit: its worker is gone for good.
+    """A run nothing will finish: the page offers to run it again.
 
-    The hard limit kills the pool process before our code can record anything, and Celery
-    acknowledges such a task as failed instead of delivering it again, so nothing else will
-    ever finish this run; the page offers to run it again.
+    Running long after the hard time limit: the limit kills the pool process before our code can
+    record anything, and Celery acknowledges such a task as failed instead of delivering it
+    again. Queued for longer than EXTRACTION_QUEUED_STUCK_SECONDS: its message was lost (a
+    broker restarted without its data, a send that failed unseen). Running it again is safe
+    either way: the old message, if it ever arrives, finds its run failed and does nothing.
     """
-    if run is None or run.status != RunStatus.RUNNING or run.started_at is None:
+    if run is None:
         return False
-    return (timezone.now() - run.started_at).total_seconds() > settings.NER_TASK_TIME_LIMIT + 60
+    now = timezone.now()
+    if run.status == RunStatus.QUEUED:
+        return (now - run.created_at).total_seconds() > settings.EXTRACTION_QUEUED_STUCK_SECONDS
+    if run.status != RunStatus.RUNNING or run.started_at is None:
+        return False
+    return (now - run.started_at).total_seconds() > settings.NER_TASK_TIME_LIMIT + 60
+
+
+def stuck_reason(run: ExtractionRun) -> str:
+    """What a stuck run is failed with when someone runs it again."""
+    if run.status == RunStatus.QUEUED:
+        return "Abandoned: queued for too long without a worker picking it up (its message was lost)."
+    return "Abandoned: the worker running it stopped past the hard time limit."
 
 
 def machine_mentions(article_id: int):  # -> QuerySet[EntityMention]

@@ -8,9 +8,14 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 
-from .models import ClaimantType, ClaimStatus, Source, Verdict
+from .models import Claim, ClaimantType, ClaimStatus, Source, Verdict
 
 LIST_PAGE_SIZE = 25
+
+
+def _claim_limit(name: str) -> int:
+    """The model's limit for a claim field: the desk refuses exactly what the database would."""
+    return int(Claim._meta.get_field(name).max_length)  # type: ignore[arg-type]
 
 
 class DeskForm(forms.Form):
@@ -24,7 +29,11 @@ class SpanForm(DeskForm):
 
     start = forms.IntegerField(min_value=0, error_messages={"required": "start is required (a selection's offset)."})
     end = forms.IntegerField(min_value=1, error_messages={"required": "end is required (a selection's offset)."})
-    quote = forms.CharField(strip=False, error_messages={"required": "quote is required (the selected text)."})
+    quote = forms.CharField(
+        strip=False,
+        max_length=_claim_limit("quote"),
+        error_messages={"required": "quote is required (the selected text)."},
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -38,12 +47,15 @@ class ClaimFieldsForm(DeskForm):
         label="Claim",
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
+        max_length=_claim_limit("claim_text"),
         help_text="The claim as a checkable sentence; the quote when left empty.",
     )
-    claimant = forms.CharField(max_length=300, required=False)
+    claimant = forms.CharField(max_length=_claim_limit("claimant"), required=False)
     verdict = forms.ChoiceField(choices=[("", "No verdict yet"), *Verdict.choices], required=False)
     status = forms.ChoiceField(choices=ClaimStatus.choices, initial=ClaimStatus.UNSTARTED)
-    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=_claim_limit("rationale")
+    )
 
 
 class ClaimCreateForm(SpanForm, ClaimFieldsForm):
@@ -64,6 +76,7 @@ class CorrectionForm(DeskForm):
     # Changing an approved (published) claim is an open correction and must say why.
     correction_note = forms.CharField(
         label="Correction note", widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        max_length=_claim_limit("correction_note"),
         help_text="Needed when you change an approved claim: what changed and why.",
     )
 
@@ -87,7 +100,7 @@ class ClaimReviewForm(VersionedForm):
 
     verdict = forms.ChoiceField(choices=[("", "No verdict"), *Verdict.choices], required=False)
     status = forms.ChoiceField(choices=ClaimStatus.choices)
-    correction_note = forms.CharField(required=False)
+    correction_note = forms.CharField(required=False, max_length=_claim_limit("correction_note"))
 
 
 class ClaimSpanForm(SpanForm, VersionedForm):
@@ -100,8 +113,13 @@ class SourceForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
 
     # Typed without a scheme, a link is taken to be https.
-    url = forms.URLField(label="URL", max_length=2000, assume_scheme="https")
-    archived_url = forms.URLField(label="Archived copy (URL)", max_length=2000, required=False, assume_scheme="https")
+    url = forms.URLField(label="URL", max_length=Source._meta.get_field("url").max_length, assume_scheme="https")
+    archived_url = forms.URLField(
+        label="Archived copy (URL)",
+        max_length=Source._meta.get_field("archived_url").max_length,
+        required=False,
+        assume_scheme="https",
+    )
 
     correction_note = forms.CharField(
         label="Correction note", widget=forms.Textarea(attrs={"rows": 2}), required=False,

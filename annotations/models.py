@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from . import limits
 from . import text as textlib
 
 if TYPE_CHECKING:
@@ -29,6 +32,20 @@ if TYPE_CHECKING:
 
 # Every door stores only web links: a javascript: or data: URL rendered as a link runs script.
 HTTP_URL = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
+
+
+def bounded_text(limit: int, **options: object) -> models.TextField:
+    """A TextField with a length limit that every door enforces.
+
+    A TextField's ``max_length`` alone only reaches forms and serializers; the validator makes
+    ``full_clean`` enforce it too, and ``length_check`` below makes the database refuse longer
+    text whatever path the write took.
+    """
+    return models.TextField(max_length=limit, validators=[MaxLengthValidator(limit)], **options)  # type: ignore[arg-type]
+
+
+def length_check(field: str, limit: int, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=LessThanOrEqual(Length(field), limit), name=name)
 
 
 class Role(models.TextChoices):
@@ -81,6 +98,11 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# The error of a job whose task the broker would not take (annotations.queueing): it never ran,
+# so it can simply be queued again.
+QUEUE_FAILED = "could not be queued: broker unreachable"
+
+
 def _is_anonymous(user: AnyUser) -> bool:
     return not getattr(user, "is_authenticated", False)
 
@@ -95,7 +117,7 @@ class ProjectQuerySet(models.QuerySet["Project"]):
 class Project(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
+    description = bounded_text(limits.PROJECT_DESCRIPTION_CHARS, blank=True)
     double_review = models.BooleanField(
         default=False, help_text="Two reviewers give verdicts independently, blind to each other's."
     )
@@ -117,6 +139,7 @@ class Project(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [length_check("description", limits.PROJECT_DESCRIPTION_CHARS, "project_description_length")]
 
     def __str__(self) -> str:
         return self.name
@@ -160,11 +183,11 @@ class ArticleQuerySet(models.QuerySet["Article"]):
 
 class Article(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="articles")
-    title = models.CharField(max_length=500)
-    url = models.URLField(max_length=2000, blank=True, validators=[HTTP_URL])
-    publisher = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=limits.TITLE_CHARS)
+    url = models.URLField(max_length=limits.URL_CHARS, blank=True, validators=[HTTP_URL])
+    publisher = models.CharField(max_length=limits.PUBLISHER_CHARS, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
-    language = models.CharField(max_length=16, default="en")
+    language = models.CharField(max_length=limits.LANGUAGE_CHARS, default="en")
     fetched_at = models.DateTimeField(null=True, blank=True, help_text="When the text was fetched from its URL.")
     text = models.TextField(error_messages={"blank": "The article text is empty."})
     text_sha256 = models.CharField(max_length=64, editable=False)
@@ -239,15 +262,17 @@ class Claim(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
-    quote = models.TextField()
+    quote = bounded_text(limits.QUOTE_CHARS)
     prefix = models.CharField(max_length=64, blank=True)
     suffix = models.CharField(max_length=64, blank=True)
-    claim_text = models.TextField(blank=True, help_text="The claim as a checkable, normalised sentence.")
-    claimant = models.CharField(max_length=300, blank=True)
+    claim_text = bounded_text(
+        limits.CLAIM_TEXT_CHARS, blank=True, help_text="The claim as a checkable, normalised sentence."
+    )
+    claimant = models.CharField(max_length=limits.CLAIMANT_CHARS, blank=True)
     claimant_type = models.CharField(max_length=20, choices=ClaimantType.choices, default=ClaimantType.PERSON)
     status = models.CharField(max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.UNSTARTED)
     verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
-    rationale = models.TextField(blank=True)
+    rationale = bounded_text(limits.RATIONALE_CHARS, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims_created"
     )
@@ -258,12 +283,12 @@ class Claim(models.Model):
     # confidently: the span is then only a best guess and ``previous_quote`` keeps what it was.
     anchor_status = models.CharField(max_length=20, choices=AnchorStatus.choices, default=AnchorStatus.ANCHORED)
     anchor_confidence = models.FloatField(null=True, blank=True)
-    previous_quote = models.TextField(blank=True)
+    previous_quote = bounded_text(limits.QUOTE_CHARS, blank=True)
     # Optimistic locking: every write bumps it; a write carrying an older value is refused.
     version = models.PositiveIntegerField(default=1)
     # Open corrections: a published (approved) claim that changes says so, and why.
     corrected_at = models.DateTimeField(null=True, blank=True)
-    correction_note = models.TextField(blank=True)
+    correction_note = bounded_text(limits.CORRECTION_NOTE_CHARS, blank=True)
     # The last time it was submitted for review: the four-eyes rule looks at changes since then.
     submitted_at = models.DateTimeField(null=True, blank=True)
     # A published claim is never deleted: it is withdrawn openly, and stays in history and exports.
@@ -271,7 +296,7 @@ class Claim(models.Model):
     retracted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    retraction_note = models.TextField(blank=True)
+    retraction_note = bounded_text(limits.CORRECTION_NOTE_CHARS, blank=True)
     # The first approval is when the check was published (ClaimReview's datePublished); a
     # correction or a later re-approval never moves it.
     approved_at = models.DateTimeField(null=True, blank=True, help_text="When the claim was first approved.")
@@ -294,6 +319,14 @@ class Claim(models.Model):
             models.CheckConstraint(
                 condition=Q(claimant_type__in=ClaimantType.values), name="claim_claimant_type_valid"
             ),
+
+
+            length_check("quote", limits.QUOTE_CHARS, "claim_quote_length"),
+            length_check("claim_text", limits.CLAIM_TEXT_CHARS, "claim_claim_text_length"),
+            length_check("rationale", limits.RATIONALE_CHARS, "claim_rationale_length"),
+            length_check("previous_quote", limits.QUOTE_CHARS, "claim_previous_quote_length"),
+            length_check("correction_note", limits.CORRECTION_NOTE_CHARS, "claim_correction_note_length"),
+            length_check("retraction_note", limits.CORRECTION_NOTE_CHARS, "claim_retraction_note_length"),
         ]
 
     def __str__(self) -> str:
@@ -328,12 +361,12 @@ class Claim(models.Model):
 
 class Source(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="sources")
-    url = models.URLField(max_length=2000, validators=[HTTP_URL])
-    title = models.CharField(max_length=500, blank=True)
-    publisher = models.CharField(max_length=200, blank=True)
-    excerpt = models.TextField(blank=True)
+    url = models.URLField(max_length=limits.URL_CHARS, validators=[HTTP_URL])
+    title = models.CharField(max_length=limits.TITLE_CHARS, blank=True)
+    publisher = models.CharField(max_length=limits.PUBLISHER_CHARS, blank=True)
+    excerpt = bounded_text(limits.EXCERPT_CHARS, blank=True)
     stance = models.CharField(max_length=20, choices=Stance.choices, default=Stance.CONTEXT)
-    archived_url = models.URLField(max_length=2000, blank=True, validators=[HTTP_URL])
+    archived_url = models.URLField(max_length=limits.URL_CHARS, blank=True, validators=[HTTP_URL])
     accessed_at = models.DateTimeField(null=True, blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -344,7 +377,10 @@ class Source(models.Model):
 
     class Meta:
         ordering = ["claim", "id"]
-        constraints = [models.CheckConstraint(condition=Q(stance__in=Stance.values), name="source_stance_valid")]
+        constraints = [
+            models.CheckConstraint(condition=Q(stance__in=Stance.values), name="source_stance_valid"),
+            length_check("excerpt", limits.EXCERPT_CHARS, "source_excerpt_length"),
+        ]
 
     def __str__(self) -> str:
         return self.title or self.url
@@ -384,8 +420,8 @@ class EntityMention(models.Model):
     run = models.ForeignKey(ExtractionRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="mentions")
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
-    text = models.TextField()
-    label = models.CharField(max_length=32)
+    text = bounded_text(limits.QUOTE_CHARS)
+    label = models.CharField(max_length=limits.MENTION_LABEL_CHARS)
     model = models.CharField(max_length=200, blank=True, help_text="The model that found it; empty for a person.")
 
     class Meta:
@@ -393,6 +429,7 @@ class EntityMention(models.Model):
         indexes = [models.Index(fields=["article", "start"])]
         constraints = [
             models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="mention_span_ordered"),
+            length_check("text", limits.QUOTE_CHARS, "mention_text_length"),
         ]
 
     def __str__(self) -> str:
@@ -427,12 +464,16 @@ class ExportJob(models.Model):
     def __str__(self) -> str:
         return f"{self.format} export of {self.project} ({self.status})"
 
+    @property
+    def never_queued(self) -> bool:
+        return self.status == RunStatus.FAILED and self.error == QUEUE_FAILED
+
 
 class ApiToken(models.Model):
     """A personal API token. Only its SHA-256 is stored; the key is shown once, at creation."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=limits.TOKEN_NAME_CHARS)
     key_prefix = models.CharField(max_length=8, help_text="The first characters, to tell tokens apart.")
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -461,11 +502,12 @@ class ClaimComment(models.Model):
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    body = models.TextField()
+    body = bounded_text(limits.COMMENT_CHARS)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["claim", "created_at", "id"]
+        constraints = [length_check("body", limits.COMMENT_CHARS, "comment_body_length")]
 
     def __str__(self) -> str:
         return f"comment {self.pk} on claim {self.claim_id}"
@@ -477,7 +519,7 @@ class BlindVerdict(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="blind_verdicts")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
-    rationale = models.TextField(blank=True)
+    rationale = bounded_text(limits.RATIONALE_CHARS, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -485,6 +527,7 @@ class BlindVerdict(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["claim", "reviewer"], name="blind_verdict_once_per_reviewer"),
             models.CheckConstraint(condition=Q(verdict__in=Verdict.values), name="blind_verdict_valid"),
+            length_check("rationale", limits.RATIONALE_CHARS, "blind_verdict_rationale_length"),
         ]
 
     def __str__(self) -> str:
@@ -563,3 +606,7 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (RunStatus.DONE, RunStatus.FAILED)
+
+    @property
+    def never_queued(self) -> bool:
+        return self.status == RunStatus.FAILED and self.error == QUEUE_FAILED

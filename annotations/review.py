@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
-from . import claims, workflow
+from . import claims, limits, workflow
 from .models import Article, BlindVerdict, Claim, ClaimComment, ClaimStatus, Source, Verdict
 
 if TYPE_CHECKING:
@@ -29,8 +29,8 @@ def add_comment(*, claim: Claim, author: User, body: str) -> ClaimComment:
     body = body.strip()
     if not body:
         raise ValidationError({"body": "Write a comment first."})
-    if len(body) > 10_000:
-        raise ValidationError({"body": "A comment can have at most 10,000 characters."})
+    if len(body) > limits.COMMENT_CHARS:
+        raise ValidationError({"body": f"A comment can have at most {limits.COMMENT_CHARS:,} characters."})
     return ClaimComment.objects.create(claim=claim, author=author, body=body)
 
 
@@ -113,6 +113,8 @@ def submit_blind_verdict(
         raise PermissionDenied("Only members of the project can give a verdict.")
     if verdict not in Verdict.values:
         raise ValidationError({"verdict": f"{verdict!r} is not a verdict; use one of: {', '.join(Verdict.values)}."})
+    if len(rationale.strip()) > limits.RATIONALE_CHARS:
+        raise ValidationError({"rationale": f"A rationale can have at most {limits.RATIONALE_CHARS:,} characters."})
     blind, _ = BlindVerdict.objects.update_or_create(
         claim=claim, reviewer=reviewer, defaults={"verdict": verdict, "rationale": rationale.strip()}
     )

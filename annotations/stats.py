@@ -6,12 +6,11 @@ from collections import defaultdict
 from itertools import combinations
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from . import agreement
+from . import agreement, queueing
 from .models import AgreementReport, BlindVerdict, Claim, ClaimStatus, ExtractionRun, Project, RunStatus, Verdict
 
 # Above this many ratings + claims, agreement is computed by a worker rather than in the request.
@@ -92,7 +91,7 @@ def request_agreement_report(project: Project) -> AgreementReport:
         return run_agreement_report(report.pk) or report
     from .tasks import compute_agreement_report
 
-    transaction.on_commit(lambda: compute_agreement_report.delay(report.pk))
+    queueing.send_on_commit(compute_agreement_report, [report.pk], job=report)
     return report
 
 

@@ -89,7 +89,13 @@ def compute_agreement_report(report_id: int) -> None:
 from .exports.tasks import expire_exports, run_export  # noqa: E402, F401
 
 
-@shared_task(bind=True, name="annotations.run_import_job", acks_late=True, time_limit=3600, soft_time_limit=3500)
+@shared_task(
+    bind=True,
+    name="annotations.run_import_job",
+    acks_late=True,
+    time_limit=settings.IMPORT_TASK_TIME_LIMIT,
+    soft_time_limit=settings.IMPORT_TASK_SOFT_TIME_LIMIT,
+)
 def run_import_job(self, job_id: int) -> str:  # noqa: ANN001 - Celery binds the task instance
     """Import a large batch in the background (issue 7); progress goes to the job row and the result backend."""
     from .imports.pipeline import run_job

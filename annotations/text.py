@@ -11,6 +11,8 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass
 
+from .limits import QUOTE_CHARS
+
 CONTEXT_CHARS = 32
 
 
@@ -68,6 +70,10 @@ def check_span(text: str, start: int, end: int, quote: str | None = None) -> Spa
         raise SpanError("end", "end must be greater than start.")
     if end > len(text):
         raise SpanError("end", f"end must be at most the text length ({len(text)}).")
+    if end - start > QUOTE_CHARS:
+        # Every claim (and entity mention) stores its quote: a span over a whole article would
+        # copy the article into each row.
+        raise SpanError("end", f"a span can cover at most {QUOTE_CHARS} characters; this one covers {end - start}.")
     exact = text[start:end]
     if quote is not None and quote != exact:
         raise SpanError("quote", f"quote does not match the text at {start}:{end} (the text there is {exact!r}).")

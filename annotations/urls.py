@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import articles, desk, exports, projects, review
+from .views import articles, desk, exports, jobs, projects, review
 
 P = "p/<slug:project_slug>/"
 ARTICLE = P + "articles/<int:article_id>/"
@@ -27,6 +27,9 @@ urlpatterns = [
     path(P + "exports/", exports.export_page, name="export-page"),
     path(P + "exports/<int:job_id>/", exports.export_job_detail, name="export-job"),
     path(P + "exports/<int:job_id>/download/", exports.export_download, name="export-download"),
+    # Jobs whose task never reached the broker are queued again from their page.
+    path(P + "exports/<int:job_id>/retry/", jobs.export_job_retry, name="export-job-retry"),
+    path(P + "imports/<int:job_id>/retry/", jobs.import_job_retry, name="import-job-retry"),
     # An article: the desk, its text, extraction and assignment.
     path(ARTICLE, desk.article_detail, name="article-detail"),
     path(ARTICLE + "extraction/", articles.article_extraction, name="article-extraction"),

@@ -26,6 +26,14 @@ SEED_TEXT_PATH = ROOT / "seeds" / "000_ddd837a79f5b304a.txt"
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """API throttle counts live in the cache: each test starts with none (as a new minute would)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 # --- people and data ---------------------------------------------------------------------------
 
 

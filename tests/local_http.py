@@ -17,6 +17,10 @@ class Route:
     location: str = ""
     sleep: float = 0.0  # seconds to wait before answering (or until the server stops)
     send_length: bool = True  # without Content-Length the body ends when the connection closes
+    # Seconds between single bytes: the whole answer ("all") or only the body ("body") dripped,
+    # as a hostile server holding a connection open would (until the server stops).
+    drip: float = 0.0
+    drip_part: str = "all"
 
 
 @dataclass
@@ -43,6 +47,9 @@ def serve(routes: dict[str, Route]) -> Iterator[Site]:
                 return
             if route.sleep and stopping.wait(route.sleep):
                 return
+            if route.drip:
+                self._drip(route)
+                return
             self.send_response(route.status)
             if route.location:
                 self.send_header("Location", route.location)
@@ -52,6 +59,26 @@ def serve(routes: dict[str, Route]) -> Iterator[Site]:
             self.end_headers()
             with suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(route.body)
+
+        def _drip(self, route: Route) -> None:
+            location = f"Location: {route.location}\r\n" if route.location else ""
+            head = (
+                f"HTTP/1.1 {route.status} OK\r\n{location}Content-Type: {route.content_type}\r\n"
+                f"Content-Length: {len(route.body)}\r\n\r\n"
+            ).encode("latin-1")
+            if route.drip_part == "body":
+                self.wfile.write(head)
+                self.wfile.flush()
+                slow = route.body
+            else:
+                slow = head + route.body
+            with suppress(BrokenPipeError, ConnectionResetError):
+                for index in range(len(slow)):
+                    self.wfile.write(slow[index : index + 1])
+                    self.wfile.flush()
+                    if stopping.wait(route.drip):
+                        return
+            self.close_connection = True
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - signature of the base class
             pass

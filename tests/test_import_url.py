@@ -83,7 +83,7 @@ def test_a_local_address_is_refused_when_private_urls_are_off(project, author, s
     with serve({"/p": Route(seed_as_html(seed_text).encode())}) as site:
         message = refused(project, author, site.url("/p"))
         assert site.hits == []
-    assert "resolves to a private or local address (127.0.0.1); fetching it is not allowed." in message
+    assert "resolves to a private or reserved address; fetching it is not allowed." in message
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def test_a_local_address_is_refused_when_private_urls_are_off(project, author, s
     ],
 )
 def test_private_and_local_addresses_are_refused_without_connecting(project, author, no_connections, url):
-    assert "resolves to a private or local address" in refused(project, author, url)
+    assert "resolves to a private or reserved address" in refused(project, author, url)
 
 
 @pytest.mark.parametrize(
@@ -124,7 +124,7 @@ def test_a_redirect_to_a_private_address_is_refused(project, author, seed_text, 
     monkeypatch.setattr(urlimport, "is_public_address", lambda address: address == "127.0.0.1")
     with serve({"/go": Route(status=302, location="http://127.0.0.2:9/admin")}) as site:
         message = refused(project, author, site.url("/go"))
-    assert "resolves to a private or local address (127.0.0.2)" in message
+    assert "'127.0.0.2' resolves to a private or reserved address" in message
     assert site.hits == ["/go"]
 
 

@@ -103,7 +103,7 @@ class TestImportPage:
     def test_a_private_url_is_400_on_the_url_field(self, client_for, project, author):
         response = client_for(author).post(self.url(project), {"source": "url", "urls": "http://127.0.0.1:9/x"})
         assert response.status_code == 400
-        assert "private or local address" in response.context["forms"]["url"].errors["urls"][0]
+        assert "private or reserved address" in response.context["forms"]["url"].errors["urls"][0]
 
     def test_an_already_imported_text_is_reported_not_duplicated(self, client_for, project, author, article):
         response = client_for(author).post(self.url(project), {"source": "paste", "text": article.text})
@@ -155,7 +155,7 @@ def test_a_bad_file_in_a_job_is_reported_and_written_not_at_all(project, author,
     job = pipeline.submit(project=project, user=author, items=items, metadata=pipeline.Metadata())
     done = pipeline.run_job(job.pk)
     assert done.status == "done" and done.created_count == 0
-    assert "private or local address" in done.report[0]["message"]
+    assert "private or reserved address" in done.report[0]["message"]
 
 
 @pytest.mark.worker
@@ -214,7 +214,7 @@ class TestImportApi:
             ({}, "input", "Give exactly one of: file (upload), text (pasted), url or urls."),
             ({"text": "A.", "urls": ["http://example.org"]}, "input", "Give exactly one of"),
             ({"text": "A.", "published_at": "soon"}, "published_at", "'soon' is not an ISO date"),
-            ({"urls": ["http://10.1.2.3/"]}, "url", "resolves to a private or local address (10.1.2.3)"),
+            ({"urls": ["http://10.1.2.3/"]}, "url", "resolves to a private or reserved address"),
             ({"url": "gopher://example.org/"}, "url", "only http:// and https:// URLs can be imported."),
         ],
     )

@@ -54,6 +54,29 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from None
+
+
+def env_pair(name: str) -> tuple[str, str] | None:
+    """``HEADER,value`` as a pair (SECURE_PROXY_SSL_HEADER's shape); unset or empty is None."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    parts = [part.strip() for part in raw.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} must be two comma-separated values, e.g. HTTP_X_FORWARDED_PROTO,https"
+        )
+    return parts[0], parts[1]
+
+
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", PLACEHOLDER_SECRET_KEY)
 if not DEBUG and SECRET_KEY == PLACEHOLDER_SECRET_KEY:
@@ -76,11 +99,17 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    # issue 13: login lockout and the Content-Security-Policy header
+    "axes",
+    "csp",
     "annotations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: an oversized request is refused on its declared length.
+    "annotations.middleware.RequestSizeLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -94,6 +123,8 @@ MIDDLEWARE = [
     # Records who made each change in the claim and source history.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "workbench.urls"
@@ -119,6 +150,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'workbench.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # A persistent connection the database dropped (a restart, a failover) is replaced
+        # before the request uses it, instead of failing that request.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -298,4 +332,115 @@ SPECTACULAR_SETTINGS = {
         "StanceEnum": "annotations.models.Stance",
         "RunStatusEnum": "annotations.models.RunStatus",
     },
+}
+
+# --- issue 13: hostile input and failing services ----------------------------------------------
+# Request bodies, checked on their declared length before anything reads them
+# (annotations.middleware): JSON and form posts carry at most one article's text; uploads (the
+# "Add articles" files) may be bigger, one file being IMPORT_MAX_FILE_BYTES at most.
+REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE)
+REQUEST_MAX_UPLOAD_BYTES = env_int(
+    "REQUEST_MAX_UPLOAD_BYTES", max(50 * 1024 * 1024, IMPORT_MAX_FILE_BYTES + 1024 * 1024)
+)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["annotations.api.parsers.LimitedJSONParser"]
+# A URL import job fetches each page within IMPORT_FETCH_TIMEOUT; these bound the whole job.
+IMPORT_TASK_SOFT_TIME_LIMIT = env_int("IMPORT_TASK_SOFT_TIME_LIMIT", 3500)
+IMPORT_TASK_TIME_LIMIT = env_int("IMPORT_TASK_TIME_LIMIT", 3600)
+
+# Broker away: a request sends its task on commit and must not wait long for a broker that is
+# gone. Connect and socket timeouts of 1 s and one quick publish retry keep the worst case near
+# 2 s (then the job is marked "could not be queued" and the request answers normally). Workers
+# read the same settings; their own reconnect loop (broker_connection_retry) is unaffected.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    socket_connect_timeout=env_float("CELERY_BROKER_SOCKET_CONNECT_TIMEOUT", 1.0),
+    socket_timeout=env_float("CELERY_BROKER_SOCKET_TIMEOUT", 1.0),
+)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": env_int("CELERY_PUBLISH_MAX_RETRIES", 1),
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = env_float("CELERY_BROKER_SOCKET_CONNECT_TIMEOUT", 1.0)
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": env_int("CELERY_PUBLISH_MAX_RETRIES", 1), "interval_start": 0,
+                     "interval_step": 0.2, "interval_max": 0.2},
+}
+# A run still queued after this long has lost its message: the article page offers "Run again".
+EXTRACTION_QUEUED_STUCK_SECONDS = env_int("EXTRACTION_QUEUED_STUCK_SECONDS", 900)
+
+# The client's address, for login lockout and API throttles: REMOTE_ADDR, or behind
+# TRUSTED_PROXY_COUNT proxies the address the outermost trusted proxy saw (X-Forwarded-For).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Shared state for throttles (and anything else cached). Default: per process, which multiplies
+# the API rates by the number of web processes; point CACHE_URL at Redis to share the counts.
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "workbench"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r}: only redis:// (or rediss://) URLs are supported")
+
+# Login: django-axes counts failed logins per username and client address (in the database,
+# so every web process sees the same count). After LOGIN_FAILURE_LIMIT failures in a row that
+# pair is refused with 429 for LOGIN_LOCKOUT_MINUTES; a successful login resets the count.
+# Locking the pair, not the username alone, means a stranger cannot lock a colleague out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_CLIENT_IP_CALLABLE = "annotations.security.client_ip"
+AXES_VERBOSE = False
+
+# API throttles (django REST framework): anonymous calls by client address, token and session
+# calls by user; failed token attempts by client address. Rates as DRF writes them (N/second,
+# minute, hour or day); an empty value turns that throttle off.
+API_THROTTLE_RATES = {
+    "anon": env_str("API_THROTTLE_ANON", "60/minute") or None,
+    "user": env_str("API_THROTTLE_USER", "1200/minute") or None,
+    "token-failure": env_str("API_THROTTLE_TOKEN_FAILURES", "20/minute") or None,
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "annotations.api.throttling.AnonThrottle",
+    "annotations.api.throttling.UserThrottle",
+]
+
+# Transport. HTTPS settings come from the environment, because only the deployment knows
+# whether a TLS proxy sits in front: see the README's deployment section for the values.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_PROXY_SSL_HEADER = env_pair("SECURE_PROXY_SSL_HEADER")
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own origin, no inline
+# code at all, no plugins, no framing. Every page's script is a static file; htmx is told not
+# to inject its indicator styles (a meta tag in base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }

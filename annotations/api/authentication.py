@@ -11,6 +11,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from ..models import ApiToken
+from .throttling import TokenFailureThrottle
 
 # Writing last_used_at on every request would turn every read into a write; a minute of
 # resolution is plenty to tell a live token from a forgotten one.
@@ -26,15 +27,19 @@ class TokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Invalid token header: use 'Authorization: Token <key>'.")
+        failures = TokenFailureThrottle()
+        failures.check(request)
         try:
             key = parts[1].decode("ascii")
         except UnicodeDecodeError:
+            failures.record(request)
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         digest = ApiToken.hash_key(key)
         # The lookup is by digest, so response timing depends on the hash, not on how much of a
         # guessed key is right; the final comparison is constant-time all the same.
         token = ApiToken.objects.select_related("user").filter(key_hash=digest).first()
         if token is None or not hmac.compare_digest(token.key_hash, digest):
+            failures.record(request)
             raise exceptions.AuthenticationFailed("Invalid token.")
         if token.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This token has been revoked.")

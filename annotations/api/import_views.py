@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from ..imports import pipeline
 from ..imports.forms import PasteForm, UploadForm, UrlForm
 from ..models import ImportJob, Project
+from .parsers import LimitedJSONParser
 
 # form field -> the name a client sends
 _API_FIELD = {"files": "file", "__all__": "non_field_errors"}
@@ -130,7 +131,7 @@ _METADATA = {
 )
 class ImportView(APIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [LimitedJSONParser, MultiPartParser, FormParser]
 
     def post(self, request: Request, project_slug: str) -> Response:
         project = get_object_or_404(Project.objects.visible_to(request.user), slug=project_slug)

@@ -38,6 +38,11 @@ class HttpUrlField(serializers.URLField):
         ]
 
 
+def _limit(model: Any, name: str) -> int:
+    """A field declared here keeps the model's limit (declared fields do not inherit it)."""
+    return int(model._meta.get_field(name).max_length)
+
+
 def _user(request: Any) -> Any:
     return request.user
 
@@ -121,7 +126,7 @@ class ArticleSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     claim_count = serializers.IntegerField(read_only=True)
     text = serializers.CharField(write_only=True, trim_whitespace=False, help_text="Plain text; stored normalised.")
-    url = HttpUrlField(max_length=2000, required=False, allow_blank=True)
+    url = HttpUrlField(max_length=_limit(Article, "url"), required=False, allow_blank=True)
 
     class Meta:
         model = Article
@@ -136,8 +141,8 @@ class ArticleSerializer(serializers.ModelSerializer):
 
 
 class SourceSerializer(serializers.ModelSerializer):
-    url = HttpUrlField(max_length=2000)
-    archived_url = HttpUrlField(max_length=2000, required=False, allow_blank=True)
+    url = HttpUrlField(max_length=_limit(Source, "url"))
+    archived_url = HttpUrlField(max_length=_limit(Source, "archived_url"), required=False, allow_blank=True)
     stance = serializers.ChoiceField(choices=Stance.choices, default=Stance.CONTEXT)
     added_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     correction_note = serializers.CharField(
@@ -161,7 +166,10 @@ class ClaimSerializer(serializers.ModelSerializer):
     start = serializers.IntegerField(min_value=0, max_value=2_000_000_000)
     end = serializers.IntegerField(min_value=1, max_value=2_000_000_000)
     quote = serializers.CharField(
-        required=False, trim_whitespace=False, help_text="Optional on write; must equal text[start:end] when given."
+        required=False,
+        trim_whitespace=False,
+        max_length=_limit(Claim, "quote"),
+        help_text="Optional on write; must equal text[start:end] when given."
     )
     status = serializers.ChoiceField(choices=ClaimStatus.choices, required=False)
     verdict = serializers.ChoiceField(choices=[*Verdict.choices], required=False, allow_blank=True)
@@ -176,6 +184,7 @@ class ClaimSerializer(serializers.ModelSerializer):
     correction_note = serializers.CharField(
         required=False,
         allow_blank=True,
+        max_length=_limit(Claim, "correction_note"),
         help_text="Required when changing an approved claim: what was corrected and why (shown openly).",
     )
 

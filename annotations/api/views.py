@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
@@ -474,4 +474,5 @@ class SchemaView(SpectacularAPIView):
 
 
 # The interactive docs are a page: an anonymous browser is sent to log in, as everywhere else.
-docs_view = login_required(SpectacularSwaggerView.as_view(url_name="api:schema"))
+# The split view serves its start-up script from a URL: the Content-Security-Policy allows no inline script.
+docs_view = login_required(SpectacularSwaggerSplitView.as_view(url_name="api:schema"))

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 import workbench
 
+from .. import queueing
 from ..models import ExportJob, Project, RunStatus
 from .core import ExportStream, WriteResult, write_export
 from .params import ExportParams, parse_params
@@ -47,7 +47,7 @@ def job_create(*, project: Project, params: ExportParams, created_by: AbstractBa
     job = ExportJob.objects.create(
         project=project, format=params.format, filters=params.to_dict(), created_by=created_by, task_id=task_id
     )
-    transaction.on_commit(lambda: run_export.apply_async(args=[job.pk], task_id=task_id))
+    queueing.send_on_commit(run_export, [job.pk], job=job, task_id=task_id)
     return job
 
 

@@ -16,6 +16,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.utils.dateparse import parse_date, parse_datetime
 
+from .. import limits
 from .. import text as textlib
 
 
@@ -278,7 +279,52 @@ def decode(data: bytes, *, source: str, declared: str | None = None) -> str:
                 return _checked(data.decode(codec), source)
             except UnicodeDecodeError:
                 pass  # a wrong label is common: fall through to detection
+    if _mostly_utf8(data):
+        raise ImportProblem(
+            f"the file is UTF-8 with invalid bytes ({_first_bad_byte(data)}); it was damaged or cut. "
+            "Save it as UTF-8 again and import it again.",
+            source=source,
+            line=_first_bad_line(data),
+            field="file",
+        )
     return _checked(_detect(data, source), source)
+
+
+# A well-formed multi-byte UTF-8 sequence (RFC 3629: no overlong forms, no surrogates).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Invalid UTF-8 whose other non-ASCII bytes are good UTF-8: damaged UTF-8, not a legacy file.
+
+    Legacy single-byte text (cp1251 Russian, cp1252 French) forms a valid UTF-8 sequence only by
+    accident ("Её" in cp1251), far more rarely than it has bytes that are not UTF-8 at all.
+    """
+    valid = len(_UTF8_SEQUENCE.findall(data))
+    invalid = sum(1 for char in data.decode("utf-8", "surrogateescape") if "\udc80" <= char <= "\udcff")
+    return valid >= invalid
+
+
+def _first_bad_offset(data: bytes) -> int:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start
+    return 0
+
+
+def _first_bad_byte(data: bytes) -> str:
+    offset = _first_bad_offset(data)
+    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    return f"byte 0x{data[offset]:02X} at byte {column} of the line"
+
+
+def _first_bad_line(data: bytes) -> int:
+    return data.count(b"\n", 0, _first_bad_offset(data)) + 1
 
 
 def _detect(data: bytes, source: str) -> str:
@@ -307,9 +353,31 @@ def _detect(data: bytes, source: str) -> str:
         return western
     for match in matches:
         names = {_normal_codec(name) for name in match.could_be_from_charset}
-        if names & COMMON_ENCODINGS:
+        # Stray high bytes in English text (or random bytes) decode to a letter or two of some
+        # code page; a text in that code page has words in it.
+        if names & COMMON_ENCODINGS and _has_foreign_words(str(match)):
             return str(match)
-    raise refusal
+    raise ImportProblem(
+        f"the file is not UTF-8 ({_first_bad_byte(data)}) and does not read as text in a common legacy "
+        "encoding; save it as UTF-8 and import it again.",
+        source=source,
+        line=_first_bad_line(data),
+        field="file",
+    )
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _has_foreign_words(text: str, at_least: int = 3) -> bool:
+    """Several different words with non-ASCII letters: a text in that code page, not stray bytes."""
+    found: set[str] = set()
+    for word in _WORD.finditer(text):
+        if not word.group().isascii():
+            found.add(word.group())
+            if len(found) >= at_least:
+                return True
+    return False
 
 
 def _checked(text: str, source: str) -> str:
@@ -347,7 +415,7 @@ def _reverses_to_utf8(fragment: str) -> bool:
 
 # --- record helpers -------------------------------------------------------------------------------
 
-TITLE_MAX_CHARS = 500
+TITLE_MAX_CHARS = limits.TITLE_CHARS
 _DERIVED_TITLE_CHARS = 200
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from ..models import Article
 from .base import ImportProblem, Metadata, human_bytes, parse_when
 from .pipeline import ImportInput
 from .registry import FILE_FORMATS, PARSERS
@@ -27,14 +28,21 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
+def _limit(name: str) -> int:
+    """The Article model's limit for a metadata field."""
+    return int(Article._meta.get_field(name).max_length)  # type: ignore[arg-type]
+
+
 class _MetadataFields(forms.Form):
     """Metadata typed beside the input; blank fields leave the input's own values."""
 
-    title = forms.CharField(required=False, max_length=500)
-    url = forms.URLField(required=False, max_length=2000, assume_scheme="https", label="URL")
-    publisher = forms.CharField(required=False, max_length=200)
-    published_at = forms.CharField(required=False, label="Published", help_text="An ISO date, e.g. 2022-05-26.")
-    language = forms.CharField(required=False, max_length=16, help_text="e.g. en, fr; default en.")
+    title = forms.CharField(required=False, max_length=_limit("title"))
+    url = forms.URLField(required=False, max_length=_limit("url"), assume_scheme="https", label="URL")
+    publisher = forms.CharField(required=False, max_length=_limit("publisher"))
+    published_at = forms.CharField(
+        required=False, max_length=40, label="Published", help_text="An ISO date, e.g. 2022-05-26."
+    )
+    language = forms.CharField(required=False, max_length=_limit("language"), help_text="e.g. en, fr; default en.")
 
     # problem.field (from the parsers) -> the form field it belongs to
     problem_fields: dict[str, str] = {}
@@ -112,6 +120,10 @@ class UrlForm(_MetadataFields):
         urls = [line.strip() for line in self.cleaned_data["urls"].splitlines() if line.strip()]
         if not urls:
             raise forms.ValidationError("Give at least one URL.")
+        limit = _limit("url")
+        for number, url in enumerate(urls, start=1):
+            if len(url) > limit:
+                raise forms.ValidationError(f"URL {number} has {len(url)} characters; the limit is {limit}.")
         return urls
 
     def inputs(self) -> list[ImportInput]:

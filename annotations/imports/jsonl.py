@@ -17,9 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 
+from .. import limits
 from .. import text as textlib
-from ..models import AnchorStatus, ClaimantType, ClaimStatus, Stance, Verdict
+from ..models import AnchorStatus, Claim, ClaimantType, ClaimStatus, Source, Stance, Verdict
 from .base import (
     ArticleRecord,
     ClaimRecord,
@@ -110,6 +113,11 @@ SOURCE_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _max_length(model: Any, name: str) -> int:
+    """The model's limit for a field, so a line is refused (naming it) before the database would."""
+    return int(model._meta.get_field(name).max_length)
+
+
 class _Line:
     """Reads fields of one line, raising ImportProblem that names the line and the field path."""
 
@@ -125,12 +133,28 @@ class _Line:
                 return data[key]
         return None
 
-    def string(self, data: dict[str, Any], keys: tuple[str, ...], path: str, default: str = "") -> str:
+    def string(
+        self, data: dict[str, Any], keys: tuple[str, ...], path: str, default: str = "", limit: int | None = None
+    ) -> str:
         value = self.get(data, keys)
         if value is None:
             return default
         if not isinstance(value, str):
             raise self.problem(path, f"must be a string, not {type(value).__name__}.")
+        if "\x00" in value:
+            # JSON can escape a NUL (\u0000) that the file check never sees; PostgreSQL refuses it.
+            raise self.problem(path, "must not contain NUL characters.")
+        if limit is not None and len(value) > limit:
+            raise self.problem(path, f"has {len(value)} characters; the limit is {limit}.")
+        return value
+
+    def url(self, data: dict[str, Any], keys: tuple[str, ...], path: str, limit: int) -> str:
+        value = self.string(data, keys, path, limit=limit)
+        if value:
+            try:
+                URLValidator(schemes=["http", "https"])(value)
+            except ValidationError:
+                raise self.problem(path, "must be an http(s) URL.") from None
         return value
 
     def integer(self, data: dict[str, Any], keys: tuple[str, ...], path: str) -> int:
@@ -210,14 +234,18 @@ def _claim(line: _Line, data: dict[str, Any], index: int, text: str, mention_ind
         quote=span.quote,
         prefix=span.prefix,
         suffix=span.suffix,
-        claim_text=line.string(data, CLAIM_KEYS["claim_text"], f"{path}.claim_text"),
-        claimant=line.string(data, CLAIM_KEYS["claimant"], f"{path}.claimant"),
+        claim_text=line.string(
+            data, CLAIM_KEYS["claim_text"], f"{path}.claim_text", limit=_max_length(Claim, "claim_text")
+        ),
+        claimant=line.string(data, CLAIM_KEYS["claimant"], f"{path}.claimant", limit=_max_length(Claim, "claimant")),
         claimant_type=line.choice(
             data, CLAIM_KEYS["claimant_type"], f"{path}.claimant_type", ClaimantType.values, ClaimantType.PERSON
         ),
         status=line.choice(data, CLAIM_KEYS["status"], f"{path}.status", ClaimStatus.values, ClaimStatus.UNSTARTED),
         verdict=line.choice(data, CLAIM_KEYS["verdict"], f"{path}.verdict", [*Verdict.values, ""], ""),
-        rationale=line.string(data, CLAIM_KEYS["rationale"], f"{path}.rationale"),
+        rationale=line.string(
+            data, CLAIM_KEYS["rationale"], f"{path}.rationale", limit=_max_length(Claim, "rationale")
+        ),
         sources=sources,
         id=line.optional_integer(data, CLAIM_KEYS["id"], f"{path}.id"),
         created_by=line.username(data, CLAIM_KEYS["created_by"], f"{path}.created_by"),
@@ -295,16 +323,20 @@ def _mentions(line: _Line, data: dict[str, Any], text: str) -> list[MentionRecor
 
 
 def _source(line: _Line, data: dict[str, Any], path: str) -> SourceRecord:
-    url = line.string(data, SOURCE_KEYS["url"], f"{path}.url")
+    url = line.url(data, SOURCE_KEYS["url"], f"{path}.url", _max_length(Source, "url"))
     if not url:
         raise line.problem(f"{path}.url", "is missing.")
     return SourceRecord(
         url=url,
-        title=line.string(data, SOURCE_KEYS["title"], f"{path}.title"),
-        publisher=line.string(data, SOURCE_KEYS["publisher"], f"{path}.publisher"),
-        excerpt=line.string(data, SOURCE_KEYS["excerpt"], f"{path}.excerpt"),
+        title=line.string(data, SOURCE_KEYS["title"], f"{path}.title", limit=_max_length(Source, "title")),
+        publisher=line.string(
+            data, SOURCE_KEYS["publisher"], f"{path}.publisher", limit=_max_length(Source, "publisher")
+        ),
+        excerpt=line.string(data, SOURCE_KEYS["excerpt"], f"{path}.excerpt", limit=_max_length(Source, "excerpt")),
         stance=line.choice(data, SOURCE_KEYS["stance"], f"{path}.stance", Stance.values, Stance.CONTEXT),
-        archived_url=line.string(data, SOURCE_KEYS["archived_url"], f"{path}.archived_url"),
+        archived_url=line.url(
+            data, SOURCE_KEYS["archived_url"], f"{path}.archived_url", _max_length(Source, "archived_url")
+        ),
         accessed_at=line.when(data, SOURCE_KEYS["accessed_at"], f"{path}.accessed_at"),
         id=line.optional_integer(data, SOURCE_KEYS["id"], f"{path}.id"),
         added_by=line.username(data, SOURCE_KEYS["added_by"], f"{path}.added_by"),
@@ -314,12 +346,20 @@ def _source(line: _Line, data: dict[str, Any], path: str) -> SourceRecord:
 
 def parse_line(raw: str, *, source: str, number: int, metadata: Metadata) -> ArticleRecord:
     line = _Line(source, number)
+    too_deep = ImportProblem(
+        f"the JSON nests deeper than {limits.JSON_MAX_DEPTH} levels.", source=source, line=number, field="file"
+    )
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as error:
         raise ImportProblem(
             f"not valid JSON ({error.msg} at column {error.colno}).", source=source, line=number, field="file"
         ) from None
+    except RecursionError:
+        # The parser recurses once per level: far deeper input fails inside it, before our count.
+        raise too_deep from None
+    if limits.json_depth_exceeds(data):
+        raise too_deep
     if not isinstance(data, dict):
         raise ImportProblem("each line must be a JSON object.", source=source, line=number, field="file")
     article = data.get("article") if isinstance(data.get("article"), dict) else data

@@ -22,7 +22,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from .. import articles, claims
+from .. import articles, claims, limits, queueing
 from ..models import EntityMention, ImportJob, Project, RunStatus
 from .base import TITLE_MAX_CHARS, ArticleRecord, ImportProblem, Metadata
 from .paste import PasteParser
@@ -103,7 +103,7 @@ class ImportFailed(Exception):
 
 # --- parsing and checking -------------------------------------------------------------------------
 
-_LIMITS = {"url": 2000, "publisher": 200, "language": 16}
+_LIMITS = {"url": limits.URL_CHARS, "publisher": limits.PUBLISHER_CHARS, "language": limits.LANGUAGE_CHARS}
 
 
 def check_record(record: ArticleRecord, source: str) -> None:
@@ -330,7 +330,7 @@ def create_job(
         total=total,
         task_id=uuid.uuid4().hex,
     )
-    transaction.on_commit(lambda: run_import_job.apply_async(args=[job.pk], task_id=job.task_id))
+    queueing.send_on_commit(run_import_job, [job.pk], job=job, task_id=job.task_id)
     return job
 
 

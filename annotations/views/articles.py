@@ -14,7 +14,7 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import articles, claims, forms, workflow
-from ..extraction import fail_run, is_stuck, project_progress
+from ..extraction import fail_run, is_stuck, project_progress, stuck_reason
 from ..imports import pipeline
 from ..imports.forms import IMPORT_FORMS, PasteForm, UploadForm, UrlForm
 from ..models import Article, Claim, ClaimStatus, ExtractionRun, ImportJob, RunStatus
@@ -95,7 +95,7 @@ def article_extraction(request: AuthedRequest, project_slug: str, article_id: in
         else:
             with transaction.atomic():
                 if run is not None and is_stuck(run):
-                    fail_run(run.pk, "Abandoned: the worker running it stopped past the hard time limit.")
+                    fail_run(run.pk, stuck_reason(run))
                 articles.enqueue_extraction(article)
             messages.success(request, "Entity extraction queued.")
         return redirect("article-detail", project_slug, article.pk)

@@ -6,6 +6,8 @@ import secrets
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from annotations.models import Membership, Project, Role
@@ -27,10 +29,23 @@ class Command(BaseCommand):
         except Project.DoesNotExist:
             raise CommandError(f"No project with slug {options['project']!r}.") from None
         user_model = get_user_model()
-        user, created = user_model.objects.get_or_create(
-            username=options["username"], defaults={"email": options["email"]}
-        )
+        username = options["username"]
+        existing = user_model.objects.filter(username=username).first()
+        if existing is None:
+            # The model's own username rules (letters, digits and @.+-_ only, 150 at most): a
+            # name with markup in it is refused here rather than escaped on every page later.
+            try:
+                user_model._meta.get_field("username").run_validators(username)
+            except ValidationError as invalid:
+                raise CommandError(f"username {username!r}: {' '.join(invalid.messages)}") from None
         password = options["password"]
+        if password:
+            candidate = existing or user_model(username=username, email=options["email"])
+            try:
+                validate_password(password, user=candidate)
+            except ValidationError as weak:
+                raise CommandError(f"password refused: {' '.join(weak.messages)}") from None
+        user, created = user_model.objects.get_or_create(username=username, defaults={"email": options["email"]})
         generated = False
         if created or password:
             if not password:

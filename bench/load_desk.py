@@ -1,0 +1,182 @@
+"""How many gunicorn workers (or threads) the desk wants: a short, bounded loopback load test.
+
+Starts gunicorn on 127.0.0.1 for each configuration in LOAD_CONFIGS ("class:workers:threads",
+comma-separated; default sync:3:1,sync:5:1,gthread:2:4,gthread:3:4), lets LOAD_CLIENTS (16)
+concurrent clients request the desk of a 400-sentence article (40 claims with sources, 400
+entity mentions) for LOAD_SECONDS (10) after a warm-up of single requests, and prints one JSON line per
+configuration: requests per second, latency percentiles, errors. Uses `wrk` (Debian package
+wrk) as the client, so the measuring does not compete for the GIL with anything.
+
+Needs PostgreSQL, as in production: LOAD_DATABASE_URL (default
+postgres://postgres@127.0.0.1:5432/workbench_load; the database is created if missing).
+Loopback only; every run stops by itself. Not part of `make bench` (it needs PostgreSQL and wrk):
+run it with `.venv/bin/python bench/load_desk.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TMP = tempfile.mkdtemp(prefix="load-desk-")
+DATABASE_URL = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/workbench_load")
+ENV = {
+    "DATABASE_URL": DATABASE_URL,
+    "WORKBENCH_VAR_DIR": TMP,
+    "DJANGO_SETTINGS_MODULE": "workbench.settings",
+    "SECRET_KEY": "load-test-only-" + "x" * 40,
+    "DEBUG": "0",
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "60"),
+    # Throttles count per user: a load test of one user must not be throttled.
+    "API_THROTTLE_USER": "",
+}
+os.environ.update(ENV)
+
+SENTENCES = 400
+CLIENTS = int(os.environ.get("LOAD_CLIENTS", "16"))
+SECONDS = int(os.environ.get("LOAD_SECONDS", "10"))
+CONFIGS = os.environ.get("LOAD_CONFIGS", "sync:3:1,sync:5:1,gthread:2:4,gthread:3:4").split(",")
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def prepare() -> str:
+    """Migrate, create the project, the article and a session; returns the desk URL path and cookie."""
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+
+    from annotations.models import Article, Claim, EntityMention, Membership, Project, Source
+
+    call_command("migrate", verbosity=0)
+    Project.objects.filter(slug="load").delete()
+    user, _ = get_user_model().objects.get_or_create(username="load")
+    project = Project.objects.create(name="Load", slug="load")
+    Membership.objects.create(project=project, user=user, role="editor")
+    sentence = "The minister said that 40 towns near Kharkiv were shelled in the past 24 hours."
+    text = "\n".join(" ".join([sentence] * 4) for _ in range(SENTENCES // 4))
+    article = Article.objects.create(project=project, title="Load", text=text, created_by=user)
+    paragraph = len(" ".join([sentence] * 4)) + 1
+    for i in range(SENTENCES // 10):
+        start = i * paragraph * 2 + 1
+        claim = Claim.objects.create(article=article, start=start, end=start + len(sentence) - 1,
+                                     quote=text[start:start + len(sentence) - 1], created_by=user)
+        Source.objects.bulk_create([Source(claim=claim, url=f"https://example.org/{i}/{n}") for n in range(2)])
+    EntityMention.objects.bulk_create(
+        EntityMention(article=article, start=m.start(), end=m.end(), text="Kharkiv", label="GPE", model="bench")
+        for m in re.finditer("Kharkiv", text)
+    )
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"/p/{project.slug}/articles/{article.pk}/", session.session_key or ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(url: str, cookie: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("gunicorn exited")
+        try:
+            request = urllib.request.Request(url, headers={"Cookie": cookie})
+            if urllib.request.urlopen(request, timeout=10).status == 200:
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(url: str, cookie: str, seconds: int) -> dict[str, float]:
+    output = subprocess.run(
+        ["wrk", f"-t{min(2, CLIENTS)}", f"-c{CLIENTS}", f"-d{seconds}s", "--timeout", "30s", "--latency",
+         "-H", f"Cookie: {cookie}", url],
+        capture_output=True, text=True, timeout=seconds + 60, check=True,
+    ).stdout
+    result: dict[str, float] = {}
+    for percentile in ("50", "90", "99"):
+        found = re.search(rf"^\s+{percentile}%\s+(\S+)", output, re.MULTILINE)
+        result[f"p{percentile}_ms"] = round(_ms(found.group(1)), 1) if found else float("nan")
+    if os.environ.get("LOAD_DEBUG"):
+        print(output, file=sys.stderr)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    result["requests_per_second"] = float(rate.group(1)) if rate else 0.0
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    timeouts = re.search(r"timeout (\d+)", output)
+    result["errors"] = int(errors.group(1)) if errors else 0
+    result["timeouts"] = int(timeouts.group(1)) if timeouts else 0
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    if socket_errors:
+        result["socket_errors"] = socket_errors.group(1)  # type: ignore[assignment]
+    return result
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    ensure_database()
+    path, session_key = prepare()
+    cookie = f"sessionid={session_key}"
+    for config in CONFIGS:
+        worker_class, workers, threads = config.split(":")
+        port = free_port()
+        url = f"http://127.0.0.1:{port}{path}"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "workbench.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--worker-class", worker_class, "--workers", workers, "--threads", threads, "--timeout", "60"],
+            cwd=ROOT, env={**os.environ, **ENV}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_ready(url, cookie, process)
+            # Warm-up, one request at a time (a burst would leave a backlog for the measurement):
+            # every worker process imports, compiles its templates and opens its connection.
+            for _ in range(2 * int(workers) * int(threads)):
+                urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": cookie}), timeout=60).read()
+            result = run_wrk(url, cookie, SECONDS)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        print(json.dumps({
+            "bench": "load_desk", "config": config, "clients": CLIENTS, "seconds": SECONDS, "cpus": os.cpu_count(),
+            "load_average_1m": round(os.getloadavg()[0], 2), **result,
+        }), flush=True)
+
+
+if __name__ == "__main__":
+    main()
