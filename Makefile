@@ -42,8 +42,7 @@ test: install-test
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ "$${CI:-}" = "true" ] || [ -n "$${WITH_POSTGRES:-}" ]; then $(MAKE) --no-print-directory test-postgres; fi
 
-test-sqlite: install-test
-	$(TEST_ENV) $(PY) -m ruff check .
+test-sqlite: lint
 	env -u DATABASE_URL $(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 # Property-based fuzzing of the API with many more examples per operation than `make test`.
@@ -60,8 +59,11 @@ test-postgres: install-test
 bench: install-test
 	@for script in bench/bench_*.py; do $(TEST_ENV) $(PY) $$script || exit 1; done
 
+# Lint, formatting, types, and models in step with their migrations.
 lint: install-test
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) var node_modules

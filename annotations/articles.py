@@ -18,6 +18,7 @@ from .models import Article, ArticleRevision, Claim, EntityMention, ExtractionRu
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+
 class DuplicateArticle(Exception):
     def __init__(self, existing: Article) -> None:
         super().__init__(f"already imported as article {existing.pk} ({existing.title!r})")
@@ -184,11 +185,15 @@ def revise(
         locked.text = normalised
         locked.save(update_fields=["text", "updated_at"])
         placed = claims.reanchor(
-            article=locked, old_text=old_text, new_text=normalised, by=user,
+            article=locked,
+            old_text=old_text,
+            new_text=normalised,
+            by=user,
             threshold=settings.REANCHOR_MIN_CONFIDENCE,
         )
-        result = RevisionResult(article=locked, revision=revision, placed=placed.placed,
-                                needs_attention=placed.needs_attention)
+        result = RevisionResult(
+            article=locked, revision=revision, placed=placed.placed, needs_attention=placed.needs_attention
+        )
         result.mentions_dropped = _reanchor_person_mentions(locked, old_text, normalised)
         enqueue_extraction(locked)
     return result
@@ -211,8 +216,6 @@ def _reanchor_person_mentions(article: Article, old_text: str, new_text: str) ->
     EntityMention.objects.bulk_update(keep, ["start", "end"])
     EntityMention.objects.filter(pk__in=drop).delete()
     return len(drop)
-
-
 
 
 def assign(*, article: Article, assignee: User | None, by: User) -> Article:

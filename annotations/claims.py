@@ -107,7 +107,8 @@ def _clean(claim: Claim) -> None:
     The check constraints are the database's job: validating them here would cost a query each.
     """
     claim.full_clean(
-        exclude=["article", "created_by", "reviewed_by", "retracted_by"], validate_unique=False,
+        exclude=["article", "created_by", "reviewed_by", "retracted_by"],
+        validate_unique=False,
         validate_constraints=False,
     )
 
@@ -137,8 +138,10 @@ def substance_editors(claim: Claim) -> set[int | None]:
 def _substance_editors_of(claims: Sequence[Claim]) -> dict[int, set[int | None]]:
     """``substance_editors`` for many claims in one query (the desk asks for a whole article)."""
     submitted = {c.pk: c.submitted_at for c in claims}
-    records = Claim.history.filter(id__in=list(submitted)).order_by("id", "history_date", "history_id").values(
-        "id", "history_user_id", "history_date", *workflow.SUBSTANCE_FIELDS
+    records = (
+        Claim.history.filter(id__in=list(submitted))
+        .order_by("id", "history_date", "history_id")
+        .values("id", "history_user_id", "history_date", *workflow.SUBSTANCE_FIELDS)
     )
     editors: dict[int, set[int | None]] = {pk: set() for pk in submitted}
     previous: dict[str, Any] | None = None
@@ -154,8 +157,9 @@ def _substance_editors_of(claims: Sequence[Claim]) -> dict[int, set[int | None]]
     return editors
 
 
-def facts(claim: Claim, user: User, *, source_count: int | None = None,
-          changed_now: bool = False) -> workflow.ClaimFacts:
+def facts(
+    claim: Claim, user: User, *, source_count: int | None = None, changed_now: bool = False
+) -> workflow.ClaimFacts:
     is_author = _is_author(claim, user)
     changed = changed_now
     if not changed and claim.status == ClaimStatus.IN_REVIEW and not is_author:
@@ -293,11 +297,11 @@ def update(
             values["claim_text"] = fresh.quote
         values = {k: v for k, v in values.items() if getattr(fresh, k) != v}
         if start is not None or end is not None or quote is not None:
-            span = _span(fresh.article.text, fresh.start if start is None else start,
-                         fresh.end if end is None else end, quote)
+            span = _span(
+                fresh.article.text, fresh.start if start is None else start, fresh.end if end is None else end, quote
+            )
             if (span.start, span.end) != (fresh.start, fresh.end):
-                values.update(start=span.start, end=span.end, quote=span.quote, prefix=span.prefix,
-                              suffix=span.suffix)
+                values.update(start=span.start, end=span.end, quote=span.quote, prefix=span.prefix, suffix=span.suffix)
         if not values and target is None:
             return fresh
         for name, value in values.items():
@@ -382,9 +386,7 @@ def _stored_span(claim: Claim) -> textlib.StoredSpan:
     return textlib.StoredSpan(claim.start, claim.end, claim.quote, claim.prefix, claim.suffix)
 
 
-def reanchor(
-    *, article: Article, old_text: str, new_text: str, by: User | None, threshold: float
-) -> Reanchored:
+def reanchor(*, article: Article, old_text: str, new_text: str, by: User | None, threshold: float) -> Reanchored:
     """Place every claim of the article again after its text changed (inside the caller's transaction).
 
     Every claim's version moves on, since its offsets changed meaning; one that cannot be placed
@@ -413,8 +415,18 @@ def reanchor(
     bulk_update_with_history(
         claims,
         Claim,
-        ["start", "end", "quote", "prefix", "suffix", "anchor_status", "anchor_confidence", "previous_quote",
-         "version", "updated_at"],
+        [
+            "start",
+            "end",
+            "quote",
+            "prefix",
+            "suffix",
+            "anchor_status",
+            "anchor_confidence",
+            "previous_quote",
+            "version",
+            "updated_at",
+        ],
         batch_size=500,
         default_user=by,
         default_change_reason="article text revised",
@@ -518,8 +530,12 @@ def _import_status(
         and workflow.is_editor(approver[1])
     ):
         return status, approver[0], ""
-    return ClaimStatus.IN_REVIEW, None, "approved → in_review: an import approves only as the admin's record of "\
-        "a distinct author and approving editor who are members"
+    return (
+        ClaimStatus.IN_REVIEW,
+        None,
+        "approved → in_review: an import approves only as the admin's record of "
+        "a distinct author and approving editor who are members",
+    )
 
 
 @dataclass
@@ -662,7 +678,10 @@ def editable_claims(claims: Sequence[Claim], user: User, role: str | None) -> No
         is_author = _is_author(claim, user)
         claim.editable = workflow.can_edit(role, is_author=is_author)  # type: ignore[attr-defined]
         claim_facts = workflow.ClaimFacts(
-            status=claim.status, verdict=claim.verdict, source_count=len(claim.sources.all()), is_author=is_author,
+            status=claim.status,
+            verdict=claim.verdict,
+            source_count=len(claim.sources.all()),
+            is_author=is_author,
             changed_since_submitted=user.pk in editors.get(claim.pk, ()),
         )
         claim.moves = workflow.moves_for(claim_facts, role) if claim.editable else []  # type: ignore[attr-defined]

@@ -145,7 +145,12 @@ def run_extraction(*, article_id: int, run_id: int, task_id: str = "") -> Outcom
         EntityMention.objects.bulk_create(
             [
                 EntityMention(
-                    article_id=article_id, run_id=run_id, start=m.start, end=m.end, text=m.text, label=m.label,
+                    article_id=article_id,
+                    run_id=run_id,
+                    start=m.start,
+                    end=m.end,
+                    text=m.text,
+                    label=m.label,
                     model=info.name,
                 )
                 for m in mentions
@@ -167,7 +172,10 @@ def run_extraction(*, article_id: int, run_id: int, task_id: str = "") -> Outcom
             transaction.set_rollback(True)
             return Outcome.SKIPPED
     logger.info(
-        "extraction run %s: %d mentions in %d chars, model %.3fs", run_id, len(mentions), len(article.text),
+        "extraction run %s: %d mentions in %d chars, model %.3fs",
+        run_id,
+        len(mentions),
+        len(article.text),
         model_seconds,
     )
     return Outcome.DONE
@@ -200,8 +208,14 @@ class Progress:
 
     def as_dict(self) -> dict[str, int | bool]:
         return {
-            "total": self.total, "queued": self.queued, "running": self.running, "done": self.done,
-            "failed": self.failed, "never_run": self.never_run, "active": self.active, "percent": self.percent,
+            "total": self.total,
+            "queued": self.queued,
+            "running": self.running,
+            "done": self.done,
+            "failed": self.failed,
+            "never_run": self.never_run,
+            "active": self.active,
+            "percent": self.percent,
         }
 
 

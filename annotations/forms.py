@@ -75,7 +75,9 @@ class VersionedForm(DeskForm):
 class CorrectionForm(DeskForm):
     # Changing an approved (published) claim is an open correction and must say why.
     correction_note = forms.CharField(
-        label="Correction note", widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        label="Correction note",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
         max_length=_claim_limit("correction_note"),
         help_text="Needed when you change an approved claim: what changed and why.",
     )
@@ -122,7 +124,9 @@ class SourceForm(forms.ModelForm):
     )
 
     correction_note = forms.CharField(
-        label="Correction note", widget=forms.Textarea(attrs={"rows": 2}), required=False,
+        label="Correction note",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
         help_text="Needed when the claim is approved: what changed and why.",
     )
 

@@ -44,9 +44,7 @@ def check_role_change(membership: Membership, role: str | None) -> None:
         raise ValidationError({"role": LAST_ADMIN})
 
 
-def set_member(
-    *, project: Project, username: str, role: str, by: User | None, only_new: bool = False
-) -> Membership:
+def set_member(*, project: Project, username: str, role: str, by: User | None, only_new: bool = False) -> Membership:
     """Add a user to the project or change their role (admins only; ``by=None`` is a trusted command).
 
     ``only_new`` refuses a user who is already a member (the API's "add member").

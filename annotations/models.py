@@ -319,8 +319,6 @@ class Claim(models.Model):
             models.CheckConstraint(
                 condition=Q(claimant_type__in=ClaimantType.values), name="claim_claimant_type_valid"
             ),
-
-
             length_check("quote", limits.QUOTE_CHARS, "claim_quote_length"),
             length_check("claim_text", limits.CLAIM_TEXT_CHARS, "claim_claim_text_length"),
             length_check("rationale", limits.RATIONALE_CHARS, "claim_rationale_length"),

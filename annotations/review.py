@@ -103,9 +103,7 @@ def disagreements(user: User) -> QuerySet[Claim]:
 # --- blind double review -----------------------------------------------------------------------
 
 
-def submit_blind_verdict(
-    *, claim: Claim, reviewer: User, verdict: str, rationale: str = ""
-) -> BlindVerdict:
+def submit_blind_verdict(*, claim: Claim, reviewer: User, verdict: str, rationale: str = "") -> BlindVerdict:
     project = claim.article.project
     if not project.double_review:
         raise ValidationError({"verdict": "This project does not use blind double review."})

@@ -97,7 +97,7 @@ from .exports.tasks import expire_exports, run_export  # noqa: E402, F401
     soft_time_limit=settings.IMPORT_TASK_SOFT_TIME_LIMIT,
 )
 def run_import_job(self, job_id: int) -> str:  # noqa: ANN001 - Celery binds the task instance
-    """Import a large batch in the background (issue 7); progress goes to the job row and the result backend."""
+    """Import a large batch in the background; progress goes to the job row and the result backend."""
     from .imports.pipeline import run_job
 
     def live(done: int, total: int) -> None:

@@ -255,8 +255,7 @@ class OffsetMap:
             old_sub = (self.old + "\n")[old_start:old_end]
             new_sub = (self.new + "\n")[new_start:new_end]
             self._char_ops[index] = [
-                (op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end)
-                for op in Indel.opcodes(old_sub, new_sub)
+                (op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end) for op in Indel.opcodes(old_sub, new_sub)
             ]
         for tag, src_start, src_end, dest_start, dest_end in self._char_ops[index]:
             if src_start <= relative < src_end:

@@ -20,7 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 UNSTARTED, IN_PROGRESS, IN_REVIEW, NEEDS_CHANGES, APPROVED = (
-    "unstarted", "in_progress", "in_review", "needs_changes", "approved",
+    "unstarted",
+    "in_progress",
+    "in_review",
+    "needs_changes",
+    "approved",
 )
 REVIEWER, EDITOR, ADMIN = "reviewer", "editor", "admin"
 MEMBER_ROLES = frozenset({REVIEWER, EDITOR, ADMIN})

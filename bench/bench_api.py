@@ -122,8 +122,9 @@ def run_load(port: int, key: str, article: int, count: int, clients: int, offset
     latencies: list[float] = []
     errors: list[str] = []
     per_client = [range(offset + c, offset + count, clients) for c in range(clients)]
-    threads = [threading.Thread(target=post_claims, args=(port, key, article, r, latencies, errors))
-               for r in per_client]
+    threads = [
+        threading.Thread(target=post_claims, args=(port, key, article, r, latencies, errors)) for r in per_client
+    ]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -147,9 +148,26 @@ def run_load(port: int, key: str, article: int, count: int, clients: int, offset
 def start_server(env: dict[str, str], port: int, key: str, log_path: Path) -> subprocess.Popen[bytes]:
     log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "workbench.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(WORKERS), "--worker-class", "sync", "--log-level", "warning", "--timeout", "120"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "workbench.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+            "--timeout",
+            "120",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -192,8 +210,13 @@ def bench_database(name: str, database_url: str, workdir: Path) -> None:
             floor_seconds = setup["floors"][mode]
             floor_rate = count / floor_seconds
             emit(
-                db=name, mode=mode, clients=clients, server=f"gunicorn sync x{WORKERS}", **result,
-                floor_seconds=round(floor_seconds, 3), floor_per_second=round(floor_rate, 1),
+                db=name,
+                mode=mode,
+                clients=clients,
+                server=f"gunicorn sync x{WORKERS}",
+                **result,
+                floor_seconds=round(floor_seconds, 3),
+                floor_per_second=round(floor_rate, 1),
                 floor_over_api=round(floor_rate / result["per_second"], 2),
             )
     finally:

@@ -66,8 +66,10 @@ def main() -> None:
         )
         kharkiv = sentence.index("Kharkiv")
         EntityMention.objects.bulk_create(
-            EntityMention(article=article, start=c.start + kharkiv, end=c.start + kharkiv + 7, text="Kharkiv",
-                          label="GPE") for c in saved
+            EntityMention(
+                article=article, start=c.start + kharkiv, end=c.start + kharkiv + 7, text="Kharkiv", label="GPE"
+            )
+            for c in saved
         )
         url = reverse("article-detail", args=[project.slug, article.pk])
         assert client.get(url).status_code == 200
@@ -80,11 +82,20 @@ def main() -> None:
             assert response.status_code == 200
         median = statistics.median(timings)
         baseline = baseline or median
-        print(json.dumps({
-            "bench": "desk_article_page", "claims": size, "sources": 2 * size, "mentions": size,
-            "median_ms": round(median * 1000, 1), "ratio_vs_smallest": round(median / baseline, 2),
-            "queries": len(queries), "html_kb": round(len(response.content) / 1024, 1),
-        }))
+        print(
+            json.dumps(
+                {
+                    "bench": "desk_article_page",
+                    "claims": size,
+                    "sources": 2 * size,
+                    "mentions": size,
+                    "median_ms": round(median * 1000, 1),
+                    "ratio_vs_smallest": round(median / baseline, 2),
+                    "queries": len(queries),
+                    "html_kb": round(len(response.content) / 1024, 1),
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

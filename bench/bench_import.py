@@ -1,4 +1,4 @@
-"""Benchmarks for issue 7: re-anchoring claims after a revision, importing JSONL, extracting HTML.
+"""Import benchmarks: re-anchoring claims after a revision, importing JSONL, extracting HTML.
 
 Each line printed is JSON with a ratio against a baseline measured in the same process:
 - reanchor: every claim of a long article placed again after edits, vs. a bare ``str.find`` of

@@ -49,8 +49,13 @@ N = int(os.environ.get("BENCH_NER_N", "200"))
 ROUNDS = int(os.environ.get("BENCH_NER_ROUNDS", "4"))
 SEED = (ROOT / "seeds" / "000_ddd837a79f5b304a.txt").read_text(encoding="utf-8")
 NAMES = [
-    ("Oleksiy Gromov", "Maria Kovalenko"), ("Serhiy Gaidai", "Andriy Melnyk"), ("Luhansk", "Donetsk"),
-    ("Reuters", "Associated Press"), ("Kharkiv", "Sumy"), ("Scholz", "Macron"), ("Peskov", "Zakharova"),
+    ("Oleksiy Gromov", "Maria Kovalenko"),
+    ("Serhiy Gaidai", "Andriy Melnyk"),
+    ("Luhansk", "Donetsk"),
+    ("Reuters", "Associated Press"),
+    ("Kharkiv", "Sumy"),
+    ("Scholz", "Macron"),
+    ("Peskov", "Zakharova"),
 ]
 
 
@@ -77,10 +82,31 @@ def texts(n: int) -> list[str]:
 def start_worker(broker: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CELERY_BROKER_URL": broker, "CELERY_RESULT_BACKEND": broker}
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workbench", "worker", "--loglevel", "WARNING", "--concurrency", "1",
-         "--pool", "prefork", "--queues", settings.CELERY_TASK_DEFAULT_QUEUE, "--hostname",
-         f"bench-{uuid.uuid4().hex[:6]}@bench", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=open(TMP / "worker.log", "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workbench",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            "1",
+            "--pool",
+            "prefork",
+            "--queues",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--hostname",
+            f"bench-{uuid.uuid4().hex[:6]}@bench",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(TMP / "worker.log", "ab"),
+        stderr=subprocess.STDOUT,  # noqa: SIM115
         start_new_session=True,
     )
 
@@ -123,8 +149,10 @@ def main() -> None:
 
             project = Project.objects.create(name=f"Bench {number}", slug=f"bench-{uuid.uuid4().hex[:6]}")
             Article.objects.bulk_create(
-                [Article(project=project, title=f"Dispatch {number}.{i}", text=t, text_sha256=textlib.sha256(t))
-                 for i, t in enumerate(part)]
+                [
+                    Article(project=project, title=f"Dispatch {number}.{i}", text=t, text_sha256=textlib.sha256(t))
+                    for i, t in enumerate(part)
+                ]
             )
             began = time.perf_counter()
             run_ids = articles.extract_project(project=project)
@@ -133,8 +161,14 @@ def main() -> None:
             all_runs += run_ids
             raw_seconds += raw_part
             full_seconds += full_part
-            emit(round=number, n=len(part), chars=sum(map(len, part)), raw_s=round(raw_part, 3),
-                 full_s=round(full_part, 3), ratio=round(raw_part / full_part, 3))
+            emit(
+                round=number,
+                n=len(part),
+                chars=sum(map(len, part)),
+                raw_s=round(raw_part, 3),
+                full_s=round(full_part, 3),
+                ratio=round(raw_part / full_part, 3),
+            )
         done = ExtractionRun.objects.filter(pk__in=all_runs, status=RunStatus.DONE).count()
         stored = sum(ExtractionRun.objects.filter(pk__in=all_runs).values_list("mention_count", flat=True))
         in_task = sum(
@@ -152,13 +186,35 @@ def main() -> None:
             embedded.stop()
     chars = sum(map(len, corpus))
     raw, full = chars / raw_seconds, chars / full_seconds
-    emit(path="raw_nlp_pipe", n=N, chars=chars, entities=raw_entities, components=nlp.pipe_names,
-         seconds=round(raw_seconds, 2), chars_per_s=round(raw))
-    emit(path="full_enqueue_worker_store", n=N, chars=chars, done_runs=done, mentions_stored=stored,
-         seconds=round(full_seconds, 2), seconds_inside_tasks=round(in_task, 2), chars_per_s=round(full))
-    emit(summary=True, raw_chars_per_s=round(raw), full_chars_per_s=round(full), ratio=round(full / raw, 3),
-         target=0.8, meets_target=full / raw >= 0.8, same_entities=stored == raw_entities,
-         load_average=os.getloadavg()[0])
+    emit(
+        path="raw_nlp_pipe",
+        n=N,
+        chars=chars,
+        entities=raw_entities,
+        components=nlp.pipe_names,
+        seconds=round(raw_seconds, 2),
+        chars_per_s=round(raw),
+    )
+    emit(
+        path="full_enqueue_worker_store",
+        n=N,
+        chars=chars,
+        done_runs=done,
+        mentions_stored=stored,
+        seconds=round(full_seconds, 2),
+        seconds_inside_tasks=round(in_task, 2),
+        chars_per_s=round(full),
+    )
+    emit(
+        summary=True,
+        raw_chars_per_s=round(raw),
+        full_chars_per_s=round(full),
+        ratio=round(full / raw, 3),
+        target=0.8,
+        meets_target=full / raw >= 0.8,
+        same_entities=stored == raw_entities,
+        load_average=os.getloadavg()[0],
+    )
     shutil.rmtree(TMP, ignore_errors=True)  # kept (with the worker log) only when the run failed
 
 

@@ -83,8 +83,13 @@ def prepare() -> str:
     paragraph = len(" ".join([sentence] * 4)) + 1
     for i in range(SENTENCES // 10):
         start = i * paragraph * 2 + 1
-        claim = Claim.objects.create(article=article, start=start, end=start + len(sentence) - 1,
-                                     quote=text[start:start + len(sentence) - 1], created_by=user)
+        claim = Claim.objects.create(
+            article=article,
+            start=start,
+            end=start + len(sentence) - 1,
+            quote=text[start : start + len(sentence) - 1],
+            created_by=user,
+        )
         Source.objects.bulk_create([Source(claim=claim, url=f"https://example.org/{i}/{n}") for n in range(2)])
     EntityMention.objects.bulk_create(
         EntityMention(article=article, start=m.start(), end=m.end(), text="Kharkiv", label="GPE", model="bench")
@@ -125,9 +130,22 @@ def _ms(value: str) -> float:
 
 def run_wrk(url: str, cookie: str, seconds: int) -> dict[str, float]:
     output = subprocess.run(
-        ["wrk", f"-t{min(2, CLIENTS)}", f"-c{CLIENTS}", f"-d{seconds}s", "--timeout", "30s", "--latency",
-         "-H", f"Cookie: {cookie}", url],
-        capture_output=True, text=True, timeout=seconds + 60, check=True,
+        [
+            "wrk",
+            f"-t{min(2, CLIENTS)}",
+            f"-c{CLIENTS}",
+            f"-d{seconds}s",
+            "--timeout",
+            "30s",
+            "--latency",
+            "-H",
+            f"Cookie: {cookie}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
     ).stdout
     result: dict[str, float] = {}
     for percentile in ("50", "90", "99"):
@@ -158,9 +176,26 @@ def main() -> None:
         port = free_port()
         url = f"http://127.0.0.1:{port}{path}"
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "workbench.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--worker-class", worker_class, "--workers", workers, "--threads", threads, "--timeout", "60"],
-            cwd=ROOT, env={**os.environ, **ENV}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "workbench.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--worker-class",
+                worker_class,
+                "--workers",
+                workers,
+                "--threads",
+                threads,
+                "--timeout",
+                "60",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **ENV},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             wait_ready(url, cookie, process)
@@ -172,10 +207,20 @@ def main() -> None:
         finally:
             process.terminate()
             process.wait(timeout=30)
-        print(json.dumps({
-            "bench": "load_desk", "config": config, "clients": CLIENTS, "seconds": SECONDS, "cpus": os.cpu_count(),
-            "load_average_1m": round(os.getloadavg()[0], 2), **result,
-        }), flush=True)
+        print(
+            json.dumps(
+                {
+                    "bench": "load_desk",
+                    "config": config,
+                    "clients": CLIENTS,
+                    "seconds": SECONDS,
+                    "cpus": os.cpu_count(),
+                    "load_average_1m": round(os.getloadavg()[0], 2),
+                    **result,
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

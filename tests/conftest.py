@@ -145,9 +145,27 @@ class WorkerProcess:
         }
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workbench", "worker", "--loglevel", "INFO",
-             "--concurrency", "1", "--pool", "prefork", "--queues", queue, "--hostname", f"{uuid.uuid4().hex[:6]}@test",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workbench",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "1",
+                "--pool",
+                "prefork",
+                "--queues",
+                queue,
+                "--hostname",
+                f"{uuid.uuid4().hex[:6]}@test",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
             cwd=ROOT,
             env=env,
             stdout=self._log,
@@ -212,7 +230,7 @@ def celery_worker(start_worker) -> WorkerProcess:
     return start_worker()
 
 
-# --- issue 5: API clients ------------------------------------------------------------------------
+# --- API clients ------------------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -45,8 +45,7 @@ def test_alpha_textbook_example_with_missing_ratings():
         "D": [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
     }
     ratings = {
-        unit: {rater: values[unit] for rater, values in rows.items() if values[unit] is not None}
-        for unit in range(12)
+        unit: {rater: values[unit] for rater, values in rows.items() if values[unit] is not None} for unit in range(12)
     }
     assert krippendorff_alpha_nominal(ratings) == pytest.approx(0.743, abs=0.001)
 

@@ -35,8 +35,9 @@ def _post(api, article, **fields):
 
 
 def test_it_creates_a_claim_filling_in_quote_context_and_claim_text(api_client_for, author, article, span):
-    response = _post(api_client_for(author), article, start=span[0], end=span[1], claimant="Gen. Gromov",
-                     verdict="mostly_false")
+    response = _post(
+        api_client_for(author), article, start=span[0], end=span[1], claimant="Gen. Gromov", verdict="mostly_false"
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["quote"] == "Russia has the advantage"
@@ -69,8 +70,9 @@ def test_it_accepts_a_quote_that_matches_the_text(api_client_for, author, articl
         ({"start": 0, "end": 6, "version": 0}, "version", "Ensure this value is greater than or equal to 1."),
     ],
 )
-def test_it_refuses_a_bad_claim_naming_the_field_and_writes_nothing(api_client_for, author, article, fields, field,
-                                                                    message):
+def test_it_refuses_a_bad_claim_naming_the_field_and_writes_nothing(
+    api_client_for, author, article, fields, field, message
+):
     response = _post(api_client_for(author), article, **fields)
     assert response.status_code == 400
     errors = response.json()
@@ -81,8 +83,9 @@ def test_it_refuses_a_bad_claim_naming_the_field_and_writes_nothing(api_client_f
 
 def test_it_refuses_an_article_of_another_project_as_if_it_did_not_exist(api_client_for, author, outsider):
     foreign = ArticleFactory(project=outsider.memberships.get().project)
-    response = api_client_for(author).post("/api/v1/claims/", {"article": foreign.pk, "start": 0, "end": 3},
-                                           format="json")
+    response = api_client_for(author).post(
+        "/api/v1/claims/", {"article": foreign.pk, "start": 0, "end": 3}, format="json"
+    )
     assert response.status_code == 400
     assert response.json() == {"article": [f'Invalid pk "{foreign.pk}" - object does not exist.']}
     assert not Claim.objects.exists()
@@ -102,8 +105,9 @@ def test_it_returns_the_version_and_an_etag_on_read(api_client_for, author, clai
 
 
 def test_it_updates_with_if_match_and_bumps_the_version(api_client_for, author, claim):
-    response = api_client_for(author).patch(f"/api/v1/claims/{claim.pk}/", {"verdict": "false"}, format="json",
-                                            HTTP_IF_MATCH='"1"')
+    response = api_client_for(author).patch(
+        f"/api/v1/claims/{claim.pk}/", {"verdict": "false"}, format="json", HTTP_IF_MATCH='"1"'
+    )
     assert response.status_code == 200, response.content
     assert response.json()["version"] == 2
     assert response["ETag"] == '"2"'
@@ -112,8 +116,9 @@ def test_it_updates_with_if_match_and_bumps_the_version(api_client_for, author, 
 
 
 def test_it_moves_a_span_and_recomputes_quote_and_context(api_client_for, author, article, claim, span):
-    response = api_client_for(author).patch(f"/api/v1/claims/{claim.pk}/", {"start": span[0], "end": span[0] + 6,
-                                                                            "version": 1}, format="json")
+    response = api_client_for(author).patch(
+        f"/api/v1/claims/{claim.pk}/", {"start": span[0], "end": span[0] + 6, "version": 1}, format="json"
+    )
     assert response.status_code == 200
     claim.refresh_from_db()
     assert claim.quote == "Russia"
@@ -139,8 +144,7 @@ def test_it_requires_a_version_to_update(api_client_for, author, claim):
         ({"article": 999999}, "article", 'Invalid pk "999999"'),
     ],
 )
-def test_it_refuses_a_bad_update_and_leaves_the_claim_as_it_was(api_client_for, author, claim, fields, field,
-                                                                message):
+def test_it_refuses_a_bad_update_and_leaves_the_claim_as_it_was(api_client_for, author, claim, fields, field, message):
     before = Claim.objects.values().get(pk=claim.pk)
     response = api_client_for(author).patch(f"/api/v1/claims/{claim.pk}/", {**fields, "version": 1}, format="json")
     assert response.status_code == 400
@@ -151,15 +155,17 @@ def test_it_refuses_a_bad_update_and_leaves_the_claim_as_it_was(api_client_for, 
 
 def test_it_refuses_moving_a_claim_to_another_article(api_client_for, author, project, claim):
     other = ArticleFactory(project=project)
-    response = api_client_for(author).patch(f"/api/v1/claims/{claim.pk}/", {"article": other.pk, "version": 1},
-                                            format="json")
+    response = api_client_for(author).patch(
+        f"/api/v1/claims/{claim.pk}/", {"article": other.pk, "version": 1}, format="json"
+    )
     assert response.status_code == 400
     assert response.json() == {"article": ["A claim cannot move to another article."]}
 
 
 @pytest.mark.parametrize(("header", "field", "stale_status"), [(True, False, 412), (False, True, 409)])
-def test_it_refuses_the_second_of_two_writers_and_the_retry_succeeds(api_client_for, author, editor, claim, header,
-                                                                     field, stale_status):
+def test_it_refuses_the_second_of_two_writers_and_the_retry_succeeds(
+    api_client_for, author, editor, claim, header, field, stale_status
+):
     first, second = api_client_for(author), api_client_for(editor)
     url = f"/api/v1/claims/{claim.pk}/"
     read_first, read_second = first.get(url), second.get(url)
@@ -198,8 +204,9 @@ def test_it_refuses_a_stale_delete_with_if_match(api_client_for, author, claim):
 
 
 def test_it_treats_an_unreadable_if_match_as_stale(api_client_for, author, claim):
-    response = api_client_for(author).patch(f"/api/v1/claims/{claim.pk}/", {"verdict": "false"}, format="json",
-                                            HTTP_IF_MATCH="garbage")
+    response = api_client_for(author).patch(
+        f"/api/v1/claims/{claim.pk}/", {"verdict": "false"}, format="json", HTTP_IF_MATCH="garbage"
+    )
     assert response.status_code == 412
     claim.refresh_from_db()
     assert claim.verdict == ""
@@ -207,17 +214,21 @@ def test_it_treats_an_unreadable_if_match_as_stale(api_client_for, author, claim
 
 def test_it_lets_an_editor_approve_but_not_their_own_claim(api_client_for, editor, project_admin, article, span):
     api = api_client_for(editor)
-    own = api.post("/api/v1/claims/", {"article": article.pk, "start": span[0], "end": span[1], "verdict": "false"},
-                   format="json").json()
+    own = api.post(
+        "/api/v1/claims/", {"article": article.pk, "start": span[0], "end": span[1], "verdict": "false"}, format="json"
+    ).json()
     SourceFactory(claim=Claim.objects.get(pk=own["id"]))
     for version, value in enumerate(["in_progress", "in_review"], start=1):
-        assert api.patch(f"/api/v1/claims/{own['id']}/", {"status": value, "version": version},
-                         format="json").status_code == 200
+        assert (
+            api.patch(f"/api/v1/claims/{own['id']}/", {"status": value, "version": version}, format="json").status_code
+            == 200
+        )
     refused = api.patch(f"/api/v1/claims/{own['id']}/", {"status": "approved", "version": 3}, format="json")
     assert refused.status_code == 403
     assert Claim.objects.get(pk=own["id"]).status == ClaimStatus.IN_REVIEW
-    approved = api_client_for(project_admin).patch(f"/api/v1/claims/{own['id']}/",
-                                                    {"status": "approved", "version": 3}, format="json")
+    approved = api_client_for(project_admin).patch(
+        f"/api/v1/claims/{own['id']}/", {"status": "approved", "version": 3}, format="json"
+    )
     assert approved.status_code == 200
     assert approved.json()["reviewed_by"] == "project-admin"
     assert Claim.objects.get(pk=own["id"]).status == ClaimStatus.APPROVED
@@ -252,8 +263,9 @@ def test_approval_needs_a_source_and_later_changes_are_open_corrections(api_clie
     silent = editor_api.patch(url, {"verdict": "mixed", "version": 4}, format="json")
     assert silent.status_code == 400
     assert "correction_note" in silent.json()
-    corrected = editor_api.patch(url, {"verdict": "mixed", "version": 4, "correction_note": "New UN figures."},
-                                 format="json")
+    corrected = editor_api.patch(
+        url, {"verdict": "mixed", "version": 4, "correction_note": "New UN figures."}, format="json"
+    )
     assert corrected.status_code == 200
     assert corrected.json()["correction_note"] == "New UN figures."
     assert corrected.json()["corrected_at"] is not None
@@ -261,7 +273,8 @@ def test_approval_needs_a_source_and_later_changes_are_open_corrections(api_clie
 
 def test_a_new_claim_cannot_start_in_review(api_client_for, author, article, span):
     response = api_client_for(author).post(
-        "/api/v1/claims/", {"article": article.pk, "start": span[0], "end": span[1], "status": "in_review"},
+        "/api/v1/claims/",
+        {"article": article.pk, "start": span[0], "end": span[1], "status": "in_review"},
         format="json",
     )
     assert response.status_code == 400
@@ -300,8 +313,7 @@ def test_it_lets_exactly_one_of_many_concurrent_writers_win(project, author, art
     def write(n: int, api: APIClient) -> None:
         try:
             barrier.wait()
-            response = api.patch(f"/api/v1/claims/{claim.pk}/", {"claimant": f"writer{n}", "version": 1},
-                                 format="json")
+            response = api.patch(f"/api/v1/claims/{claim.pk}/", {"claimant": f"writer{n}", "version": 1}, format="json")
             results[n] = response.status_code
         finally:
             connection.close()

@@ -14,7 +14,6 @@ from tests.factories import ArticleFactory, ClaimFactory, MembershipFactory, Sou
 pytestmark = pytest.mark.django_db
 
 
-
 @pytest.fixture(autouse=True)
 def fast_passwords(settings):
     # Six users per test: the production hasher would dominate the run time.
@@ -41,20 +40,31 @@ def world(project, article, author, other_reviewer, editor, project_admin, outsi
     start = article.text.index("Russia has the advantage")
     # In review, with a verdict and (below) a source: ready for an editor's approval.
     claim = Claim.objects.create(
-        article=article, start=start, end=start + 24, quote=article.text[start : start + 24], created_by=author,
-        status="in_review", verdict="false",
+        article=article,
+        start=start,
+        end=start + 24,
+        quote=article.text[start : start + 24],
+        created_by=author,
+        status="in_review",
+        verdict="false",
     )
     source = SourceFactory(claim=claim, added_by=author)
     run = ExtractionRun.objects.filter(article=article).get()
-    mention = EntityMention.objects.create(article=article, run=run, start=start, end=start + 6, text="Russia",
-                                           label="GPE")
+    mention = EntityMention.objects.create(
+        article=article, run=run, start=start, end=start + 6, text="Russia", label="GPE"
+    )
     # The outsider's own project, with data nobody in ``project`` may see.
     foreign_project = Membership.objects.get(user=outsider).project
     foreign_article = ArticleFactory(project=foreign_project)
     foreign_claim = ClaimFactory(article=foreign_article, created_by=outsider)
     MembershipFactory(project=project, user=UserFactory(username="newbie"), role=Role.REVIEWER).delete()
-    users = {"author": author, "other_reviewer": other_reviewer, "editor": editor, "project_admin": project_admin,
-             "outsider": outsider}
+    users = {
+        "author": author,
+        "other_reviewer": other_reviewer,
+        "editor": editor,
+        "project_admin": project_admin,
+        "outsider": outsider,
+    }
     return World(article, claim, source, mention, run, foreign_article, foreign_claim, users)
 
 
@@ -80,33 +90,73 @@ CASES: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("project-detail", "get", "/api/v1/projects/newsroom/", None, _everyone(200, 404)),
     ("members-list", "get", "/api/v1/projects/newsroom/members/", None, _everyone(200, 404)),
     ("member-detail", "get", "/api/v1/projects/newsroom/members/author/", None, _everyone(200, 404)),
-    ("member-add", "post", "/api/v1/projects/newsroom/members/", {"username": "newbie", "role": "reviewer"},
-     _admins_only(201)),
-    ("member-change", "patch", "/api/v1/projects/newsroom/members/other-reviewer/", {"role": "editor"},
-     _admins_only(200)),
-    ("member-replace", "put", "/api/v1/projects/newsroom/members/other-reviewer/", {"role": "editor"},
-     _admins_only(200)),
+    (
+        "member-add",
+        "post",
+        "/api/v1/projects/newsroom/members/",
+        {"username": "newbie", "role": "reviewer"},
+        _admins_only(201),
+    ),
+    (
+        "member-change",
+        "patch",
+        "/api/v1/projects/newsroom/members/other-reviewer/",
+        {"role": "editor"},
+        _admins_only(200),
+    ),
+    (
+        "member-replace",
+        "put",
+        "/api/v1/projects/newsroom/members/other-reviewer/",
+        {"role": "editor"},
+        _admins_only(200),
+    ),
     ("member-remove", "delete", "/api/v1/projects/newsroom/members/other-reviewer/", None, _admins_only(204)),
     ("articles-list", "get", "/api/v1/articles/", None, _everyone(200, 200)),
     ("article-detail", "get", "/api/v1/articles/{article}/", None, _everyone(200, 404)),
-    ("article-create", "post", "/api/v1/articles/", {"project": "newsroom", "title": "T", "text": "New text."},
-     _everyone(201, 400)),
+    (
+        "article-create",
+        "post",
+        "/api/v1/articles/",
+        {"project": "newsroom", "title": "T", "text": "New text."},
+        _everyone(201, 400),
+    ),
     ("claims-list", "get", "/api/v1/claims/", None, _everyone(200, 200)),
     ("claim-detail", "get", "/api/v1/claims/{claim}/", None, _everyone(200, 404)),
     ("claim-create", "post", "/api/v1/claims/", {"article": "{article}", "start": 0, "end": 5}, _everyone(201, 400)),
     ("claim-patch", "patch", "/api/v1/claims/{claim}/", {"verdict": "false", "version": 1}, _claim_editors(200)),
-    ("claim-put", "put", "/api/v1/claims/{claim}/",
-     {"article": "{article}", "start": 0, "end": 5, "verdict": "mixed", "version": 1}, _claim_editors(200)),
-    ("claim-approve", "patch", "/api/v1/claims/{claim}/", {"status": "approved", "version": 1},
-     _editors_only(200, 404)),
+    (
+        "claim-put",
+        "put",
+        "/api/v1/claims/{claim}/",
+        {"article": "{article}", "start": 0, "end": 5, "verdict": "mixed", "version": 1},
+        _claim_editors(200),
+    ),
+    (
+        "claim-approve",
+        "patch",
+        "/api/v1/claims/{claim}/",
+        {"status": "approved", "version": 1},
+        _editors_only(200, 404),
+    ),
     ("claim-delete", "delete", "/api/v1/claims/{claim}/", None, _claim_editors(204)),
     ("sources-list", "get", "/api/v1/claims/{claim}/sources/", None, _everyone(200, 404)),
     ("source-detail", "get", "/api/v1/claims/{claim}/sources/{source}/", None, _everyone(200, 404)),
-    ("source-create", "post", "/api/v1/claims/{claim}/sources/", {"url": "https://example.org/a", "stance": "refutes"},
-     _claim_editors(201)),
+    (
+        "source-create",
+        "post",
+        "/api/v1/claims/{claim}/sources/",
+        {"url": "https://example.org/a", "stance": "refutes"},
+        _claim_editors(201),
+    ),
     ("source-patch", "patch", "/api/v1/claims/{claim}/sources/{source}/", {"stance": "refutes"}, _claim_editors(200)),
-    ("source-put", "put", "/api/v1/claims/{claim}/sources/{source}/", {"url": "https://example.org/b"},
-     _claim_editors(200)),
+    (
+        "source-put",
+        "put",
+        "/api/v1/claims/{claim}/sources/{source}/",
+        {"url": "https://example.org/b"},
+        _claim_editors(200),
+    ),
     ("source-delete", "delete", "/api/v1/claims/{claim}/sources/{source}/", None, _claim_editors(204)),
     ("mentions-list", "get", "/api/v1/mentions/", None, _everyone(200, 200)),
     ("mention-detail", "get", "/api/v1/mentions/{mention}/", None, _everyone(200, 404)),
@@ -118,8 +168,13 @@ CASES: list[tuple[str, str, str, Any, dict[str, int]]] = [
 
 
 def _fill(value: Any, world: World) -> Any:
-    ids = {"article": world.article.pk, "claim": world.claim.pk, "source": world.source.pk,
-           "mention": world.mention.pk, "run": world.run.pk}
+    ids = {
+        "article": world.article.pk,
+        "claim": world.claim.pk,
+        "source": world.source.pk,
+        "mention": world.mention.pk,
+        "run": world.run.pk,
+    }
     if isinstance(value, str):
         if value.startswith("{") and value.endswith("}") and value[1:-1] in ids:
             return ids[value[1:-1]]
@@ -132,8 +187,13 @@ def _fill(value: Any, world: World) -> Any:
 def _rows() -> dict[str, int]:
     from annotations.models import Article
 
-    return {"articles": Article.objects.count(), "claims": Claim.objects.count(), "sources": Source.objects.count(),
-            "members": Membership.objects.count(), "runs": ExtractionRun.objects.count()}
+    return {
+        "articles": Article.objects.count(),
+        "claims": Claim.objects.count(),
+        "sources": Source.objects.count(),
+        "members": Membership.objects.count(),
+        "runs": ExtractionRun.objects.count(),
+    }
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -196,8 +256,9 @@ def test_it_enforces_csrf_on_session_writes(author, world):
 
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(author)
-    response = browser.patch(f"/api/v1/claims/{world.claim.pk}/", {"verdict": "mixed", "version": 1},
-                             content_type="application/json")
+    response = browser.patch(
+        f"/api/v1/claims/{world.claim.pk}/", {"verdict": "mixed", "version": 1}, content_type="application/json"
+    )
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
     assert Claim.objects.get(pk=world.claim.pk).verdict == "false"

@@ -34,8 +34,9 @@ def _fill(kind: str, n: int, project, article, author, editor) -> str:
     """Make ``n`` items of ``kind`` visible to the author; return the URL that lists them."""
     if kind == "claims":
         for i in range(n):
-            claim = ClaimFactory(article=article, start=i, end=i + 5, created_by=author if i % 2 else editor,
-                                 reviewed_by=editor)
+            claim = ClaimFactory(
+                article=article, start=i, end=i + 5, created_by=author if i % 2 else editor, reviewed_by=editor
+            )
             SourceFactory(claim=claim)
         return f"/api/v1/claims/?page_size={n}"
     if kind == "articles":
@@ -89,8 +90,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("size", [10, 200])
 @pytest.mark.parametrize("kind", list(EXPECTED))
-def test_lists_make_the_same_number_of_queries_for_10_and_200_items(api, project, article, author, editor, kind,
-                                                                    size):
+def test_lists_make_the_same_number_of_queries_for_10_and_200_items(api, project, article, author, editor, kind, size):
     url = _fill(kind, size, project, article, author, editor)
     with CaptureQueriesContext(connection) as queries:
         response = api.get(url)
@@ -108,8 +108,9 @@ def test_creating_a_claim_takes_six_statements(api, article, django_assert_num_q
     # token + user, the article with the caller's role, then in one transaction (a savepoint pair
     # inside the test's own transaction): the INSERT and its history row
     with django_assert_num_queries(6):
-        response = api.post("/api/v1/claims/", {"article": article.pk, "start": 0, "end": 5, "verdict": "false"},
-                            format="json")
+        response = api.post(
+            "/api/v1/claims/", {"article": article.pk, "start": 0, "end": 5, "verdict": "false"}, format="json"
+        )
     assert response.status_code == 201
 
 

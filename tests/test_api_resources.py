@@ -22,8 +22,13 @@ def fast_passwords(settings):
 def test_it_imports_an_article_normalised_and_queues_extraction(api_client_for, author, project):
     response = api_client_for(author).post(
         "/api/v1/articles/",
-        {"project": "newsroom", "title": "Claims\u00a0galore", "text": "Cafe\u0301 owners say 90%.\r\nNext line.  ",
-         "url": "https://news.example/a", "published_at": "2026-01-02T03:04:05Z"},
+        {
+            "project": "newsroom",
+            "title": "Claims\u00a0galore",
+            "text": "Cafe\u0301 owners say 90%.\r\nNext line.  ",
+            "url": "https://news.example/a",
+            "published_at": "2026-01-02T03:04:05Z",
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -38,8 +43,9 @@ def test_it_imports_an_article_normalised_and_queues_extraction(api_client_for, 
 
 
 def test_it_answers_409_to_the_same_text_twice_and_writes_nothing(api_client_for, author, article, seed_text):
-    response = api_client_for(author).post("/api/v1/articles/", {"project": "newsroom", "title": "Again",
-                                                                 "text": seed_text}, format="json")
+    response = api_client_for(author).post(
+        "/api/v1/articles/", {"project": "newsroom", "title": "Again", "text": seed_text}, format="json"
+    )
     assert response.status_code == 409
     assert response.json()["existing"] == article.pk
     assert f"already imported as article {article.pk}" in response.json()["text"][0]
@@ -69,8 +75,9 @@ def test_it_refuses_a_bad_article_naming_the_field(api_client_for, author, proje
 
 def test_it_refuses_an_article_over_the_size_limit(api_client_for, author, project, settings):
     settings.MAX_ARTICLE_CHARS = 10
-    response = api_client_for(author).post("/api/v1/articles/", {"project": "newsroom", "title": "T",
-                                                                 "text": "x" * 11}, format="json")
+    response = api_client_for(author).post(
+        "/api/v1/articles/", {"project": "newsroom", "title": "T", "text": "x" * 11}, format="json"
+    )
     assert response.status_code == 400
     assert response.json() == {"text": ["The text has 11 characters; the limit is 10."]}
     assert not Article.objects.exists()
@@ -215,11 +222,13 @@ def test_an_admin_manages_members(api_client_for, project_admin, other_reviewer,
         ("delete", "project-admin/", None, "role", "The project must keep at least one admin."),
     ],
 )
-def test_it_refuses_bad_member_changes(api_client_for, project_admin, other_reviewer, method, path, body, field,
-                                       message):
+def test_it_refuses_bad_member_changes(
+    api_client_for, project_admin, other_reviewer, method, path, body, field, message
+):
     before = list(Membership.objects.values_list("user__username", "role").order_by("id"))
-    response = getattr(api_client_for(project_admin), method)(f"/api/v1/projects/newsroom/members/{path}", body,
-                                                             format="json")
+    response = getattr(api_client_for(project_admin), method)(
+        f"/api/v1/projects/newsroom/members/{path}", body, format="json"
+    )
     assert response.status_code == 400
     assert response.json() == {field: [message]}
     assert list(Membership.objects.values_list("user__username", "role").order_by("id")) == before
@@ -234,8 +243,9 @@ def test_it_refuses_bad_member_changes(api_client_for, project_admin, other_revi
         ("created_at_after=not-a-date", 400, "Enter a valid date/time."),
     ],
 )
-def test_date_filters_take_any_valid_offset_and_refuse_the_rest(api_client_for, author, article, query, expected,
-                                                                message):
+def test_date_filters_take_any_valid_offset_and_refuse_the_rest(
+    api_client_for, author, article, query, expected, message
+):
     response = api_client_for(author).get(f"/api/v1/articles/?{query}")
     assert response.status_code == expected, response.content
     if message:
@@ -244,8 +254,13 @@ def test_date_filters_take_any_valid_offset_and_refuse_the_rest(api_client_for, 
 
 def test_a_wrong_id_under_a_resource_is_a_json_404(api_client_for, author, project):
     api = api_client_for(author)
-    for url in ["/api/v1/claims/-3/", "/api/v1/claims/1/sources/x/", "/api/v1/articles/99999999999999999999/",
-                "/api/v1/projects/newsroom/members/a%00b/", "/api/v1/projects/a.b/"]:
+    for url in [
+        "/api/v1/claims/-3/",
+        "/api/v1/claims/1/sources/x/",
+        "/api/v1/articles/99999999999999999999/",
+        "/api/v1/projects/newsroom/members/a%00b/",
+        "/api/v1/projects/a.b/",
+    ]:
         response = api.get(url)
         assert response.status_code == 404, url
         assert response.json() == {"detail": "Not found."}

@@ -65,7 +65,9 @@ class Visitor:
 
 def api(base: str, name: str, key: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     request = urllib.request.Request(
-        base + path, data=json.dumps(body).encode(), method="POST",
+        base + path,
+        data=json.dumps(body).encode(),
+        method="POST",
         headers={"Authorization": f"Token {key}", "Content-Type": "application/json"},
     )
     began = time.monotonic()
@@ -80,16 +82,22 @@ def api(base: str, name: str, key: str, path: str, body: dict[str, Any]) -> tupl
 @pytest.fixture
 def broker_away(tmp_path):
     closed = f"redis://127.0.0.1:{free_port()}/0"
-    with app_server(tmp_path / "gunicorn.log", CELERY_BROKER_URL=closed, CELERY_RESULT_BACKEND=closed,
-                    IMPORT_ASYNC_THRESHOLD="0") as base:
+    with app_server(
+        tmp_path / "gunicorn.log", CELERY_BROKER_URL=closed, CELERY_RESULT_BACKEND=closed, IMPORT_ASYNC_THRESHOLD="0"
+    ) as base:
         yield base
     print("seconds per request with the broker away:", {k: round(v, 2) for k, v in TIMINGS.items()})
 
 
 def test_an_article_is_created_and_its_extraction_says_it_could_not_be_queued(broker_away, project, editor):
     _token, key = ApiToken.issue(editor, "tests")
-    status, body = api(broker_away, "api: create article", key, "/api/v1/articles/",
-                       {"project": project.slug, "title": "Saved", "text": "The text is saved all the same."})
+    status, body = api(
+        broker_away,
+        "api: create article",
+        key,
+        "/api/v1/articles/",
+        {"project": project.slug, "title": "Saved", "text": "The text is saved all the same."},
+    )
     assert status == 201, body
     assert body["latest_run"]["status"] == "failed"
     assert body["latest_run"]["error"] == QUEUE_FAILED
@@ -97,8 +105,9 @@ def test_an_article_is_created_and_its_extraction_says_it_could_not_be_queued(br
     assert article.latest_run.status == RunStatus.FAILED
 
     # Running it again is offered and allowed (a failed run is not "already queued").
-    status, body = api(broker_away, "api: run extraction again", key, "/api/v1/extraction-runs/",
-                       {"article": article.pk})
+    status, body = api(
+        broker_away, "api: run extraction again", key, "/api/v1/extraction-runs/", {"article": article.pk}
+    )
     assert status == 201 and body["status"] == "failed" and body["error"] == QUEUE_FAILED
 
     visitor = Visitor(broker_away, editor)
@@ -114,14 +123,16 @@ def test_an_article_is_created_and_its_extraction_says_it_could_not_be_queued(br
 def test_a_background_import_is_kept_failed_and_can_be_run_again(broker_away, project, author):
     visitor = Visitor(broker_away, author)
     page = f"/p/{project.slug}/import/"
-    status, location, _html = visitor.post_form("page: paste import", page, page,
-                                                {"source": "paste", "text": "An article pasted while Redis is down."})
+    status, location, _html = visitor.post_form(
+        "page: paste import", page, page, {"source": "paste", "text": "An article pasted while Redis is down."}
+    )
     assert status == 302, _html[:500]
     job = ImportJob.objects.get()
     assert location == f"/p/{project.slug}/imports/{job.pk}/"
     assert (job.status, job.error) == (RunStatus.FAILED, QUEUE_FAILED)
-    status, location, _html = visitor.post_form("page: import run again", location,
-                                                f"/p/{project.slug}/imports/{job.pk}/retry/", {})
+    status, location, _html = visitor.post_form(
+        "page: import run again", location, f"/p/{project.slug}/imports/{job.pk}/retry/", {}
+    )
     assert status == 302
     job.refresh_from_db()
     assert (job.status, job.error) == (RunStatus.FAILED, QUEUE_FAILED)  # still away: failed again, at once
@@ -130,21 +141,22 @@ def test_a_background_import_is_kept_failed_and_can_be_run_again(broker_away, pr
 
 def test_an_export_job_is_kept_failed_and_can_be_run_again(broker_away, project, author):
     _token, key = ApiToken.issue(author, "tests")
-    status, body = api(broker_away, "api: export job", key, f"/api/v1/projects/{project.slug}/exports/",
-                       {"format": "jsonl"})
+    status, body = api(
+        broker_away, "api: export job", key, f"/api/v1/projects/{project.slug}/exports/", {"format": "jsonl"}
+    )
     assert status == 202, body
     assert (body["status"], body["error"]) == ("failed", QUEUE_FAILED)
 
     visitor = Visitor(broker_away, author)
     page = f"/p/{project.slug}/exports/"
-    status, location, _html = visitor.post_form("page: export job", page, page,
-                                                {"format": "csv", "background": "1"})
+    status, location, _html = visitor.post_form("page: export job", page, page, {"format": "csv", "background": "1"})
     assert status == 302 and location == page
     _status, _location, html = visitor.request("page: exports", page)
     assert html.count("could not be queued: broker unreachable") == 2 and "Run again" in html
     job = ExportJob.objects.get(format="csv")
-    status, _location, _html = visitor.post_form("page: export run again", page,
-                                                 f"/p/{project.slug}/exports/{job.pk}/retry/", {})
+    status, _location, _html = visitor.post_form(
+        "page: export run again", page, f"/p/{project.slug}/exports/{job.pk}/retry/", {}
+    )
     assert status == 302
     job.refresh_from_db()
     assert (job.status, job.error) == (RunStatus.FAILED, QUEUE_FAILED)

@@ -20,7 +20,11 @@ SENTENCE = "Russia has the advantage, but we are doing everything we can"
 def claim(article, author) -> Claim:
     start = article.text.index(SENTENCE)
     return claims.create(
-        article=article, by=author, start=start, end=start + len(SENTENCE), quote=SENTENCE,
+        article=article,
+        by=author,
+        start=start,
+        end=start + len(SENTENCE),
+        quote=SENTENCE,
         claimant="Gen. Oleksiy Gromov",
     )
 
@@ -110,9 +114,7 @@ def test_it_paginates_the_article_list_and_keeps_the_filters(client_for, author,
     assert set(_titles(first)).isdisjoint(_titles(second))
 
 
-def test_the_article_list_makes_a_constant_number_of_queries(
-    client_for, author, project, django_assert_num_queries
-):
+def test_the_article_list_makes_a_constant_number_of_queries(client_for, author, project, django_assert_num_queries):
     client = client_for(author)
     list_url = url("article-list", project.slug)
     _articles(project, author)
@@ -214,8 +216,14 @@ def test_the_claim_form_refuses_a_selection_that_does_not_match_the_text(client_
 
 
 def test_it_creates_a_claim_and_returns_the_panel_and_the_text(client_for, author, article):
-    data = {**_span(article), "claim_text": "", "claimant": "Gen. Oleksiy Gromov", "verdict": "unverifiable",
-            "status": "in_progress", "rationale": "No independent confirmation."}
+    data = {
+        **_span(article),
+        "claim_text": "",
+        "claimant": "Gen. Oleksiy Gromov",
+        "verdict": "unverifiable",
+        "status": "in_progress",
+        "rationale": "No independent confirmation.",
+    }
     response = client_for(author).post(_create_url(article), data)
     assert response.status_code == 200
     claim = Claim.objects.get(article=article)
@@ -290,8 +298,15 @@ def test_a_claim_of_another_article_is_not_found_under_this_one(client_for, auth
 
 
 def _edit_data(claim: Claim, **change: object) -> dict[str, object]:
-    return {"claim_text": claim.claim_text, "claimant": claim.claimant, "verdict": "false", "status": "in_progress",
-            "rationale": "The front line moved.", "version": claim.version, **change}
+    return {
+        "claim_text": claim.claim_text,
+        "claimant": claim.claimant,
+        "verdict": "false",
+        "status": "in_progress",
+        "rationale": "The front line moved.",
+        "version": claim.version,
+        **change,
+    }
 
 
 def test_it_edits_a_claim_and_returns_its_card(client_for, author, claim):
@@ -303,8 +318,12 @@ def test_it_edits_a_claim_and_returns_its_card(client_for, author, claim):
     assert response.status_code == 200
     assert response["HX-Retarget"] == f"#claim-{claim.pk}"
     claim.refresh_from_db()
-    assert (claim.verdict, claim.status, claim.rationale, claim.version) == ("false", "in_progress",
-                                                                             "The front line moved.", 2)
+    assert (claim.verdict, claim.status, claim.rationale, claim.version) == (
+        "false",
+        "in_progress",
+        "The front line moved.",
+        2,
+    )
     assert "badge verdict-false" in response.content.decode()
 
 
@@ -331,8 +350,12 @@ def test_a_reviewer_cannot_edit_another_reviewers_claim(client_for, other_review
     client = client_for(other_reviewer)
     assert client.get(claim_url("claim-edit", claim)).status_code == 403
     assert client.post(claim_url("claim-edit", claim), _edit_data(claim)).status_code == 403
-    assert client.post(claim_url("claim-review", claim), {"verdict": "true", "status": "approved",
-                                                          "version": 1}).status_code == 403
+    assert (
+        client.post(
+            claim_url("claim-review", claim), {"verdict": "true", "status": "approved", "version": 1}
+        ).status_code
+        == 403
+    )
     claim.refresh_from_db()
     assert claim.verdict == "" and claim.version == 1
 
@@ -413,9 +436,14 @@ def test_only_the_author_or_an_editor_deletes_and_outsiders_see_nothing(client_f
 
 # --- sources -----------------------------------------------------------------------------------
 
-SOURCE = {"url": "https://www.reuters.com/world/europe/ukraine-luhansk", "title": "Reuters on Luhansk",
-          "publisher": "Reuters", "excerpt": "Russia has the advantage", "stance": "supports",
-          "archived_url": "https://web.archive.org/web/2022/https://www.reuters.com/world/europe/ukraine-luhansk"}
+SOURCE = {
+    "url": "https://www.reuters.com/world/europe/ukraine-luhansk",
+    "title": "Reuters on Luhansk",
+    "publisher": "Reuters",
+    "excerpt": "Russia has the advantage",
+    "stance": "supports",
+    "archived_url": "https://web.archive.org/web/2022/https://www.reuters.com/world/europe/ukraine-luhansk",
+}
 
 
 def test_it_adds_a_source_to_a_claim(client_for, author, claim):

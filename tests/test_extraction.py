@@ -16,9 +16,9 @@ pytestmark = pytest.mark.django_db
 
 def rows(article) -> list[tuple[int, int, str, str]]:
     return list(
-        EntityMention.objects.filter(article=article).order_by("start", "end", "label").values_list(
-            "start", "end", "label", "text"
-        )
+        EntityMention.objects.filter(article=article)
+        .order_by("start", "end", "label")
+        .values_list("start", "end", "label", "text")
     )
 
 
@@ -188,5 +188,12 @@ def test_project_progress_counts_each_articles_latest_run(project, author, seed_
         progress = extraction.project_progress(project)
 
     assert progress.as_dict() == {
-        "total": 3, "queued": 2, "running": 0, "done": 1, "failed": 0, "never_run": 0, "active": 2, "percent": 33,
+        "total": 3,
+        "queued": 2,
+        "running": 0,
+        "done": 1,
+        "failed": 0,
+        "never_run": 0,
+        "active": 2,
+        "percent": 33,
     }

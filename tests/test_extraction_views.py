@@ -134,7 +134,14 @@ def test_the_progress_endpoint_reports_counts_as_json(client_for, author, extrac
     response = client_for(author).get(reverse("project-extraction-progress", args=[project.slug]))
     assert response.status_code == 200
     assert response.json() == {
-        "total": 2, "queued": 0, "running": 0, "done": 1, "failed": 0, "never_run": 1, "active": 0, "percent": 50,
+        "total": 2,
+        "queued": 0,
+        "running": 0,
+        "done": 1,
+        "failed": 0,
+        "never_run": 1,
+        "active": 0,
+        "percent": 50,
     }
 
 

@@ -79,7 +79,10 @@ def test_changing_an_approved_claim_is_an_open_correction(claim, author, editor)
     ]
     assert Claim.objects.get(pk=claim.pk).verdict == "false"
     corrected = claims.update(
-        claim=claim, expected_version=claim.version, by=editor, verdict="mixed",
+        claim=claim,
+        expected_version=claim.version,
+        by=editor,
+        verdict="mixed",
         correction_note="New casualty figures from the UN.",
     )
     assert corrected.corrected_at is not None

@@ -1,4 +1,4 @@
-"""URL imports against hostile servers and hostile addresses (issue 13).
+"""URL imports against hostile servers and hostile addresses.
 
 The slow servers are real (tests/local_http.py on 127.0.0.1) and drip one byte a second; the
 fetch must end within IMPORT_FETCH_TIMEOUT plus a second, whatever part of the answer drips.

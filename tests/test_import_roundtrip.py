@@ -1,4 +1,4 @@
-"""Our own JSONL export imports into another project with the same data (the format of issue 6)."""
+"""Our own JSONL export imports into another project with the same data."""
 
 from __future__ import annotations
 

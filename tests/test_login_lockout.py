@@ -16,8 +16,7 @@ PASSWORD = "pw-for-tests-1"  # tests/factories.py
 
 
 def attempt(client, username: str, password: str, address: str = "203.0.113.7", **headers: str):
-    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address,
-                       **headers)
+    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address, **headers)
 
 
 def test_it_locks_a_username_and_address_after_five_failures(client, author, settings):
@@ -60,8 +59,9 @@ def test_the_lockout_ends_after_the_cool_off(client, author, settings):
         attempt(client, "author", "wrong")
     assert attempt(client, "author", PASSWORD).status_code == 429
     # As if the cool-off had passed: the recorded failures are older than it.
-    AccessAttempt.objects.update(attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME * timedelta(hours=1)
-                                 - timedelta(minutes=1))
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME * timedelta(hours=1) - timedelta(minutes=1)
+    )
     assert attempt(client, "author", PASSWORD).status_code == 302
 
 

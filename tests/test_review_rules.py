@@ -117,9 +117,11 @@ class Api:
 
     def move(self, claim, user, target):
         fresh = Claim.objects.get(pk=claim.pk)
-        return self.api_client_for(user).patch(
-            f"/api/v1/claims/{claim.pk}/", {"status": target, "version": fresh.version}, format="json"
-        ).status_code
+        return (
+            self.api_client_for(user)
+            .patch(f"/api/v1/claims/{claim.pk}/", {"status": target, "version": fresh.version}, format="json")
+            .status_code
+        )
 
     def edit(self, claim, user, note="", **fields):
         fresh = Claim.objects.get(pk=claim.pk)
@@ -301,9 +303,11 @@ def _import(door: str, project, user, data: str, client_for, api_client_for) -> 
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         upload = SimpleUploadedFile("batch.jsonl", data.encode(), content_type="application/json")
-        return api_client_for(user).post(
-            reverse("api:import", args=[project.slug]), {"files": upload}, format="multipart"
-        ).status_code
+        return (
+            api_client_for(user)
+            .post(reverse("api:import", args=[project.slug]), {"files": upload}, format="multipart")
+            .status_code
+        )
     out, err = StringIO(), StringIO()
     import tempfile
 
@@ -437,8 +441,11 @@ def _status_options(html: str, claim: Claim) -> list[str]:
 
 def test_the_desk_offers_only_the_moves_the_person_may_make(client_for, claim, author, editor, article):
     page = reverse("article-detail", args=[article.project.slug, article.pk])
-    assert _status_options(client_for(author).get(page).content.decode(), claim) == ["unstarted", "in_progress",
-                                                                                      "in_review"]
+    assert _status_options(client_for(author).get(page).content.decode(), claim) == [
+        "unstarted",
+        "in_progress",
+        "in_review",
+    ]
     submitted(claim, author)
     author_page = client_for(author).get(page).content.decode()
     assert _status_options(author_page, claim) == ["in_review"]

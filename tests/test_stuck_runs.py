@@ -1,5 +1,5 @@
 """A run queued for longer than EXTRACTION_QUEUED_STUCK_SECONDS lost its message: it counts as
-stuck, and "Run again" replaces it (issue 13; running runs past the time limit: test_extraction_views)."""
+stuck, and "Run again" replaces it (running runs past the time limit: test_extraction_views)."""
 
 from __future__ import annotations
 

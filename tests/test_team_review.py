@@ -163,8 +163,9 @@ def test_agreement_on_a_project_with_hand_computed_values(project, article, auth
     project.save()
     claims = [ClaimFactory(article=article, start=i * 10, end=i * 10 + 5, created_by=author) for i in range(4)]
     # Same as the chance-level example: kappa 0 for these two reviewers.
-    for claim, (a, b) in zip(claims, [("true", "true"), ("true", "false"), ("false", "true"), ("false", "false")],
-                             strict=True):
+    for claim, (a, b) in zip(
+        claims, [("true", "true"), ("true", "false"), ("false", "true"), ("false", "false")], strict=True
+    ):
         BlindVerdict.objects.create(claim=claim, reviewer=author, verdict=a)
         BlindVerdict.objects.create(claim=claim, reviewer=other_reviewer, verdict=b)
     # other_reviewer marked one identical span and one overlapping: exact F1 = 2*(1/4*1/2)/(1/4+1/2) = 1/3.
@@ -211,8 +212,7 @@ def test_a_big_project_computes_agreement_in_a_worker(celery_worker, monkeypatch
     assert report.data["span_pairs"] == 0
 
 
-def test_editors_assign_from_the_article_list_and_reviewers_only_see_the_assignee(client_for, article, author,
-                                                                                   editor):
+def test_editors_assign_from_the_article_list_and_reviewers_only_see_the_assignee(client_for, article, author, editor):
     list_url = reverse("article-list", args=[article.project.slug])
     page = client_for(editor).get(list_url).content.decode()
     assert f'action="{reverse("article-assign", args=[article.project.slug, article.pk])}"' in page

@@ -99,7 +99,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
-    # issue 13: login lockout and the Content-Security-Policy header
+    # Login lockout and the Content-Security-Policy header
     "axes",
     "csp",
     "annotations",
@@ -162,9 +162,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web server and worker write to the same file; wait for the lock instead of failing at once.
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-    )
+    DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -242,7 +240,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
-# --- issue 3 ---
+# --- Entity extraction: broker and worker ---
 # With the Redis transport a late-acked message of a worker that died without a warm shutdown
 # (SIGKILL, OOM kill, power loss) sits in the broker's "unacked" index until some worker's
 # periodic sweep finds it older than visibility_timeout and puts it back on its queue. These
@@ -254,7 +252,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS.update(
 )
 if env_str("CELERY_BROKER_KEY_PREFIX", ""):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX", "")
-# --- issue 6: exports ---
+# --- Exports ---
 # Articles per chunk of a streamed export (a chunk is a handful of queries, whatever its size),
 # and the most article text (characters) one chunk of a JSONL export may hold.
 EXPORT_CHUNK_ARTICLES = env_int("EXPORT_CHUNK_ARTICLES", 500)
@@ -269,7 +267,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-exports": {"task": "annotations.expire_exports", "schedule": 6 * 3600},
 }
 
-# --- issue 7 ---------------------------------------------------------------------------------
+# --- Imports and text corrections -------------------------------------------------------------
 # Imports: every limit is checked before anything is written, with a message naming it.
 IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 20 * 1024 * 1024)
 IMPORT_FETCH_TIMEOUT = float(env_str("IMPORT_FETCH_TIMEOUT", "10"))
@@ -287,7 +285,7 @@ REANCHOR_MIN_CONFIDENCE = float(env_str("REANCHOR_MIN_CONFIDENCE", "0.8"))
 # Pasted text and revised text arrive as form fields: let an article of the maximum size through.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, MAX_ARTICLE_CHARS * 4 + 65_536)
 
-# --- issue 5: REST API ------------------------------------------------------------------------
+# --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: its scheme in WWW-Authenticate makes anonymous requests get 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -334,7 +332,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- issue 13: hostile input and failing services ----------------------------------------------
+# --- Hostile input and failing services ----------------------------------------------------
 # Request bodies, checked on their declared length before anything reads them
 # (annotations.middleware): JSON and form posts carry at most one article's text; uploads (the
 # "Add articles" files) may be bigger, one file being IMPORT_MAX_FILE_BYTES at most.
@@ -364,8 +362,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = env_float("CELERY_BROKER_SOCKET_CONNECT_TIMEOUT", 1.0)
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
-    "retry_policy": {"max_retries": env_int("CELERY_PUBLISH_MAX_RETRIES", 1), "interval_start": 0,
-                     "interval_step": 0.2, "interval_max": 0.2},
+    "retry_policy": {
+        "max_retries": env_int("CELERY_PUBLISH_MAX_RETRIES", 1),
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    },
 }
 # A run still queued after this long has lost its message: the article page offers "Run again".
 EXTRACTION_QUEUED_STUCK_SECONDS = env_int("EXTRACTION_QUEUED_STUCK_SECONDS", 900)

@@ -66,9 +66,7 @@ class ArticleFilter(filters.FilterSet):
     project = filters.CharFilter(field_name="project__slug", help_text="Project slug.")
     has_claims = filters.BooleanFilter(method="filter_has_claims", help_text="Only articles with (or without) claims.")
     created_at = DateTimeRangeFilter(help_text="created_at_after / created_at_before (ISO 8601).")
-    published_at = DateTimeRangeFilter(
-        help_text="published_at_after / published_at_before (ISO 8601)."
-    )
+    published_at = DateTimeRangeFilter(help_text="published_at_after / published_at_before (ISO 8601).")
     publisher = filters.CharFilter(lookup_expr="icontains")
 
     class Meta:

@@ -104,8 +104,19 @@ class ExtractionRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExtractionRun
         fields = [
-            "id", "article", "status", "model_name", "model_version", "created_at", "started_at", "finished_at",
-            "duration_seconds", "error", "attempts", "char_count", "mention_count",
+            "id",
+            "article",
+            "status",
+            "model_name",
+            "model_version",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "error",
+            "attempts",
+            "char_count",
+            "mention_count",
         ]
         read_only_fields = fields
 
@@ -131,8 +142,19 @@ class ArticleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Article
         fields = [
-            "id", "project", "title", "url", "publisher", "published_at", "language", "text", "text_sha256",
-            "created_by", "created_at", "updated_at", "claim_count",
+            "id",
+            "project",
+            "title",
+            "url",
+            "publisher",
+            "published_at",
+            "language",
+            "text",
+            "text_sha256",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "claim_count",
         ]
         read_only_fields = ["id", "text_sha256", "created_by", "created_at", "updated_at", "claim_count"]
 
@@ -146,15 +168,27 @@ class SourceSerializer(serializers.ModelSerializer):
     stance = serializers.ChoiceField(choices=Stance.choices, default=Stance.CONTEXT)
     added_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     correction_note = serializers.CharField(
-        required=False, allow_blank=True, write_only=True,
+        required=False,
+        allow_blank=True,
+        write_only=True,
         help_text="Required when the claim is approved: what was corrected and why (shown openly).",
     )
 
     class Meta:
         model = Source
         fields = [
-            "id", "claim", "url", "title", "publisher", "excerpt", "stance", "archived_url", "accessed_at",
-            "added_by", "created_at", "correction_note",
+            "id",
+            "claim",
+            "url",
+            "title",
+            "publisher",
+            "excerpt",
+            "stance",
+            "archived_url",
+            "accessed_at",
+            "added_by",
+            "created_at",
+            "correction_note",
         ]
         read_only_fields = ["id", "claim", "added_by", "created_at"]
 
@@ -169,7 +203,7 @@ class ClaimSerializer(serializers.ModelSerializer):
         required=False,
         trim_whitespace=False,
         max_length=_limit(Claim, "quote"),
-        help_text="Optional on write; must equal text[start:end] when given."
+        help_text="Optional on write; must equal text[start:end] when given.",
     )
     status = serializers.ChoiceField(choices=ClaimStatus.choices, required=False)
     verdict = serializers.ChoiceField(choices=[*Verdict.choices], required=False, allow_blank=True)
@@ -191,12 +225,37 @@ class ClaimSerializer(serializers.ModelSerializer):
     class Meta:
         model = Claim
         fields = [
-            "id", "article", "start", "end", "quote", "prefix", "suffix", "claim_text", "claimant", "claimant_type",
-            "status", "verdict", "rationale", "created_by", "reviewed_by", "version", "approved_at", "corrected_at",
-            "correction_note", "created_at", "updated_at",
+            "id",
+            "article",
+            "start",
+            "end",
+            "quote",
+            "prefix",
+            "suffix",
+            "claim_text",
+            "claimant",
+            "claimant_type",
+            "status",
+            "verdict",
+            "rationale",
+            "created_by",
+            "reviewed_by",
+            "version",
+            "approved_at",
+            "corrected_at",
+            "correction_note",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = [
-            "id", "prefix", "suffix", "created_by", "reviewed_by", "approved_at", "corrected_at", "created_at",
+            "id",
+            "prefix",
+            "suffix",
+            "created_by",
+            "reviewed_by",
+            "approved_at",
+            "corrected_at",
+            "created_at",
             "updated_at",
         ]
 
@@ -227,7 +286,8 @@ class ArticleDetailSerializer(ArticleSerializer):
 
 class CorrectionNoteSerializer(serializers.Serializer):
     correction_note = serializers.CharField(
-        required=False, allow_blank=True,
+        required=False,
+        allow_blank=True,
         help_text="Required when the claim is approved: what was corrected and why (shown openly).",
     )
 

@@ -24,11 +24,13 @@ app_name = "api"
 urlpatterns = [
     path("v1/", include(router.urls)),
     path(PROJECT + "exports/", export_views.ExportJobListView.as_view(), name="export-list"),
-    path(PROJECT + "exports/stream/<str:export_format>/", export_views.ExportStreamView.as_view(),
-         name="export-stream"),
+    path(
+        PROJECT + "exports/stream/<str:export_format>/", export_views.ExportStreamView.as_view(), name="export-stream"
+    ),
     path(PROJECT + "exports/<int:job_id>/", export_views.ExportJobDetailView.as_view(), name="export-detail"),
-    path(PROJECT + "exports/<int:job_id>/download/", export_views.ExportJobDownloadView.as_view(),
-         name="export-download"),
+    path(
+        PROJECT + "exports/<int:job_id>/download/", export_views.ExportJobDownloadView.as_view(), name="export-download"
+    ),
     # Authentication is DRF's here (its IsAuthenticated answers 401/403 in JSON): the login
     # middleware's redirect to an HTML page would only confuse an API client.
     path(PROJECT + "imports/", login_not_required(ImportView.as_view()), name="import"),

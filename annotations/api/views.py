@@ -49,8 +49,9 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Your projects", responses={200: serializers.ProjectSerializer(many=True),
-                                                           **errors(401)}),
+    list=extend_schema(
+        summary="Your projects", responses={200: serializers.ProjectSerializer(many=True), **errors(401)}
+    ),
     retrieve=extend_schema(summary="A project", responses={200: serializers.ProjectSerializer, **errors(401, 404)}),
 )
 class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
@@ -69,8 +70,9 @@ USERNAME = OpenApiParameter("username", OpenApiTypes.STR, OpenApiParameter.PATH,
 
 @extend_schema(parameters=[PROJECT_SLUG])
 @extend_schema_view(
-    list=extend_schema(summary="Members of a project", responses={200: serializers.MemberSerializer(many=True),
-                                                                  **errors(401, 404)}),
+    list=extend_schema(
+        summary="Members of a project", responses={200: serializers.MemberSerializer(many=True), **errors(401, 404)}
+    ),
     create=extend_schema(
         summary="Add a member (admins)",
         request=serializers.MemberCreateSerializer,
@@ -118,16 +120,21 @@ class MemberViewSet(viewsets.ModelViewSet):
         data = serializers.MemberCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = members.set_member(
-            project=project, username=data.validated_data["username"].get_username(),
-            role=data.validated_data["role"], by=request.user, only_new=True,
+            project=project,
+            username=data.validated_data["username"].get_username(),
+            role=data.validated_data["role"],
+            by=request.user,
+            only_new=True,
         )
         return Response(serializers.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer: Any) -> None:
         membership = serializer.instance
         serializer.instance = members.set_member(
-            project=self.get_project(), username=membership.user.get_username(),
-            role=serializer.validated_data.get("role", membership.role), by=self.request.user,
+            project=self.get_project(),
+            username=membership.user.get_username(),
+            role=serializer.validated_data.get("role", membership.role),
+            by=self.request.user,
         )
 
     def perform_destroy(self, instance: Membership) -> None:
@@ -138,8 +145,10 @@ class MemberViewSet(viewsets.ModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Articles of your projects", responses={200: serializers.ArticleSerializer(many=True),
-                                                                       **errors(400, 401, 404)}),
+    list=extend_schema(
+        summary="Articles of your projects",
+        responses={200: serializers.ArticleSerializer(many=True), **errors(400, 401, 404)},
+    ),
     retrieve=extend_schema(
         summary="An article with its text, claims, entity mentions and latest extraction run",
         responses={200: serializers.ArticleDetailSerializer, **errors(401, 404)},
@@ -196,13 +205,17 @@ class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 "existing": duplicate.existing.pk,
             }
             return Response(body, status=status.HTTP_409_CONFLICT)
-        return Response(serializers.ArticleDetailSerializer(article, context=self.get_serializer_context()).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            serializers.ArticleDetailSerializer(article, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Entity mentions", responses={200: serializers.EntityMentionSerializer(many=True),
-                                                             **errors(400, 401, 404)}),
+    list=extend_schema(
+        summary="Entity mentions",
+        responses={200: serializers.EntityMentionSerializer(many=True), **errors(400, 401, 404)},
+    ),
     retrieve=extend_schema(responses={200: serializers.EntityMentionSerializer, **errors(401, 404)}),
 )
 class EntityMentionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -220,8 +233,10 @@ class EntityMentionViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Extraction runs", responses={200: serializers.ExtractionRunSerializer(many=True),
-                                                             **errors(400, 401, 404)}),
+    list=extend_schema(
+        summary="Extraction runs",
+        responses={200: serializers.ExtractionRunSerializer(many=True), **errors(400, 401, 404)},
+    ),
     retrieve=extend_schema(responses={200: serializers.ExtractionRunSerializer, **errors(401, 404)}),
     create=extend_schema(
         summary="Re-run entity extraction on an article (editors and admins)",
@@ -283,10 +298,13 @@ def _with_etag(response: Response, claim: Claim) -> Response:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Claims of your projects", responses={200: serializers.ClaimSerializer(many=True),
-                                                                     **errors(400, 401, 404)}),
-    retrieve=extend_schema(summary="A claim (with its version as ETag)",
-                           responses={200: serializers.ClaimSerializer, **errors(401, 404)}),
+    list=extend_schema(
+        summary="Claims of your projects",
+        responses={200: serializers.ClaimSerializer(many=True), **errors(400, 401, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="A claim (with its version as ETag)", responses={200: serializers.ClaimSerializer, **errors(401, 404)}
+    ),
     create=extend_schema(summary="Mark a claim", responses={201: serializers.ClaimSerializer, **errors(400, 401, 403)}),
     update=extend_schema(
         summary="Replace a claim's fields (needs If-Match or version)",
@@ -351,8 +369,10 @@ class ClaimViewSet(viewsets.ModelViewSet):
             expected, stale_status = data["version"], status.HTTP_409_CONFLICT
         else:
             return Response(
-                {"detail": "Send the version you read, as an If-Match header or a `version` field.",
-                 "version": ["This field is required (or send If-Match)."]},
+                {
+                    "detail": "Send the version you read, as an If-Match header or a `version` field.",
+                    "version": ["This field is required (or send If-Match)."],
+                },
                 status=status.HTTP_428_PRECONDITION_REQUIRED,
             )
         try:
@@ -403,15 +423,19 @@ SOURCE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, desc
 
 @extend_schema(parameters=[CLAIM_ID])
 @extend_schema_view(
-    list=extend_schema(summary="Sources of a claim", responses={200: serializers.SourceSerializer(many=True),
-                                                                **errors(401, 404)}),
-    create=extend_schema(summary="Add a source", responses={201: serializers.SourceSerializer,
-                                                            **errors(400, 401, 403, 404)}),
+    list=extend_schema(
+        summary="Sources of a claim", responses={200: serializers.SourceSerializer(many=True), **errors(401, 404)}
+    ),
+    create=extend_schema(
+        summary="Add a source", responses={201: serializers.SourceSerializer, **errors(400, 401, 403, 404)}
+    ),
     retrieve=extend_schema(parameters=[SOURCE_ID], responses={200: serializers.SourceSerializer, **errors(401, 404)}),
-    update=extend_schema(parameters=[SOURCE_ID], responses={200: serializers.SourceSerializer,
-                                                            **errors(400, 401, 403, 404)}),
-    partial_update=extend_schema(parameters=[SOURCE_ID], responses={200: serializers.SourceSerializer,
-                                                                    **errors(400, 401, 403, 404)}),
+    update=extend_schema(
+        parameters=[SOURCE_ID], responses={200: serializers.SourceSerializer, **errors(400, 401, 403, 404)}
+    ),
+    partial_update=extend_schema(
+        parameters=[SOURCE_ID], responses={200: serializers.SourceSerializer, **errors(400, 401, 403, 404)}
+    ),
     destroy=extend_schema(parameters=[SOURCE_ID], responses={204: None, **errors(401, 403, 404)}),
 )
 class SourceViewSet(viewsets.ModelViewSet):
@@ -443,14 +467,16 @@ class SourceViewSet(viewsets.ModelViewSet):
         )
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = claims.edit_source(source=serializer.instance, by=self.request.user,
-                                                 **_source_args(serializer))
+        serializer.instance = claims.edit_source(
+            source=serializer.instance, by=self.request.user, **_source_args(serializer)
+        )
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         note = serializers.CorrectionNoteSerializer(data=request.data if request.data else request.query_params)
         note.is_valid(raise_exception=True)
-        claims.remove_source(source=self.get_object(), by=request.user,
-                             correction_note=note.validated_data.get("correction_note", ""))
+        claims.remove_source(
+            source=self.get_object(), by=request.user, correction_note=note.validated_data.get("correction_note", "")
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -302,8 +302,16 @@ def write_export(stream: ExportStream, out: IO[bytes], on_progress: ProgressCall
 
 
 DATETIME_FIELDS = frozenset(
-    {"published_at", "fetched_at", "created_at", "updated_at", "accessed_at", "corrected_at", "approved_at",
-     "retracted_at"}
+    {
+        "published_at",
+        "fetched_at",
+        "created_at",
+        "updated_at",
+        "accessed_at",
+        "corrected_at",
+        "approved_at",
+        "retracted_at",
+    }
 )
 
 

@@ -194,8 +194,9 @@ def _write_record(project: Project, user: User | None, record: ArticleRecord, so
         for m in record.mentions
     )
     notes = imported.notes + ([f"article people not in this project: {', '.join(sorted(unknown))}"] if unknown else [])
-    return Outcome(source, "created", article.title, article.pk, record.line, "; ".join(notes),
-                   claims=len(record.claims))
+    return Outcome(
+        source, "created", article.title, article.pk, record.line, "; ".join(notes), claims=len(record.claims)
+    )
 
 
 def write_records(
@@ -228,9 +229,7 @@ def _parse_all(items: list[ImportInput], metadata: Metadata) -> list[tuple[Impor
     return parsed
 
 
-def _write_all(
-    project: Project, user: User | None, parsed: list[tuple[ImportInput, list[ArticleRecord]]]
-) -> Report:
+def _write_all(project: Project, user: User | None, parsed: list[tuple[ImportInput, list[ArticleRecord]]]) -> Report:
     report = Report()
     try:
         with transaction.atomic():

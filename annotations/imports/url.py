@@ -188,9 +188,7 @@ class _Deadline:
                 self._socket.shutdown(socket.SHUT_RDWR)
 
 
-def _connection(
-    scheme: str, host: str, port: int, address: str, deadline: _Deadline
-) -> http.client.HTTPConnection:
+def _connection(scheme: str, host: str, port: int, address: str, deadline: _Deadline) -> http.client.HTTPConnection:
     connection: http.client.HTTPConnection
     timeout = deadline.remaining()
     if scheme == "https":

@@ -42,12 +42,16 @@ def article_list(request: AuthedRequest, project_slug: str) -> HttpResponse:
             rows = rows.filter(Exists(unreviewed))
     latest_run = ExtractionRun.objects.filter(article=OuterRef("pk")).order_by("-created_at", "-id")
     # One row per article with every count: filters above use EXISTS so these joins never multiply.
-    rows = rows.annotate(
-        claim_count=Count("claims"),
-        **{f"n_{value}": Count("claims", filter=Q(claims__status=value)) for value in ClaimStatus.values},
-        run_status=Subquery(latest_run.values("status")[:1]),
-        assignee_name=F("assignee__username"),
-    ).only("id", "title", "publisher", "published_at", "created_at", "project_id").order_by("-created_at", "-id")
+    rows = (
+        rows.annotate(
+            claim_count=Count("claims"),
+            **{f"n_{value}": Count("claims", filter=Q(claims__status=value)) for value in ClaimStatus.values},
+            run_status=Subquery(latest_run.values("status")[:1]),
+            assignee_name=F("assignee__username"),
+        )
+        .only("id", "title", "publisher", "published_at", "created_at", "project_id")
+        .order_by("-created_at", "-id")
+    )
     page = Paginator(rows, forms.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     for item in page:
         item.status_counts = [  # type: ignore[attr-defined]
@@ -71,8 +75,11 @@ def article_assign(request: AuthedRequest, project_slug: str, article_id: int) -
     if username:
         assignee = get_user_model().objects.filter(username=username, memberships__project=article.project).first()
         if assignee is None:
-            return HttpResponse(f"assignee: {username!r} is not a member of this project.", status=400,
-                                content_type="text/plain; charset=utf-8")
+            return HttpResponse(
+                f"assignee: {username!r} is not a member of this project.",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
     articles.assign(article=article, assignee=assignee, by=request.user)
     messages.success(request, f"Assigned “{article.title}” to {username or 'nobody'}.")
     return redirect("article-list", project_slug=project_slug)
@@ -183,7 +190,9 @@ def article_revise(request: AuthedRequest, project_slug: str, article_id: int) -
         text = request.POST.get("text", "")
         try:
             result = articles.revise(
-                article=article, new_text=text, user=request.user,
+                article=article,
+                new_text=text,
+                user=request.user,
                 expected_sha256=request.POST.get("base_sha256"),
             )
         except ValidationError as invalid:

@@ -41,7 +41,8 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
     for claim in claim_list:
         claim.linked_mentions = claim.mentions_inside(mentions)  # type: ignore[attr-defined]
         claim.status_options = [  # type: ignore[attr-defined]
-            (value, _STATUS_LABELS[value]) for value in [claim.status, *claim.moves]  # type: ignore[attr-defined]
+            (value, _STATUS_LABELS[value])
+            for value in [claim.status, *claim.moves]  # type: ignore[attr-defined]
         ]
     # Where claims overlap, the one that starts first in the text gives the highlight its colour.
     rank = {str(c.pk): (index, c.verdict) for index, c in enumerate(claim_list)}
@@ -115,8 +116,9 @@ def claim_create(request: AuthedRequest, project_slug: str, article_id: int) -> 
         form = forms.ClaimCreateForm(initial)
         if form.is_valid():
             try:
-                textlib.check_span(article.text, form.cleaned_data["start"], form.cleaned_data["end"],
-                                   form.cleaned_data["quote"])
+                textlib.check_span(
+                    article.text, form.cleaned_data["start"], form.cleaned_data["end"], form.cleaned_data["quote"]
+                )
             except textlib.SpanError as error:
                 form.add_error(error.field, error.message)
         status = 200 if form.is_valid() else 400
@@ -139,8 +141,9 @@ def claim_create(request: AuthedRequest, project_slug: str, article_id: int) -> 
             )
         except (ValidationError, PermissionDenied) as error:
             add_to_form(form, error if isinstance(error, ValidationError) else ValidationError(str(error)))
-            return render(request, template, {**context, "form": form},
-                          status=403 if isinstance(error, PermissionDenied) else 400)
+            return render(
+                request, template, {**context, "form": form}, status=403 if isinstance(error, PermissionDenied) else 400
+            )
         return _retarget(_desk_update(request, article, focus=claim.pk), "#claims")
     return render(request, template, {**context, "form": form}, status=400)
 
@@ -202,8 +205,12 @@ def claim_review(request: AuthedRequest, project_slug: str, article_id: int, cla
     try:
         fresh = claims.update(claim=claim, by=request.user, expected_version=version, **data)
     except claims.StaleVersion as stale:
-        return _card(request, stale.current, status=409,
-                     error="Someone else changed this claim meanwhile: this is the claim as it is now.")
+        return _card(
+            request,
+            stale.current,
+            status=409,
+            error="Someone else changed this claim meanwhile: this is the claim as it is now.",
+        )
     except PermissionDenied as refused:
         return _card(request, claim, status=403, error=str(refused))
     except ValidationError as error:
@@ -222,8 +229,12 @@ def claim_span(request: AuthedRequest, project_slug: str, article_id: int, claim
         data = form.cleaned_data
         try:
             claims.update(
-                claim=claim, by=request.user, expected_version=data["version"],
-                start=data["start"], end=data["end"], quote=data["quote"],
+                claim=claim,
+                by=request.user,
+                expected_version=data["version"],
+                start=data["start"],
+                end=data["end"],
+                quote=data["quote"],
                 correction_note=request.POST.get("correction_note", ""),
             )
         except claims.StaleVersion as stale:
@@ -312,9 +323,9 @@ def source_delete(
     source = lookups.source_for(request, project_slug, article_id, claim_id, source_id)
     _editable(request, project_slug, article_id, claim_id)
     try:
-        claims.remove_source(source=source, by=request.user,
-                             correction_note=request.POST.get("correction_note", ""))
+        claims.remove_source(source=source, by=request.user, correction_note=request.POST.get("correction_note", ""))
     except (ValidationError, PermissionDenied) as error:
-        return _card(request, source.claim, status=403 if isinstance(error, PermissionDenied) else 400,
-                     error=refusal_text(error))
+        return _card(
+            request, source.claim, status=403 if isinstance(error, PermissionDenied) else 400, error=refusal_text(error)
+        )
     return _card(request, source.claim)

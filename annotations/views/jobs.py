@@ -1,4 +1,4 @@
-""""Run again" for background jobs whose task never reached the broker.
+""" "Run again" for background jobs whose task never reached the broker.
 
 Thin: a scoped lookup (outsiders get 404), one call to queueing.requeue, a redirect back to
 the page that lists the job with a message saying what happened.

@@ -43,9 +43,7 @@ def article_for(request: AuthedRequest, project_slug: str, article_id: int) -> A
 
 
 def claim_for(request: AuthedRequest, project_slug: str, claim_id: int, article_id: int | None = None) -> Claim:
-    claims = Claim.objects.visible_to(request.user).select_related(
-        "article__project", "created_by", "reviewed_by"
-    )
+    claims = Claim.objects.visible_to(request.user).select_related("article__project", "created_by", "reviewed_by")
     if article_id is not None:
         claims = claims.filter(article_id=article_id)
     return get_object_or_404(claims, article__project__slug=project_slug, pk=claim_id)

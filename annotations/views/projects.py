@@ -62,11 +62,13 @@ def project_settings(request: AuthedRequest, project_slug: str) -> HttpResponse:
         user: Any = request.user
         post = request.POST
         actions: dict[str, Callable[[], object]] = {
-            "member": lambda: members.set_member(project=project, username=post.get("username", ""),
-                                                 role=post.get("role", ""), by=user),
+            "member": lambda: members.set_member(
+                project=project, username=post.get("username", ""), role=post.get("role", ""), by=user
+            ),
             "remove": lambda: members.remove_member(project=project, username=post.get("username", ""), by=user),
-            "double_review": lambda: members.set_double_review(project=project, by=user,
-                                                               enabled=post.get("enabled") == "1"),
+            "double_review": lambda: members.set_double_review(
+                project=project, by=user, enabled=post.get("enabled") == "1"
+            ),
             "publisher": lambda: members.set_publisher(
                 project=project, by=user, **{name: post.get(name, "") for name in members.PUBLISHER_FIELDS}
             ),

@@ -28,8 +28,9 @@ def _version(request: AuthedRequest) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
-def claim_review(request: AuthedRequest, project_slug: str, claim_id: int, *, status: int = 200,
-                 error: str = "") -> HttpResponse:
+def claim_review(
+    request: AuthedRequest, project_slug: str, claim_id: int, *, status: int = 200, error: str = ""
+) -> HttpResponse:
     claim = lookups.claim_for(request, project_slug, claim_id)
     project = claim.article.project
     role = claims.role_of(project, request.user)
@@ -60,8 +61,9 @@ def _act(request: AuthedRequest, project_slug: str, claim_id: int, action: Calla
     try:
         action(claim)
     except claims.StaleVersion as stale:
-        return claim_review(request, project_slug, claim_id, status=409,
-                            error=f"Someone changed this claim meanwhile ({stale}).")
+        return claim_review(
+            request, project_slug, claim_id, status=409, error=f"Someone changed this claim meanwhile ({stale})."
+        )
     except PermissionDenied as denied:
         return claim_review(request, project_slug, claim_id, status=403, error=str(denied))
     except ValidationError as invalid:
@@ -72,35 +74,61 @@ def _act(request: AuthedRequest, project_slug: str, claim_id: int, action: Calla
 @require_POST
 def claim_move(request: AuthedRequest, project_slug: str, claim_id: int) -> HttpResponse:
     target = request.POST.get("status", "")
-    return _act(request, project_slug, claim_id, lambda claim: claims.move(
-        claim=claim, by=request.user, target=target, expected_version=_version(request)))
+    return _act(
+        request,
+        project_slug,
+        claim_id,
+        lambda claim: claims.move(claim=claim, by=request.user, target=target, expected_version=_version(request)),
+    )
 
 
 @require_POST
 def claim_retract(request: AuthedRequest, project_slug: str, claim_id: int) -> HttpResponse:
-    return _act(request, project_slug, claim_id, lambda claim: claims.retract(
-        claim=claim, by=request.user, note=request.POST.get("note", ""),
-        expected_version=_version(request)))
+    return _act(
+        request,
+        project_slug,
+        claim_id,
+        lambda claim: claims.retract(
+            claim=claim, by=request.user, note=request.POST.get("note", ""), expected_version=_version(request)
+        ),
+    )
 
 
 @require_POST
 def claim_comment(request: AuthedRequest, project_slug: str, claim_id: int) -> HttpResponse:
-    return _act(request, project_slug, claim_id, lambda claim: review.add_comment(
-        claim=claim, author=request.user, body=request.POST.get("body", "")))
+    return _act(
+        request,
+        project_slug,
+        claim_id,
+        lambda claim: review.add_comment(claim=claim, author=request.user, body=request.POST.get("body", "")),
+    )
 
 
 @require_POST
 def claim_send_back(request: AuthedRequest, project_slug: str, claim_id: int) -> HttpResponse:
-    return _act(request, project_slug, claim_id, lambda claim: review.send_back(
-        claim=claim, by=request.user, comment=request.POST.get("body", ""),
-        expected_version=_version(request)))
+    return _act(
+        request,
+        project_slug,
+        claim_id,
+        lambda claim: review.send_back(
+            claim=claim, by=request.user, comment=request.POST.get("body", ""), expected_version=_version(request)
+        ),
+    )
 
 
 @require_POST
 def claim_blind_verdict(request: AuthedRequest, project_slug: str, claim_id: int) -> HttpResponse:
-    return _act(request, project_slug, claim_id, lambda claim: review.submit_blind_verdict(
-        claim=claim, reviewer=request.user, verdict=request.POST.get("verdict", ""),
-        rationale=request.POST.get("rationale", "")))
+    return _act(
+        request,
+        project_slug,
+        claim_id,
+        lambda claim: review.submit_blind_verdict(
+            claim=claim,
+            reviewer=request.user,
+            verdict=request.POST.get("verdict", ""),
+            rationale=request.POST.get("rationale", ""),
+        ),
+    )
 
 
 def queues(request: AuthedRequest) -> HttpResponse:

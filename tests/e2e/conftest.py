@@ -63,8 +63,10 @@ def page(browser, live_server, settings) -> Iterator[object]:
     page.on("pageerror", lambda error: errors.append(str(error)))
     # Every browser test also checks the Content-Security-Policy: Chromium logs each violation.
     violations: list[str] = []
-    page.on("console", lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"

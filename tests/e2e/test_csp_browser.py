@@ -45,8 +45,9 @@ def desk(project, editor, author, seed_text):
 def test_no_page_reports_a_csp_violation(page, live_server, desk, project):
     article, claim = desk
     console: list[str] = []
-    page.on("console", lambda message: console.append(message.text) if "Content Security Policy" in message.text
-            else None)
+    page.on(
+        "console", lambda message: console.append(message.text) if "Content Security Policy" in message.text else None
+    )
     page.add_init_script(LISTEN)
     log_in(page, "editor")
     slug = project.slug

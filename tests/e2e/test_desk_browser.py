@@ -90,7 +90,11 @@ def test_it_marks_a_claim_by_dragging_with_a_source_and_keeps_it_after_reload(pa
     expected_end = expected_start + len(SENTENCE)
 
     mark_claim(
-        page, expected_start, expected_end, claimant="Gen. Oleksiy Gromov", verdict="unverifiable",
+        page,
+        expected_start,
+        expected_end,
+        claimant="Gen. Oleksiy Gromov",
+        verdict="unverifiable",
         screenshot=str(artifacts / "mark-claim.png"),
     )
     claim = Claim.objects.get(article=article)
@@ -177,9 +181,7 @@ def test_it_moves_between_claims_and_sets_verdicts_from_the_keyboard(page, autho
     marked = []
     for quote in ["Russia had the upper hand", SENTENCE, "Ukraine had observed Russia moving Iskander missile systems"]:
         start = text.index(quote)
-        marked.append(
-            claims.create(article=article, by=author, start=start, end=start + len(quote), quote=quote)
-        )
+        marked.append(claims.create(article=article, by=author, start=start, end=start + len(quote), quote=quote))
     log_in(page)
     page.goto(f"/p/{article.project.slug}/articles/{article.pk}/")
     page.keyboard.press("j")

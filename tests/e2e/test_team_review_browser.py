@@ -28,8 +28,9 @@ def move(page, target: str) -> None:
     expect(page.locator("#claim-status")).to_have_text(ClaimStatus(target).label)
 
 
-def test_a_claim_goes_through_review_send_back_and_four_eyes_approval(page, project, author, editor, article,
-                                                                         artifacts):
+def test_a_claim_goes_through_review_send_back_and_four_eyes_approval(
+    page, project, author, editor, article, artifacts
+):
     second_editor = MembershipFactory(project=project, user=UserFactory(username="editor-2"), role=Role.EDITOR).user
     start = article.text.index(SENTENCE)
 

@@ -45,14 +45,27 @@ class Command(BaseCommand):
             if not options["no_worker"]:
                 children.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "celery", "-A", "workbench", "worker", "--loglevel", "INFO",
-                         "--concurrency", "1", "--queues", settings.CELERY_TASK_DEFAULT_QUEUE],
+                        [
+                            sys.executable,
+                            "-m",
+                            "celery",
+                            "-A",
+                            "workbench",
+                            "worker",
+                            "--loglevel",
+                            "INFO",
+                            "--concurrency",
+                            "1",
+                            "--queues",
+                            settings.CELERY_TASK_DEFAULT_QUEUE,
+                        ],
                         env=env,
                     )
                 )
             children.append(
                 subprocess.Popen(
-                    [sys.executable, "manage.py", "runserver", "--noreload", options["addr"]], env=env,
+                    [sys.executable, "manage.py", "runserver", "--noreload", options["addr"]],
+                    env=env,
                     cwd=settings.BASE_DIR,
                 )
             )
