@@ -384,16 +384,42 @@ class Source(models.Model):
         return self.title or self.url
 
 
-class ExtractionRun(models.Model):
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="extraction_runs")
+class Job(models.Model):
+    """What every background job row shares: its state, its task, its times and why it failed.
+
+    ``annotations/jobs.py`` holds the one policy that moves it (claim, finish, fail, stuck);
+    ``time_limit_setting`` names the setting of the task's hard time limit, after which a job
+    still marked running is abandoned.
+    """
+
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
-    model_name = models.CharField(max_length=200, blank=True)
-    model_version = models.CharField(max_length=50, blank=True)
+    error = models.TextField(blank=True)
     task_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+
+    time_limit_setting = ""
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.DONE, RunStatus.FAILED)
+
+    @property
+    def never_queued(self) -> bool:
+        """Failed because its task never reached the broker: "Run again" queues it."""
+        return self.status == RunStatus.FAILED and self.error == QUEUE_FAILED
+
+
+class ExtractionRun(Job):
+    time_limit_setting = "NER_TASK_TIME_LIMIT"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="extraction_runs")
+    model_name = models.CharField(max_length=200, blank=True)
+    model_version = models.CharField(max_length=50, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     char_count = models.PositiveIntegerField(default=0)
     mention_count = models.PositiveIntegerField(default=0)
@@ -434,25 +460,22 @@ class EntityMention(models.Model):
         return f"{self.text} ({self.label})"
 
 
-class ExportJob(models.Model):
+class ExportJob(Job):
     """A large export produced by a worker into a stored file with a manifest."""
+
+    time_limit_setting = "EXPORT_TASK_TIME_LIMIT"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="export_jobs")
     format = models.CharField(max_length=40)
     filters = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
     row_count = models.PositiveIntegerField(default=0)
     file = models.FileField(upload_to="exports/", blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     manifest = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -461,10 +484,6 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.format} export of {self.project} ({self.status})"
-
-    @property
-    def never_queued(self) -> bool:
-        return self.status == RunStatus.FAILED and self.error == QUEUE_FAILED
 
 
 class ApiToken(models.Model):
@@ -532,15 +551,13 @@ class BlindVerdict(models.Model):
         return f"{self.reviewer} says {self.verdict} on claim {self.claim_id}"
 
 
-class AgreementReport(models.Model):
+class AgreementReport(Job):
     """Agreement statistics of a project at one point in time (kept, to chart them over time)."""
 
+    time_limit_setting = "AGREEMENT_TASK_TIME_LIMIT"
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_reports")
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
     data = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -568,11 +585,12 @@ class ArticleRevision(models.Model):
         return f"revision {self.pk} of article {self.article_id}"
 
 
-class ImportJob(models.Model):
+class ImportJob(Job):
     """A large import run by a worker: the inputs it was given, its progress and its report."""
 
+    time_limit_setting = "IMPORT_TASK_TIME_LIMIT"
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_jobs")
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
     # Each input: {"kind": "file", "name": shown name, "path": storage name} or {"kind": "url", "url": ...}.
     inputs = models.JSONField(default=list, blank=True)
     options = models.JSONField(default=dict, blank=True, help_text="Parser name and default metadata.")
@@ -582,14 +600,9 @@ class ImportJob(models.Model):
     created_count = models.PositiveIntegerField(default=0)
     duplicate_count = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=list, blank=True)
-    error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -600,11 +613,3 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.pk} into {self.project} ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (RunStatus.DONE, RunStatus.FAILED)
-
-    @property
-    def never_queued(self) -> bool:
-        return self.status == RunStatus.FAILED and self.error == QUEUE_FAILED

@@ -369,8 +369,11 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
         "interval_max": 0.2,
     },
 }
-# A run still queued after this long has lost its message: the article page offers "Run again".
-EXTRACTION_QUEUED_STUCK_SECONDS = env_int("EXTRACTION_QUEUED_STUCK_SECONDS", 900)
+# A job (extraction run, export, import, agreement report) still queued after this long has lost
+# its message: its page offers "Run again" (annotations/jobs.py).
+JOB_QUEUED_STUCK_SECONDS = env_int("JOB_QUEUED_STUCK_SECONDS", 900)
+# The agreement report task's hard limit (a running report past it is abandoned).
+AGREEMENT_TASK_TIME_LIMIT = env_int("AGREEMENT_TASK_TIME_LIMIT", 660)
 
 # The client's address, for login lockout and API throttles: REMOTE_ADDR, or behind
 # TRUSTED_PROXY_COUNT proxies the address the outermost trusted proxy saw (X-Forwarded-For).

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 import workbench
 
+from .. import jobs as job_policy
 from .. import queueing
 from ..models import ExportJob, Project, RunStatus
 from .core import ExportStream, WriteResult, write_export
@@ -79,10 +80,7 @@ def job_run(job_id: int) -> ExportJob | None:
     # Claiming is a conditional UPDATE: a finished or failed job is never redone. A job still
     # marked running is taken over, because that is what a redelivered message after a worker
     # death looks like.
-    claimed = ExportJob.objects.filter(pk=job_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(
-        status=RunStatus.RUNNING
-    )
-    if not claimed:
+    if not job_policy.claim(ExportJob, job_id):
         logger.info("export job %s is already finished; nothing to do", job_id)
         return None
     job = ExportJob.objects.select_related("project").get(pk=job_id)
@@ -112,15 +110,14 @@ def job_run(job_id: int) -> ExportJob | None:
         name += f".{stream.format.extension}"
         final = Path(settings.MEDIA_ROOT) / name
         os.replace(tmp, final)
-        published = ExportJob.objects.filter(pk=job.pk, status=RunStatus.RUNNING).update(
-            status=RunStatus.DONE,
+        published = job_policy.finish(
+            ExportJob,
+            job.pk,
             progress=100,
             row_count=result.row_count,
             file=name,
             sha256=result.sha256,
             manifest=build_manifest(stream, result, name),
-            error="",
-            finished_at=now,
             expires_at=now + timedelta(days=settings.EXPORT_FILE_TTL_DAYS),
         )
         if not published:
@@ -129,9 +126,7 @@ def job_run(job_id: int) -> ExportJob | None:
     except Exception as error:
         tmp.unlink(missing_ok=True)
         logger.exception("export job %s failed", job.pk)
-        ExportJob.objects.filter(pk=job.pk, status=RunStatus.RUNNING).update(
-            status=RunStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000], finished_at=timezone.now()
-        )
+        job_policy.fail(ExportJob, job.pk, error)
         return None
     job.refresh_from_db()
     return job
