@@ -657,7 +657,7 @@ def _keep_times(
                 changed.append(row)
         if changed:
             # bulk_update, not save(): auto_now would move updated_at to now again.
-            type(changed[0]).objects.bulk_update(changed, list(fields), batch_size=500)
+            type(changed[0])._default_manager.bulk_update(changed, list(fields), batch_size=500)
 
 
 def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
