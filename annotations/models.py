@@ -232,6 +232,10 @@ class Article(models.Model):
 
     objects = ArticleQuerySet.as_manager()
 
+    # Not columns: set on the rows of the article list (views.articles) for its template.
+    status_counts: list[tuple[str, str, int]]
+    run_label: str
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -330,6 +334,13 @@ class Claim(models.Model):
 
     objects = ClaimQuerySet.as_manager()
     history = HistoricalRecords()
+
+    # Not columns: what the requesting user may do to the claim (claims.editable_claims), and
+    # what the desk shows with it (views.desk.desk_context).
+    editable: bool
+    moves: list[str]
+    linked_mentions: list[EntityMention]
+    status_options: list[tuple[str, str]]
 
     class Meta:
         ordering = ["article", "start", "end", "id"]

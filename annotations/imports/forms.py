@@ -55,6 +55,10 @@ class _MetadataFields(forms.Form):
             raise forms.ValidationError(problem.message) from None
         return value
 
+    def inputs(self) -> list[ImportInput]:
+        """What to import (each kind of form says)."""
+        raise NotImplementedError
+
     def metadata(self) -> Metadata:
         data = self.cleaned_data
         return Metadata(**{name: data.get(name) or "" for name in Metadata.__dataclass_fields__})
