@@ -63,6 +63,7 @@ bench: install-test
 lint: install-test
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(TEST_ENV) $(PY) -m mypy
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 clean:

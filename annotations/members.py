@@ -15,7 +15,7 @@ from django.db import transaction
 
 from . import workflow
 from .claims import role_of
-from .models import Membership, Project, Role
+from .models import Membership, Project, Role, max_length_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -123,7 +123,7 @@ def set_publisher(
         if problem:
             errors["review_url_template"] = problem
     for name, value in values.items():
-        limit = Project._meta.get_field(name).max_length or 0
+        limit = max_length_of(Project, name)
         if len(value) > limit:
             errors[name] = f"has {len(value)} characters; the limit is {limit}."
     if errors:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,14 +34,39 @@ if TYPE_CHECKING:
 HTTP_URL = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
 
 
-def bounded_text(limit: int, **options: object) -> models.TextField:
+class Span(Protocol):
+    """Anything with a start and an end offset in an article's text."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
+SpanT = TypeVar("SpanT", bound=Span)
+
+
+def spans_inside(outer: Span, spans: list[SpanT]) -> list[SpanT]:
+    """The spans that lie within ``outer`` (the rule that links entity mentions to a claim)."""
+    return [m for m in spans if m.start >= outer.start and m.end <= outer.end]
+
+
+def max_length_of(model: type[models.Model], name: str) -> int:
+    """The ``max_length`` of one of the model's fields (a field without one is a programming error)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} has no max_length")
+    return field.max_length
+
+
+def bounded_text(limit: int, **options: Any) -> models.TextField:
     """A TextField with a length limit that every door enforces.
 
     A TextField's ``max_length`` alone only reaches forms and serializers; the validator makes
     ``full_clean`` enforce it too, and ``length_check`` below makes the database refuse longer
     text whatever path the write took.
     """
-    return models.TextField(max_length=limit, validators=[MaxLengthValidator(limit)], **options)  # type: ignore[arg-type]
+    return models.TextField(max_length=limit, validators=[MaxLengthValidator(limit)], **options)
 
 
 def length_check(field: str, limit: int, name: str) -> models.CheckConstraint:
@@ -207,6 +232,10 @@ class Article(models.Model):
 
     objects = ArticleQuerySet.as_manager()
 
+    # Not columns: set on the rows of the article list (views.articles) for its template.
+    status_counts: list[tuple[str, str, int]]
+    run_label: str
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -224,7 +253,7 @@ class Article(models.Model):
                 {"text": f"The text has {len(self.text)} characters; the limit is {settings.MAX_ARTICLE_CHARS}."}
             )
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The stored text is the frame of reference for every offset: normalise it and keep
         # its hash in step whichever way the row is saved.
         self.text = textlib.normalise(self.text)
@@ -232,7 +261,7 @@ class Article(models.Model):
         update_fields = kwargs.get("update_fields")
         if isinstance(update_fields, Iterable) and "text" in (fields := set(update_fields)):
             kwargs["update_fields"] = {*fields, "text_sha256"}
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     @property
     def latest_run(self) -> ExtractionRun | None:
@@ -306,6 +335,13 @@ class Claim(models.Model):
     objects = ClaimQuerySet.as_manager()
     history = HistoricalRecords()
 
+    # Not columns: what the requesting user may do to the claim (claims.editable_claims), and
+    # what the desk shows with it (views.desk.desk_context).
+    editable: bool
+    moves: list[str]
+    linked_mentions: list[EntityMention]
+    status_options: list[tuple[str, str]]
+
     class Meta:
         ordering = ["article", "start", "end", "id"]
         indexes = [models.Index(fields=["article", "start"]), models.Index(fields=["status"])]
@@ -330,15 +366,15 @@ class Claim(models.Model):
     def __str__(self) -> str:
         return f"{self.quote[:60]} ({self.start}:{self.end})"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Stamped here, not by each door that approves: whichever path moves a claim to
         # approved through the model, the first approval is recorded once.
         if self.status == ClaimStatus.APPROVED and self.approved_at is None:
             self.approved_at = timezone.now()
             update_fields = kwargs.get("update_fields")
             if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "approved_at"}  # type: ignore[misc]
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+                kwargs["update_fields"] = {*update_fields, "approved_at"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         try:
@@ -354,7 +390,7 @@ class Claim(models.Model):
 
     def mentions_inside(self, mentions: list[EntityMention]) -> list[EntityMention]:
         """The entity mentions (of this claim's article) that lie within the claim's span."""
-        return [m for m in mentions if m.start >= self.start and m.end <= self.end]
+        return spans_inside(self, mentions)
 
 
 class Source(models.Model):

@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from .. import articles, claims, members, workflow
 from ..models import Article, Claim, EntityMention, ExtractionRun, Membership, Project, Source
 from . import filters, serializers
-from .permissions import CanEditClaim, IsProjectAdminForWrites
+from .permissions import CanEditClaim, IsProjectAdminForWrites, actor
 
 ID_PATTERN = "[0-9]{1,15}"
 
@@ -123,7 +123,7 @@ class MemberViewSet(viewsets.ModelViewSet):
             project=project,
             username=data.validated_data["username"].get_username(),
             role=data.validated_data["role"],
-            by=request.user,
+            by=actor(request),
             only_new=True,
         )
         return Response(serializers.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
@@ -134,11 +134,11 @@ class MemberViewSet(viewsets.ModelViewSet):
             project=self.get_project(),
             username=membership.user.get_username(),
             role=serializer.validated_data.get("role", membership.role),
-            by=self.request.user,
+            by=actor(self.request),
         )
 
     def perform_destroy(self, instance: Membership) -> None:
-        members.remove_member(project=self.get_project(), username=instance.user.get_username(), by=self.request.user)
+        members.remove_member(project=self.get_project(), username=instance.user.get_username(), by=actor(self.request))
 
 
 # --- articles, mentions and extraction runs ----------------------------------------------------
@@ -192,7 +192,7 @@ class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 project=data["project"],
                 title=data["title"],
                 text=data["text"],
-                created_by=request.user,
+                created_by=actor(request),
                 url=data.get("url", ""),
                 publisher=data.get("publisher", ""),
                 published_at=data.get("published_at"),
@@ -348,7 +348,7 @@ class ClaimViewSet(viewsets.ModelViewSet):
         data = serializer.validated_data
         claim = claims.create(
             article=data["article"],
-            by=request.user,
+            by=actor(request),
             role=data["article"].my_role,
             start=data["start"],
             end=data["end"],
@@ -363,6 +363,7 @@ class ClaimViewSet(viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if_match = request.headers.get("If-Match")
+        stale_status: int
         if if_match is not None:
             expected, stale_status = _parse_if_match(if_match), status.HTTP_412_PRECONDITION_FAILED
         elif "version" in data:
@@ -378,8 +379,8 @@ class ClaimViewSet(viewsets.ModelViewSet):
         try:
             fresh = claims.update(
                 claim=claim,
-                by=request.user,
-                role=claim.my_role,  # type: ignore[attr-defined]
+                by=actor(request),
+                role=claim.my_role,
                 expected_version=expected,
                 start=data.get("start"),
                 end=data.get("end"),
@@ -401,7 +402,7 @@ class ClaimViewSet(viewsets.ModelViewSet):
         if_match = request.headers.get("If-Match")
         expected = _parse_if_match(if_match) if if_match is not None else None
         try:
-            claims.delete(claim=claim, by=request.user, expected_version=expected)
+            claims.delete(claim=claim, by=actor(request), expected_version=expected)
         except claims.StaleVersion as stale:
             return self._stale(stale.current, status.HTTP_412_PRECONDITION_FAILED)
         except Claim.DoesNotExist:
@@ -463,19 +464,19 @@ class SourceViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = claims.add_source(
-            claim=self.get_claim(), by=self.request.user, **_source_args(serializer)
+            claim=self.get_claim(), by=actor(self.request), **_source_args(serializer)
         )
 
     def perform_update(self, serializer: Any) -> None:
         serializer.instance = claims.edit_source(
-            source=serializer.instance, by=self.request.user, **_source_args(serializer)
+            source=serializer.instance, by=actor(self.request), **_source_args(serializer)
         )
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         note = serializers.CorrectionNoteSerializer(data=request.data if request.data else request.query_params)
         note.is_valid(raise_exception=True)
         claims.remove_source(
-            source=self.get_object(), by=request.user, correction_note=note.validated_data.get("correction_note", "")
+            source=self.get_object(), by=actor(request), correction_note=note.validated_data.get("correction_note", "")
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -362,7 +362,8 @@ def parse_line(raw: str, *, source: str, number: int, metadata: Metadata) -> Art
         raise too_deep
     if not isinstance(data, dict):
         raise ImportProblem("each line must be a JSON object.", source=source, line=number, field="file")
-    article = data.get("article") if isinstance(data.get("article"), dict) else data
+    nested = data.get("article")
+    article: dict[str, Any] = nested if isinstance(nested, dict) else data
     raw_text = line.string(article, ARTICLE_KEYS["text"], "text")
     text = textlib.normalise(raw_text)
     if not text:

@@ -39,19 +39,18 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
     spans += [(m.start, m.end, f"ent:{m.label}") for m in mentions]
     claims.editable_claims(claim_list, request.user, role)
     for claim in claim_list:
-        claim.linked_mentions = claim.mentions_inside(mentions)  # type: ignore[attr-defined]
-        claim.status_options = [  # type: ignore[attr-defined]
-            (value, _STATUS_LABELS[value])
-            for value in [claim.status, *claim.moves]  # type: ignore[attr-defined]
-        ]
+        claim.linked_mentions = claim.mentions_inside(mentions)
+        claim.status_options = [(value, _STATUS_LABELS[value]) for value in [claim.status, *claim.moves]]
     # Where claims overlap, the one that starts first in the text gives the highlight its colour.
     rank = {str(c.pk): (index, c.verdict) for index, c in enumerate(claim_list)}
-    paragraphs = textlib.segments(article.text, spans)
-    for paragraph in paragraphs:
-        for index, seg in enumerate(paragraph):
+    paragraphs: list[list[tuple[textlib.Segment, str]]] = []
+    for segments in textlib.segments(article.text, spans):
+        paragraph = []
+        for seg in segments:
             ids = seg.values("claim")
             verdict = min(rank[i] for i in ids)[1] if ids else ""
-            paragraph[index] = (seg, verdict)  # type: ignore[call-overload]
+            paragraph.append((seg, verdict))
+        paragraphs.append(paragraph)
     return {
         "project": article.project,
         "article": article,

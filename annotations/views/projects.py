@@ -42,15 +42,15 @@ def dashboard(request: AuthedRequest, project_slug: str) -> HttpResponse:
         ),
         "agreement_chart": charts.bar_chart(alphas, title="Krippendorff's alpha over time") if alphas else "",
         "report": project.agreement_reports.first(),
-        "is_editor": workflow.is_editor(project.my_role),  # type: ignore[attr-defined]
+        "is_editor": workflow.is_editor(project.my_role),
     }
     return render(request, "annotations/team/dashboard.html", context)
 
 
 @require_POST
 @lookups.project_role(*workflow.EDITOR_ROLES)
-def agreement_refresh(request: AuthedRequest, project_slug: str) -> HttpResponse:
-    stats.request_agreement_report(request.project)  # type: ignore[attr-defined]
+def agreement_refresh(request: lookups.ProjectRequest, project_slug: str) -> HttpResponse:
+    stats.request_agreement_report(request.project)
     return redirect("dashboard", project_slug=project_slug)
 
 
@@ -89,7 +89,7 @@ def project_settings(request: AuthedRequest, project_slug: str) -> HttpResponse:
     context = {
         "project": project,
         "memberships": project.memberships.select_related("user").order_by("user__username"),
-        "is_admin": workflow.is_admin(project.my_role),  # type: ignore[attr-defined]
+        "is_admin": workflow.is_admin(project.my_role),
         "roles": Role.choices,
         "error": error,
     }
