@@ -411,7 +411,3 @@ def _delete_inputs(job: ImportJob) -> None:
     for spec in job.inputs:
         if spec.get("path"):
             default_storage.delete(spec["path"])
-        for spec in job.inputs:
-            if spec.get("path"):
-                default_storage.delete(spec["path"])
-    return job
