@@ -127,6 +127,7 @@ class SourceForm(forms.ModelForm):
         label="Correction note",
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
+        max_length=_claim_limit("correction_note"),
         help_text="Needed when the claim is approved: what changed and why.",
     )
 
