@@ -141,7 +141,8 @@ class TimelineEntry:
 def timeline(claim: Claim) -> list[TimelineEntry]:
     """Every recorded change to the claim and its sources, and every comment, oldest first."""
     entries: list[TimelineEntry] = []
-    skip = {"version", "updated_at", "prefix", "suffix"}
+    # Bookkeeping the status change already says (when it was submitted, first approved).
+    skip = {"version", "updated_at", "prefix", "suffix", "submitted_at", "approved_at"}
     records = list(claim.history.select_related("history_user").order_by("history_date", "history_id"))
     # People appear in the history as ids; show their names.
     ids = {r.reviewed_by_id for r in records} | {r.created_by_id for r in records}
