@@ -1,10 +1,13 @@
 """Benchmark: create claims through the API against a production server (gunicorn).
 
-For each database (SQLite, PostgreSQL) it migrates a throwaway database, starts gunicorn on a
-free loopback port and POSTs claims with a personal token: BENCH_API_CLAIMS (default 5,000)
-from one client, then BENCH_API_CONCURRENT_CLAIMS (default 2,000) from BENCH_API_CLIENTS (8)
-concurrent clients. Next to each it prints a floor measured in the same run: the same rows
-inserted with the ORM (claims.create) in one transaction. One JSON line per result.
+For each database (SQLite, PostgreSQL) it migrates a throwaway database and, for each server
+set-up in BENCH_API_SERVERS ("before": sync workers, a new connection and token lookup per
+request, as served until now; "gthread": gunicorn.conf.py), starts gunicorn on a free loopback
+port and POSTs claims with a personal token: BENCH_API_CLAIMS (default 3,000) from one client,
+then BENCH_API_CONCURRENT_CLAIMS (default 2,000) from BENCH_API_CLIENTS (8) concurrent clients.
+Next to each it prints a floor measured in the same run (the same rows inserted with the ORM,
+claims.create, in one transaction), and at the end the ratios the goals are stated in: each
+set-up against "before", and SQLite against PostgreSQL. One JSON line per result.
 
     make bench                                   # everything, full sizes
     BENCH_API_CLAIMS=500 BENCH_API_CONCURRENT_CLAIMS=200 python bench/bench_api.py   # quick
@@ -31,10 +34,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
-SERIAL = int(os.environ.get("BENCH_API_CLAIMS", "5000"))
+SERIAL = int(os.environ.get("BENCH_API_CLAIMS", "3000"))
 CONCURRENT = int(os.environ.get("BENCH_API_CONCURRENT_CLAIMS", "2000"))
 CLIENTS = int(os.environ.get("BENCH_API_CLIENTS", "8"))
-WORKERS = int(os.environ.get("BENCH_API_WORKERS", "4"))
+WORKERS = int(os.environ.get("BENCH_API_WORKERS", "5"))
 DATABASES = [d for d in os.environ.get("BENCH_API_DATABASES", "sqlite,postgres").split(",") if d]
 POSTGRES_URL = os.environ.get("BENCH_API_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench_api")
 # Sentences long enough to hold many distinct spans.
@@ -145,7 +148,20 @@ def run_load(port: int, key: str, article: int, count: int, clients: int, offset
     }
 
 
-def start_server(env: dict[str, str], port: int, key: str, log_path: Path) -> subprocess.Popen[bytes]:
+# Each server set-up runs the same workload in the same run: "before" is how the workbench was
+# served until now (sync workers, a new database connection and a token lookup per request);
+# "gthread" is gunicorn.conf.py (keep-alive threads, persistent connections, cached tokens).
+SERVERS = {
+    "before": {
+        "args": ["--config", "/dev/null", "--workers", str(WORKERS), "--worker-class", "sync"],
+        "env": {"DATABASE_CONN_MAX_AGE": "0", "API_TOKEN_CACHE_SECONDS": "0"},
+    },
+    "gthread": {"args": ["--config", str(ROOT / "gunicorn.conf.py")], "env": {}},
+}
+CONFIGS = [c for c in os.environ.get("BENCH_API_SERVERS", "before,gthread").split(",") if c]
+
+
+def start_server(env: dict[str, str], port: int, key: str, log_path: Path, config: str) -> subprocess.Popen[bytes]:
     log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
         [
@@ -153,19 +169,16 @@ def start_server(env: dict[str, str], port: int, key: str, log_path: Path) -> su
             "-m",
             "gunicorn",
             "workbench.wsgi:application",
+            *SERVERS[config]["args"],
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            "sync",
             "--log-level",
             "warning",
             "--timeout",
             "120",
         ],
         cwd=ROOT,
-        env=env,
+        env={**env, **SERVERS[config]["env"]},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -202,26 +215,59 @@ def bench_database(name: str, database_url: str, workdir: Path) -> None:
     if prepared.returncode != 0:
         raise RuntimeError(f"prepare failed:\n{prepared.stderr[-3000:]}")
     setup = json.loads(prepared.stdout.strip().splitlines()[-1])
-    port = free_port()
-    server = start_server(env, port, setup["key"], workdir / f"gunicorn-{name}.log")
-    try:
-        for mode, count, clients, offset in (("serial", SERIAL, 1, 0), ("concurrent", CONCURRENT, CLIENTS, SERIAL)):
-            result = run_load(port, setup["key"], setup["article"], count, clients, offset)
-            floor_seconds = setup["floors"][mode]
-            floor_rate = count / floor_seconds
+    offset = 0
+    for config in CONFIGS:
+        port = free_port()
+        server = start_server(env, port, setup["key"], workdir / f"gunicorn-{name}-{config}.log", config)
+        try:
+            for mode, count, clients in (("serial", SERIAL, 1), ("concurrent", CONCURRENT, CLIENTS)):
+                result = run_load(port, setup["key"], setup["article"], count, clients, offset)
+                offset += count
+                floor_seconds = setup["floors"][mode]
+                floor_rate = count / floor_seconds
+                RESULTS[(name, config, mode)] = result
+                emit(
+                    db=name,
+                    mode=mode,
+                    clients=clients,
+                    server=config,
+                    **result,
+                    floor_seconds=round(floor_seconds, 3),
+                    floor_per_second=round(floor_rate, 1),
+                    floor_over_api=round(floor_rate / result["per_second"], 2),
+                )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+RESULTS: dict[tuple[str, str, str], dict[str, object]] = {}
+
+
+def summary() -> None:
+    """The ratios the goals are stated in, each between figures of this same run."""
+    for (db, config, mode), result in RESULTS.items():
+        before = RESULTS.get((db, "before", mode))
+        if config != "before" and before:
             emit(
-                db=name,
+                summary="vs_before",
+                db=db,
+                server=config,
                 mode=mode,
-                clients=clients,
-                server=f"gunicorn sync x{WORKERS}",
-                **result,
-                floor_seconds=round(floor_seconds, 3),
-                floor_per_second=round(floor_rate, 1),
-                floor_over_api=round(floor_rate / result["per_second"], 2),
+                per_second=result["per_second"],
+                before_per_second=before["per_second"],
+                speedup=round(float(result["per_second"]) / float(before["per_second"]), 2),  # type: ignore[arg-type]
+                p99_ms=result["p99_ms"],
+                before_p99_ms=before["p99_ms"],
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        sqlite = RESULTS.get(("sqlite", config, mode))
+        if db == "postgres" and sqlite:
+            emit(
+                summary="postgres_vs_sqlite",
+                server=config,
+                mode=mode,
+                sqlite_over_postgres=round(float(sqlite["per_second"]) / float(result["per_second"]), 2),  # type: ignore[arg-type]
+            )
 
 
 def postgres_admin(url: str, sql: str) -> None:
@@ -253,6 +299,7 @@ def main() -> None:
                     postgres_admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
             else:
                 raise SystemExit(f"unknown database {name!r} in BENCH_API_DATABASES")
+    summary()
 
 
 if __name__ == "__main__":
