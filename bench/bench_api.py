@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SERIAL = int(os.environ.get("BENCH_API_CLAIMS", "3000"))
 CONCURRENT = int(os.environ.get("BENCH_API_CONCURRENT_CLAIMS", "2000"))
 CLIENTS = int(os.environ.get("BENCH_API_CLIENTS", "8"))
+BULK = int(os.environ.get("BENCH_API_BULK_CLAIMS", "7000"))
 WORKERS = int(os.environ.get("BENCH_API_WORKERS", "5"))
 DATABASES = [d for d in os.environ.get("BENCH_API_DATABASES", "sqlite,postgres").split(",") if d]
 POSTGRES_URL = os.environ.get("BENCH_API_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench_api")
@@ -95,7 +96,8 @@ def prepare(database_url: str) -> dict[str, object]:
                 start, end = span(i)
                 claims.create(article=article, by=user, start=start, end=end, verdict="false", claimant="Bench")
         floors[name] = time.perf_counter() - started
-    return {"key": key, "article": api_article.pk, "floors": floors}
+    bulk_article = Article.objects.create(project=project, title="API bulk", text=f"{TEXT}\nbulk", created_by=user)
+    return {"key": key, "article": api_article.pk, "bulk_article": bulk_article.pk, "floors": floors}
 
 
 def post_claims(port: int, key: str, article: int, indexes: range, latencies: list[float], errors: list[str]) -> None:
@@ -159,6 +161,41 @@ SERVERS = {
     "gthread": {"args": ["--config", str(ROOT / "gunicorn.conf.py")], "env": {}},
 }
 CONFIGS = [c for c in os.environ.get("BENCH_API_SERVERS", "before,gthread").split(",") if c]
+
+
+def post_bulk(port: int, key: str, article: int, count: int) -> dict[str, object]:
+    """Every claim in one request (with one source each), as a client migrating its data would."""
+    items = [
+        {
+            "start": span(i)[0],
+            "end": span(i)[1],
+            "verdict": "false",
+            "claimant": "Bench",
+            "sources": [{"url": f"https://example.org/{i}", "stance": "refutes"}],
+        }
+        for i in range(count)
+    ]
+    body = json.dumps({"claims": items})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    began = time.perf_counter()
+    conn.request(
+        "POST",
+        f"/api/v1/articles/{article}/claims/",
+        body,
+        {"Authorization": f"Token {key}", "Content-Type": "application/json"},
+    )
+    response = conn.getresponse()
+    payload = response.read()
+    seconds = time.perf_counter() - began
+    conn.close()
+    ok = response.status == 201
+    return {
+        "n": count,
+        "status": response.status,
+        "error": None if ok else payload[:300].decode(errors="replace"),
+        "seconds": round(seconds, 3),
+        "per_second": round(count / seconds, 1),
+    }
 
 
 def start_server(env: dict[str, str], port: int, key: str, log_path: Path, config: str) -> subprocess.Popen[bytes]:
@@ -236,6 +273,10 @@ def bench_database(name: str, database_url: str, workdir: Path) -> None:
                     floor_per_second=round(floor_rate, 1),
                     floor_over_api=round(floor_rate / result["per_second"], 2),
                 )
+            if BULK:
+                bulk = post_bulk(port, setup["key"], setup["bulk_article"], BULK)
+                RESULTS[(name, config, "bulk")] = bulk
+                emit(db=name, mode="bulk", server=config, **bulk)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -257,8 +298,8 @@ def summary() -> None:
                 per_second=result["per_second"],
                 before_per_second=before["per_second"],
                 speedup=round(float(result["per_second"]) / float(before["per_second"]), 2),  # type: ignore[arg-type]
-                p99_ms=result["p99_ms"],
-                before_p99_ms=before["p99_ms"],
+                p99_ms=result.get("p99_ms"),
+                before_p99_ms=before.get("p99_ms"),
             )
         sqlite = RESULTS.get(("sqlite", config, mode))
         if db == "postgres" and sqlite:
