@@ -198,6 +198,28 @@ def post_bulk(port: int, key: str, article: int, count: int) -> dict[str, object
     }
 
 
+def get_export(port: int, key: str, with_mentions: bool) -> dict[str, object]:
+    """The whole project as JSONL through the streaming API: every claim the run created so far."""
+    query = "include_unreviewed=1" + ("&include_mentions=1" if with_mentions else "")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    began = time.perf_counter()
+    conn.request(
+        "GET", f"/api/v1/projects/bench/exports/stream/jsonl/?{query}", headers={"Authorization": f"Token {key}"}
+    )
+    response = conn.getresponse()
+    payload = response.read()
+    seconds = time.perf_counter() - began
+    conn.close()
+    claims = sum(len(json.loads(line)["claims"]) for line in payload.splitlines()) if response.status == 200 else 0
+    return {
+        "status": response.status,
+        "claims": claims,
+        "mb": round(len(payload) / 1e6, 2),
+        "seconds": round(seconds, 3),
+        "claims_per_second": round(claims / seconds, 1),
+    }
+
+
 def start_server(env: dict[str, str], port: int, key: str, log_path: Path, config: str) -> subprocess.Popen[bytes]:
     log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
@@ -277,6 +299,9 @@ def bench_database(name: str, database_url: str, workdir: Path) -> None:
                 bulk = post_bulk(port, setup["key"], setup["bulk_article"], BULK)
                 RESULTS[(name, config, "bulk")] = bulk
                 emit(db=name, mode="bulk", server=config, **bulk)
+            for with_mentions in (False, True):
+                exported = get_export(port, setup["key"], with_mentions)
+                emit(db=name, mode="export_jsonl", server=config, include_mentions=with_mentions, **exported)
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -237,7 +237,9 @@ NER_TEST_DELAY_SECONDS = float(env_str("NER_TEST_DELAY_SECONDS", "0"))
 CLAIM_CONTEXT_CHARS = 32
 # The ClaimReview publisher (name, URL, logo, review URL template) is a per-project setting
 # (Project.publisher_*), no longer ORGANISATION_NAME / ORGANISATION_URL / EXPORT_CLAIMREVIEW_URL.
-EXPORT_STREAM_MAX_CLAIMS = env_int("EXPORT_STREAM_MAX_CLAIMS", 5_000)
+# Streamed in chunks (memory stays flat whatever the size), so a request can carry a large
+# export: above this many claims it runs as a Celery job instead (a file to download later).
+EXPORT_STREAM_MAX_CLAIMS = env_int("EXPORT_STREAM_MAX_CLAIMS", 100_000)
 EXPORT_FILE_TTL_DAYS = env_int("EXPORT_FILE_TTL_DAYS", 14)
 MAX_ARTICLE_CHARS = env_int("MAX_ARTICLE_CHARS", 1_000_000)
 
