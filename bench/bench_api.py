@@ -30,8 +30,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
+
+import doccano_peer
 
 ROOT = Path(__file__).resolve().parent.parent
 SERIAL = int(os.environ.get("BENCH_API_CLAIMS", "3000"))
@@ -100,15 +104,35 @@ def prepare(database_url: str) -> dict[str, object]:
     return {"key": key, "article": api_article.pk, "bulk_article": bulk_article.pk, "floors": floors}
 
 
-def post_claims(port: int, key: str, article: int, indexes: range, latencies: list[float], errors: list[str]) -> None:
+# Where one claim is POSTed, and its body for index i: the workbench's claims, doccano's spans.
+Target = tuple[str, Callable[[int], str]]
+
+
+def workbench_target(article: int) -> Target:
+    def body(i: int) -> str:
+        start, end = span(i)
+        return json.dumps({"article": article, "start": start, "end": end, "verdict": "false", "claimant": "Bench"})
+
+    return "/api/v1/claims/", body
+
+
+def doccano_target(setup: dict[str, Any]) -> Target:
+    def body(i: int) -> str:
+        start, end = span(i)
+        return json.dumps({"label": setup["label"], "start_offset": start, "end_offset": end})
+
+    return f"/v1/projects/{setup['project']}/examples/{setup['example']}/spans", body
+
+
+def post_claims(port: int, key: str, target: Target, indexes: range, latencies: list[float], errors: list[str]) -> None:
     headers = {"Authorization": f"Token {key}", "Content-Type": "application/json"}
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    path, body_for = target
     for i in indexes:
-        start, end = span(i)
-        body = json.dumps({"article": article, "start": start, "end": end, "verdict": "false", "claimant": "Bench"})
+        body = body_for(i)
         began = time.perf_counter()
         try:
-            conn.request("POST", "/api/v1/claims/", body, headers)
+            conn.request("POST", path, body, headers)
             response = conn.getresponse()
             payload = response.read()
             if response.getheader("Connection", "").lower() == "close":
@@ -123,13 +147,11 @@ def post_claims(port: int, key: str, article: int, indexes: range, latencies: li
     conn.close()
 
 
-def run_load(port: int, key: str, article: int, count: int, clients: int, offset: int) -> dict[str, object]:
+def run_load(port: int, key: str, target: Target, count: int, clients: int, offset: int) -> dict[str, object]:
     latencies: list[float] = []
     errors: list[str] = []
     per_client = [range(offset + c, offset + count, clients) for c in range(clients)]
-    threads = [
-        threading.Thread(target=post_claims, args=(port, key, article, r, latencies, errors)) for r in per_client
-    ]
+    threads = [threading.Thread(target=post_claims, args=(port, key, target, r, latencies, errors)) for r in per_client]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -241,19 +263,24 @@ def start_server(env: dict[str, str], port: int, key: str, log_path: Path, confi
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    wait_until_up(server, port, key, "/api/v1/projects/", log_path)
+    return server
+
+
+def wait_until_up(server: subprocess.Popen[bytes], port: int, key: str, path: str, log_path: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{log_path.read_text()[-2000:]}")
+            raise RuntimeError(f"server exited:\n{log_path.read_text()[-2000:]}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/v1/projects/", headers={"Authorization": f"Token {key}"})
+            conn.request("GET", path, headers={"Authorization": f"Token {key}"})
             if conn.getresponse().status == 200:
-                return server
+                return
         except OSError:
             time.sleep(0.2)
     server.terminate()
-    raise RuntimeError("gunicorn did not answer within 60s")
+    raise RuntimeError("the server did not answer within 60s")
 
 
 def bench_database(name: str, database_url: str, workdir: Path) -> None:
@@ -280,7 +307,7 @@ def bench_database(name: str, database_url: str, workdir: Path) -> None:
         server = start_server(env, port, setup["key"], workdir / f"gunicorn-{name}-{config}.log", config)
         try:
             for mode, count, clients in (("serial", SERIAL, 1), ("concurrent", CONCURRENT, CLIENTS)):
-                result = run_load(port, setup["key"], setup["article"], count, clients, offset)
+                result = run_load(port, setup["key"], workbench_target(setup["article"]), count, clients, offset)
                 offset += count
                 floor_seconds = setup["floors"][mode]
                 floor_rate = count / floor_seconds
@@ -305,6 +332,53 @@ def bench_database(name: str, database_url: str, workdir: Path) -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+    if "doccano" in PEERS:
+        bench_doccano(name, database_url, workdir)
+
+
+PEERS = [p for p in os.environ.get("BENCH_API_PEERS", "doccano").split(",") if p]
+
+
+def bench_doccano(name: str, database_url: str, workdir: Path) -> None:
+    """The same claim-create workload against doccano (its spans), when its virtualenv exists."""
+    if not doccano_peer.available():
+        emit(
+            db=name,
+            server="doccano",
+            skipped=f"no doccano virtualenv at {doccano_peer.VENV}; see bench/doccano_peer.py",
+        )
+        return
+    if name == "postgres":
+        database_url = database_url.rsplit("/", 1)[0] + "/bench_api_doccano"
+        postgres_admin(POSTGRES_URL, 'DROP DATABASE IF EXISTS "bench_api_doccano"')
+        postgres_admin(POSTGRES_URL, 'CREATE DATABASE "bench_api_doccano"')
+    else:
+        database_url = f"sqlite:///{workdir / 'doccano.sqlite3'}"
+    try:
+        setup = doccano_peer.prepare(database_url, workdir, TEXT)
+        port = free_port()
+        log = open(workdir / f"doccano-{name}.log", "ab")  # noqa: SIM115 - lives as long as the server
+        server = subprocess.Popen(
+            doccano_peer.server_command(port, WORKERS),
+            cwd=doccano_peer.backend_dir(),
+            env=doccano_peer.environment(database_url, workdir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_up(server, port, str(setup["key"]), "/v1/projects", workdir / f"doccano-{name}.log")
+            offset = 0
+            for mode, count, clients in (("serial", SERIAL, 1), ("concurrent", CONCURRENT, CLIENTS)):
+                result = run_load(port, str(setup["key"]), doccano_target(setup), count, clients, offset)
+                offset += count
+                RESULTS[(name, "doccano", mode)] = result
+                emit(db=name, mode=mode, clients=clients, server=f"doccano 1.8.4 gunicorn sync x{WORKERS}", **result)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        if name == "postgres":
+            postgres_admin(POSTGRES_URL, 'DROP DATABASE IF EXISTS "bench_api_doccano" WITH (FORCE)')
 
 
 RESULTS: dict[tuple[str, str, str], dict[str, object]] = {}
@@ -325,6 +399,19 @@ def summary() -> None:
                 speedup=round(float(result["per_second"]) / float(before["per_second"]), 2),  # type: ignore[arg-type]
                 p99_ms=result.get("p99_ms"),
                 before_p99_ms=before.get("p99_ms"),
+            )
+        doccano = RESULTS.get((db, "doccano", mode))
+        if config != "doccano" and doccano:
+            emit(
+                summary="vs_doccano",
+                db=db,
+                server=config,
+                mode=mode,
+                per_second=result["per_second"],
+                doccano_per_second=doccano["per_second"],
+                times_doccano=round(float(result["per_second"]) / float(doccano["per_second"]), 2),  # type: ignore[arg-type]
+                p99_ms=result.get("p99_ms"),
+                doccano_p99_ms=doccano.get("p99_ms"),
             )
         sqlite = RESULTS.get(("sqlite", config, mode))
         if db == "postgres" and sqlite:
