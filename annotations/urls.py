@@ -13,6 +13,8 @@ CLAIM = P + "claims/<int:claim_id>/"
 
 urlpatterns = [
     path("", projects.project_list, name="project-list"),
+    path("projects/new/", projects.project_create, name="project-create"),
+    path("invite/<str:token>/", projects.invitation_accept, name="invitation"),
     path("settings/tokens/", projects.api_tokens, name="api-tokens"),
     path("queue/", review.queues, name="queues"),
     # A project: its articles, team, dashboard and exports.

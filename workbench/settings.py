@@ -372,6 +372,14 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
 # A run still queued after this long has lost its message: the article page offers "Run again".
 EXTRACTION_QUEUED_STUCK_SECONDS = env_int("EXTRACTION_QUEUED_STUCK_SECONDS", 900)
 
+# Who may create a project: "anyone" signed in (accounts are made only by the operator or an
+# admin, so every user is already someone the site trusts) or "staff" only.
+PROJECT_CREATORS = env_str("PROJECT_CREATORS", "anyone")
+if PROJECT_CREATORS not in ("anyone", "staff"):
+    raise ImproperlyConfigured(f"PROJECT_CREATORS must be 'anyone' or 'staff', not {PROJECT_CREATORS!r}.")
+# How long an invitation link to a project works.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+
 # The client's address, for login lockout and API throttles: REMOTE_ADDR, or behind
 # TRUSTED_PROXY_COUNT proxies the address the outermost trusted proxy saw (X-Forwarded-For).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
