@@ -81,8 +81,8 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", PLACEHOLDER_SECRET_KEY)
 if not DEBUG and SECRET_KEY == PLACEHOLDER_SECRET_KEY:
     raise ImproperlyConfigured(
-        "SECRET_KEY is the placeholder and DEBUG is off: set SECRET_KEY in the environment "
-        "(or DEBUG=1 for local development)."
+        "SECRET_KEY is the placeholder and DEBUG is off: set SECRET_KEY in the environment, or, in a "
+        "development checkout, run `make run` once (it writes var/local.env, which manage.py reads)."
     )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -252,6 +252,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS.update(
 )
 if env_str("CELERY_BROKER_KEY_PREFIX", ""):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX", "")
+    # Task results too: two checkouts on one Redis keep apart in every key they write.
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": env_str("CELERY_BROKER_KEY_PREFIX", "")}
 # --- Exports ---
 # Articles per chunk of a streamed export (a chunk is a handful of queries, whatever its size),
 # and the most article text (characters) one chunk of a JSONL export may hold.
