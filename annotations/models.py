@@ -501,6 +501,8 @@ class ClaimComment(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     body = bounded_text(limits.COMMENT_CHARS)
+    # The reason given when an editor sent the claim back: shown on the card and in the queue.
+    sends_back = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -11,7 +11,7 @@ from typing import Any
 
 from django import template
 
-from annotations import workflow
+from annotations import entities, workflow
 from annotations.extraction import is_stuck, project_progress
 from annotations.models import Article, EntityMention, ExtractionRun, Project
 
@@ -72,7 +72,14 @@ def entity_panel(article: Article, mentions: list[EntityMention] | None = None) 
     """The label legend (toggles) and the entity list (click to highlight the mentions)."""
     if mentions is None:
         mentions = list(article.mentions.order_by("start", "end"))
-    return {"article": article, "labels": label_counts(mentions), "groups": group_mentions(mentions)}
+    labels = [(label, count, entities.label_name(label)) for label, count in label_counts(mentions)]
+    return {"article": article, "labels": labels, "groups": group_mentions(mentions), "count": len(mentions)}
+
+
+@register.filter
+def label_name(label: str) -> str:
+    """What an entity label means, in words (for titles and the legend)."""
+    return entities.label_name(label)
 
 
 @register.inclusion_tag("annotations/partials/project_extraction_panel.html", takes_context=True)
