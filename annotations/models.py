@@ -413,6 +413,18 @@ class ExtractionRun(models.Model):
         return None
 
 
+class ShownMentionManager(models.Manager["EntityMention"]):
+    """Mentions as everyone sees them: those a person removed are left out.
+
+    The default manager, so the desk, the API, exports and ``article.mentions`` all agree; a
+    removed machine mention stays in the table (``all_mentions``) only so that the next
+    extraction knows a person rejected that span and does not bring it back.
+    """
+
+    def get_queryset(self) -> models.QuerySet[EntityMention]:
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
 class EntityMention(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="mentions")
     run = models.ForeignKey(ExtractionRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="mentions")
@@ -421,6 +433,23 @@ class EntityMention(models.Model):
     text = bounded_text(limits.QUOTE_CHARS)
     label = models.CharField(max_length=limits.MENTION_LABEL_CHARS)
     model = models.CharField(max_length=200, blank=True, help_text="The model that found it; empty for a person.")
+    # A person's correction (annotations/entities.py): a new label, a removal or an added mention.
+    # Corrected mentions survive re-extraction, and the model's mentions overlapping them are dropped.
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    original_label = models.CharField(
+        max_length=limits.MENTION_LABEL_CHARS, blank=True, help_text="The model's label, when a person changed it."
+    )
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="A person removed it: hidden everywhere.")
+
+    objects = ShownMentionManager()
+    all_mentions = models.Manager()
+
+    @property
+    def is_correction(self) -> bool:
+        return self.corrected_at is not None or not self.model
 
     class Meta:
         ordering = ["article", "start", "end", "id"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import articles, desk, exports, jobs, projects, review
+from .views import articles, desk, entities, exports, jobs, projects, review
 
 P = "p/<slug:project_slug>/"
 ARTICLE = P + "articles/<int:article_id>/"
@@ -38,6 +38,9 @@ urlpatterns = [
     path(ARTICLE + "assign/", articles.article_assign, name="article-assign"),
     path(ARTICLE + "revise/", articles.article_revise, name="article-revise"),
     path(ARTICLE + "revise/claims/<int:claim_id>/", articles.claim_place, name="claim-place"),
+    # People's corrections of the entity mentions.
+    path(ARTICLE + "entities/new/", entities.entity_add, name="entity-add"),
+    path(ARTICLE + "entities/correct/", entities.entity_correct, name="entity-correct"),
     # The desk's htmx partials for one claim and its sources.
     path(ARTICLE + "claims/new/", desk.claim_create, name="claim-create"),
     path(CARD, desk.claim_card, name="claim-card"),

@@ -112,6 +112,9 @@ class MentionRecord:
     label: str
     model: str = ""
     id: int | None = None
+    # A person's correction (entities.py): kept through re-extraction after the import.
+    corrected: bool = False
+    original_label: str = ""
 
 
 @dataclass

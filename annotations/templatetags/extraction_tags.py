@@ -25,6 +25,8 @@ class EntityGroup:
     text: str
     label: str
     spans: list[tuple[int, int]] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+    corrected: bool = False
 
     @property
     def count(self) -> int:
@@ -40,9 +42,10 @@ def group_mentions(mentions: list[EntityMention]) -> list[EntityGroup]:
     groups: dict[tuple[str, str], EntityGroup] = {}
     for mention in mentions:
         key = (mention.text, mention.label)
-        groups.setdefault(key, EntityGroup(text=mention.text, label=mention.label)).spans.append(
-            (mention.start, mention.end)
-        )
+        group = groups.setdefault(key, EntityGroup(text=mention.text, label=mention.label))
+        group.spans.append((mention.start, mention.end))
+        group.ids.append(mention.pk)
+        group.corrected = group.corrected or mention.is_correction
     return sorted(groups.values(), key=lambda g: (-g.count, g.text.casefold(), g.label))
 
 
@@ -67,13 +70,25 @@ def extraction_state(context: template.Context, article: Article, run: Extractio
     }
 
 
-@register.inclusion_tag("annotations/partials/entities.html")
-def entity_panel(article: Article, mentions: list[EntityMention] | None = None) -> dict[str, Any]:
-    """The label legend (toggles) and the entity list (click to highlight the mentions)."""
+@register.inclusion_tag("annotations/partials/entities.html", takes_context=True)
+def entity_panel(
+    context: template.Context, article: Article, mentions: list[EntityMention] | None = None
+) -> dict[str, Any]:
+    """The label legend (toggles), the entity list (click to highlight the mentions) and, for
+    members, the forms that correct an entity's label or remove it."""
     if mentions is None:
         mentions = list(article.mentions.order_by("start", "end"))
     labels = [(label, count, entities.label_name(label)) for label, count in label_counts(mentions)]
-    return {"article": article, "labels": labels, "groups": group_mentions(mentions), "count": len(mentions)}
+    return {
+        "article": article,
+        "project": article.project,
+        "labels": labels,
+        "groups": group_mentions(mentions),
+        "count": len(mentions),
+        "all_labels": list(entities.LABEL_NAMES),
+        "can_correct": context.get("role") in workflow.MEMBER_ROLES,
+        "csrf_token": context.get("csrf_token"),
+    }
 
 
 @register.filter
