@@ -12,6 +12,8 @@ CARD = ARTICLE + "claims/<int:claim_id>/"
 CLAIM = P + "claims/<int:claim_id>/"
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico whatever the page links to: no 404 on every page.
+    path("favicon.ico", projects.favicon, name="favicon"),
     path("", projects.project_list, name="project-list"),
     path("projects/new/", projects.project_create, name="project-create"),
     path("invite/<str:token>/", projects.invitation_accept, name="invitation"),

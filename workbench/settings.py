@@ -236,7 +236,14 @@ MAX_ARTICLE_CHARS = env_int("MAX_ARTICLE_CHARS", 1_000_000)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refusals": {"()": "workbench.logfilters.ExpectedRefusalsWithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals"]}},
+    # Django's own console handler (in DEBUG) printed every record a second time beside the
+    # root's: its records go to the root handler only.
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"filters": ["refusals"], "propagate": True},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 

@@ -7,10 +7,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -20,6 +22,12 @@ from ..models import ApiToken, Project, Role
 from . import lookups
 from .lookups import AuthedRequest
 from .refusals import refusal_text
+
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links to: no 404 on every page."""
+    return redirect(static("annotations/favicon.svg"), permanent=True)
 
 
 def project_list(request: AuthedRequest) -> HttpResponse:

@@ -252,6 +252,14 @@ document.addEventListener("click", (event) => {
 });
 
 document.addEventListener("htmx:configRequest", () => (popover.hidden = true));
+// A toast is about the last action: the next one that succeeds clears it (refusals are 4xx).
+document.addEventListener("htmx:afterRequest", (event) => {
+  const status = event.detail.xhr?.status || 0;
+  if (status >= 200 && status < 300) {
+    clearTimeout(toast.timer);
+    toastBox.hidden = true;
+  }
+});
 document.addEventListener("htmx:afterSettle", () => {
   const wanted = document.querySelector("#claims[data-focus]")?.dataset.focus;
   if (wanted) document.getElementById("claims").removeAttribute("data-focus");
