@@ -48,7 +48,7 @@ class MembershipAdmin(admin.ModelAdmin):
     def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
 
-        class MembershipForm(form):  # type: ignore[misc, valid-type]
+        class MembershipForm(form):  # type: ignore[misc, valid-type]  # a base class the admin builds at runtime
             def clean(self) -> dict[str, Any]:
                 data = super().clean()
                 if self.instance.pk is not None:

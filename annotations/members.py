@@ -20,7 +20,7 @@ from django.utils.text import slugify
 
 from . import limits, workflow
 from .claims import role_of
-from .models import Invitation, Membership, Project, Role
+from .models import Invitation, Membership, Project, Role, max_length_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -158,7 +158,7 @@ def set_publisher(
         if problem:
             errors["review_url_template"] = problem
     for name, value in values.items():
-        limit = Project._meta.get_field(name).max_length or 0
+        limit = max_length_of(Project, name)
         if len(value) > limit:
             errors[name] = f"has {len(value)} characters; the limit is {limit}."
     if errors:

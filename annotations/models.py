@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,14 +34,39 @@ if TYPE_CHECKING:
 HTTP_URL = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
 
 
-def bounded_text(limit: int, **options: object) -> models.TextField:
+class Span(Protocol):
+    """Anything with a start and an end offset in an article's text."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
+SpanT = TypeVar("SpanT", bound=Span)
+
+
+def spans_inside(outer: Span, spans: list[SpanT]) -> list[SpanT]:
+    """The spans that lie within ``outer`` (the rule that links entity mentions to a claim)."""
+    return [m for m in spans if m.start >= outer.start and m.end <= outer.end]
+
+
+def max_length_of(model: type[models.Model], name: str) -> int:
+    """The ``max_length`` of one of the model's fields (a field without one is a programming error)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} has no max_length")
+    return field.max_length
+
+
+def bounded_text(limit: int, **options: Any) -> models.TextField:
     """A TextField with a length limit that every door enforces.
 
     A TextField's ``max_length`` alone only reaches forms and serializers; the validator makes
     ``full_clean`` enforce it too, and ``length_check`` below makes the database refuse longer
     text whatever path the write took.
     """
-    return models.TextField(max_length=limit, validators=[MaxLengthValidator(limit)], **options)  # type: ignore[arg-type]
+    return models.TextField(max_length=limit, validators=[MaxLengthValidator(limit)], **options)
 
 
 def length_check(field: str, limit: int, name: str) -> models.CheckConstraint:
@@ -207,6 +232,10 @@ class Article(models.Model):
 
     objects = ArticleQuerySet.as_manager()
 
+    # Not columns: set on the rows of the article list (views.articles) for its template.
+    status_counts: list[tuple[str, str, int]]
+    run_label: str
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -224,7 +253,7 @@ class Article(models.Model):
                 {"text": f"The text has {len(self.text)} characters; the limit is {settings.MAX_ARTICLE_CHARS}."}
             )
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The stored text is the frame of reference for every offset: normalise it and keep
         # its hash in step whichever way the row is saved.
         self.text = textlib.normalise(self.text)
@@ -232,7 +261,7 @@ class Article(models.Model):
         update_fields = kwargs.get("update_fields")
         if isinstance(update_fields, Iterable) and "text" in (fields := set(update_fields)):
             kwargs["update_fields"] = {*fields, "text_sha256"}
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     @property
     def latest_run(self) -> ExtractionRun | None:
@@ -306,6 +335,15 @@ class Claim(models.Model):
     objects = ClaimQuerySet.as_manager()
     history = HistoricalRecords()
 
+    # Not columns: what the requesting user may do to the claim (claims.editable_claims), and
+    # what the desk shows with it (views.desk.desk_context).
+    editable: bool
+    moves: list[str]
+    linked_mentions: list[EntityMention]
+    status_options: list[tuple[str, str]]
+    # The latest send-back comment, for claims that need changes (review.send_back_reasons).
+    send_back: ClaimComment | None
+
     class Meta:
         ordering = ["article", "start", "end", "id"]
         indexes = [models.Index(fields=["article", "start"]), models.Index(fields=["status"])]
@@ -330,15 +368,15 @@ class Claim(models.Model):
     def __str__(self) -> str:
         return f"{self.quote[:60]} ({self.start}:{self.end})"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Stamped here, not by each door that approves: whichever path moves a claim to
         # approved through the model, the first approval is recorded once.
         if self.status == ClaimStatus.APPROVED and self.approved_at is None:
             self.approved_at = timezone.now()
             update_fields = kwargs.get("update_fields")
             if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "approved_at"}  # type: ignore[misc]
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+                kwargs["update_fields"] = {*update_fields, "approved_at"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         try:
@@ -354,7 +392,7 @@ class Claim(models.Model):
 
     def mentions_inside(self, mentions: list[EntityMention]) -> list[EntityMention]:
         """The entity mentions (of this claim's article) that lie within the claim's span."""
-        return [m for m in mentions if m.start >= self.start and m.end <= self.end]
+        return spans_inside(self, mentions)
 
 
 class Source(models.Model):
@@ -384,16 +422,42 @@ class Source(models.Model):
         return self.title or self.url
 
 
-class ExtractionRun(models.Model):
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="extraction_runs")
+class Job(models.Model):
+    """What every background job row shares: its state, its task, its times and why it failed.
+
+    ``annotations/jobs.py`` holds the one policy that moves it (claim, finish, fail, stuck);
+    ``time_limit_setting`` names the setting of the task's hard time limit, after which a job
+    still marked running is abandoned.
+    """
+
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
-    model_name = models.CharField(max_length=200, blank=True)
-    model_version = models.CharField(max_length=50, blank=True)
+    error = models.TextField(blank=True)
     task_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+
+    time_limit_setting = ""
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.DONE, RunStatus.FAILED)
+
+    @property
+    def never_queued(self) -> bool:
+        """Failed because its task never reached the broker: "Run again" queues it."""
+        return self.status == RunStatus.FAILED and self.error == QUEUE_FAILED
+
+
+class ExtractionRun(Job):
+    time_limit_setting = "NER_TASK_TIME_LIMIT"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="extraction_runs")
+    model_name = models.CharField(max_length=200, blank=True)
+    model_version = models.CharField(max_length=50, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     char_count = models.PositiveIntegerField(default=0)
     mention_count = models.PositiveIntegerField(default=0)
@@ -463,25 +527,22 @@ class EntityMention(models.Model):
         return f"{self.text} ({self.label})"
 
 
-class ExportJob(models.Model):
+class ExportJob(Job):
     """A large export produced by a worker into a stored file with a manifest."""
+
+    time_limit_setting = "EXPORT_TASK_TIME_LIMIT"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="export_jobs")
     format = models.CharField(max_length=40)
     filters = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
     row_count = models.PositiveIntegerField(default=0)
     file = models.FileField(upload_to="exports/", blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     manifest = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -490,10 +551,6 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.format} export of {self.project} ({self.status})"
-
-    @property
-    def never_queued(self) -> bool:
-        return self.status == RunStatus.FAILED and self.error == QUEUE_FAILED
 
 
 class ApiToken(models.Model):
@@ -563,15 +620,13 @@ class BlindVerdict(models.Model):
         return f"{self.reviewer} says {self.verdict} on claim {self.claim_id}"
 
 
-class AgreementReport(models.Model):
+class AgreementReport(Job):
     """Agreement statistics of a project at one point in time (kept, to chart them over time)."""
 
+    time_limit_setting = "AGREEMENT_TASK_TIME_LIMIT"
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_reports")
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
     data = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -599,11 +654,12 @@ class ArticleRevision(models.Model):
         return f"revision {self.pk} of article {self.article_id}"
 
 
-class ImportJob(models.Model):
+class ImportJob(Job):
     """A large import run by a worker: the inputs it was given, its progress and its report."""
 
+    time_limit_setting = "IMPORT_TASK_TIME_LIMIT"
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_jobs")
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
     # Each input: {"kind": "file", "name": shown name, "path": storage name} or {"kind": "url", "url": ...}.
     inputs = models.JSONField(default=list, blank=True)
     options = models.JSONField(default=dict, blank=True, help_text="Parser name and default metadata.")
@@ -613,14 +669,9 @@ class ImportJob(models.Model):
     created_count = models.PositiveIntegerField(default=0)
     duplicate_count = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=list, blank=True)
-    error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -631,14 +682,6 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.pk} into {self.project} ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (RunStatus.DONE, RunStatus.FAILED)
-
-    @property
-    def never_queued(self) -> bool:
-        return self.status == RunStatus.FAILED and self.error == QUEUE_FAILED
 
 
 class InvitationQuerySet(models.QuerySet["Invitation"]):

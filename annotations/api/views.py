@@ -31,7 +31,7 @@ from rest_framework.response import Response
 from .. import articles, claims, members, workflow
 from ..models import Article, Claim, EntityMention, ExtractionRun, Invitation, Membership, Project, Source
 from . import filters, serializers
-from .permissions import CanEditClaim, IsProjectAdminForWrites
+from .permissions import CanEditClaim, IsProjectAdminForWrites, actor
 
 ID_PATTERN = "[0-9]{1,15}"
 
@@ -73,7 +73,7 @@ class ProjectViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = serializers.ProjectCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        project = members.create_project(by=request.user, **data.validated_data)
+        project = members.create_project(by=actor(request), **data.validated_data)
         created = self.get_queryset().get(pk=project.pk)
         return Response(serializers.ProjectSerializer(created).data, status=status.HTTP_201_CREATED)
 
@@ -134,7 +134,7 @@ class MemberViewSet(viewsets.ModelViewSet):
         data = serializers.MemberCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = members.add_member(
-            project=project, who=data.validated_data["username"], role=data.validated_data["role"], by=request.user
+            project=project, who=data.validated_data["username"], role=data.validated_data["role"], by=actor(request)
         )
         return Response(serializers.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -144,11 +144,11 @@ class MemberViewSet(viewsets.ModelViewSet):
             project=self.get_project(),
             username=membership.user.get_username(),
             role=serializer.validated_data.get("role", membership.role),
-            by=self.request.user,
+            by=actor(self.request),
         )
 
     def perform_destroy(self, instance: Membership) -> None:
-        members.remove_member(project=self.get_project(), username=instance.user.get_username(), by=self.request.user)
+        members.remove_member(project=self.get_project(), username=instance.user.get_username(), by=actor(self.request))
 
 
 @extend_schema(parameters=[PROJECT_SLUG])
@@ -171,27 +171,33 @@ class InvitationViewSet(
     pagination_class = None
     filter_backends: list[Any] = []
     lookup_value_regex = ID_PATTERN
-    get_project = MemberViewSet.get_project
     _project: Project | None = None
+
+    def get_project(self) -> Project:
+        # The same scoped lookup as the member list: outsiders get 404.
+        if self._project is None:
+            projects = Project.objects.visible_to(self.request.user).annotate(my_role=F("memberships__role"))
+            self._project = get_object_or_404(projects, slug=self.kwargs["project_slug"])
+        return self._project
 
     def get_queryset(self) -> QuerySet[Invitation]:
         if getattr(self, "swagger_fake_view", False):
             return Invitation.objects.none()
         project = self.get_project()
         # Members learn a project exists (404 otherwise); only admins see its invitations.
-        members.require_admin(project, self.request.user)  # type: ignore[arg-type]
+        members.require_admin(project, actor(self.request))
         return project.invitations.select_related("created_by")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = serializers.InvitationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        invitation, token = members.invite(project=self.get_project(), by=request.user, **data.validated_data)  # type: ignore[arg-type]
+        invitation, token = members.invite(project=self.get_project(), by=actor(request), **data.validated_data)
         invitation.url = request.build_absolute_uri(reverse("invitation", args=[token]))  # type: ignore[attr-defined]
         invitation.token = token  # type: ignore[attr-defined]
         return Response(serializers.InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: Invitation) -> None:
-        members.revoke_invitation(project=self.get_project(), invitation_id=instance.pk, by=self.request.user)  # type: ignore[arg-type]
+        members.revoke_invitation(project=self.get_project(), invitation_id=instance.pk, by=actor(self.request))
 
 
 @extend_schema(
@@ -203,7 +209,7 @@ class InvitationViewSet(
 def accept_invitation(request: Request) -> Response:
     data = serializers.InvitationAcceptSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    membership = members.accept_invitation(token=data.validated_data["token"], user=request.user)  # type: ignore[arg-type]
+    membership = members.accept_invitation(token=data.validated_data["token"], user=actor(request))
     body = serializers.MemberSerializer(membership).data
     return Response({**body, "project": membership.project.slug})
 
@@ -259,7 +265,7 @@ class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 project=data["project"],
                 title=data["title"],
                 text=data["text"],
-                created_by=request.user,
+                created_by=actor(request),
                 url=data.get("url", ""),
                 publisher=data.get("publisher", ""),
                 published_at=data.get("published_at"),
@@ -415,7 +421,7 @@ class ClaimViewSet(viewsets.ModelViewSet):
         data = serializer.validated_data
         claim = claims.create(
             article=data["article"],
-            by=request.user,
+            by=actor(request),
             role=data["article"].my_role,
             start=data["start"],
             end=data["end"],
@@ -430,6 +436,7 @@ class ClaimViewSet(viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if_match = request.headers.get("If-Match")
+        stale_status: int
         if if_match is not None:
             expected, stale_status = _parse_if_match(if_match), status.HTTP_412_PRECONDITION_FAILED
         elif "version" in data:
@@ -445,8 +452,8 @@ class ClaimViewSet(viewsets.ModelViewSet):
         try:
             fresh = claims.update(
                 claim=claim,
-                by=request.user,
-                role=claim.my_role,  # type: ignore[attr-defined]
+                by=actor(request),
+                role=claim.my_role,
                 expected_version=expected,
                 start=data.get("start"),
                 end=data.get("end"),
@@ -468,7 +475,7 @@ class ClaimViewSet(viewsets.ModelViewSet):
         if_match = request.headers.get("If-Match")
         expected = _parse_if_match(if_match) if if_match is not None else None
         try:
-            claims.delete(claim=claim, by=request.user, expected_version=expected)
+            claims.delete(claim=claim, by=actor(request), expected_version=expected)
         except claims.StaleVersion as stale:
             return self._stale(stale.current, status.HTTP_412_PRECONDITION_FAILED)
         except Claim.DoesNotExist:
@@ -530,19 +537,19 @@ class SourceViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = claims.add_source(
-            claim=self.get_claim(), by=self.request.user, **_source_args(serializer)
+            claim=self.get_claim(), by=actor(self.request), **_source_args(serializer)
         )
 
     def perform_update(self, serializer: Any) -> None:
         serializer.instance = claims.edit_source(
-            source=serializer.instance, by=self.request.user, **_source_args(serializer)
+            source=serializer.instance, by=actor(self.request), **_source_args(serializer)
         )
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         note = serializers.CorrectionNoteSerializer(data=request.data if request.data else request.query_params)
         note.is_valid(raise_exception=True)
         claims.remove_source(
-            source=self.get_object(), by=request.user, correction_note=note.validated_data.get("correction_note", "")
+            source=self.get_object(), by=actor(request), correction_note=note.validated_data.get("correction_note", "")
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

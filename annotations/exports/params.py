@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import CharField, F, Q, Value
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Concat
 from django.db.models.lookups import Exact, In
 
@@ -85,7 +86,7 @@ class ExportParams:
         if self.verdict:
             q &= Q(verdict__in=self.verdict)
         if self.reviewer_id is not None:
-            people = [F("created_by_id"), F("reviewed_by_id")]
+            people: list[Combinable] = [F("created_by_id"), F("reviewed_by_id")]
             if by_article:
                 people = [Coalesce(person, Value(0)) for person in people]
             q &= Q(Exact(people[0], self.reviewer_id)) | Q(Exact(people[1], self.reviewer_id))

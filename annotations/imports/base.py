@@ -276,10 +276,10 @@ def decode(data: bytes, *, source: str, declared: str | None = None) -> str:
     except UnicodeDecodeError:
         pass
     if declared:
-        codec = _codec_for_declared(declared)
-        if codec:
+        declared_codec = _codec_for_declared(declared)
+        if declared_codec:
             try:
-                return _checked(data.decode(codec), source)
+                return _checked(data.decode(declared_codec), source)
             except UnicodeDecodeError:
                 pass  # a wrong label is common: fall through to detection
     if _mostly_utf8(data):

@@ -41,20 +41,19 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
     # Why a claim needs changes, on its card (one query, only for claims sent back).
     reasons = review.send_back_reasons([c.pk for c in claim_list if c.status == ClaimStatus.NEEDS_CHANGES])
     for claim in claim_list:
-        claim.linked_mentions = claim.mentions_inside(mentions)  # type: ignore[attr-defined]
-        claim.send_back = reasons.get(claim.pk)  # type: ignore[attr-defined]
-        claim.status_options = [  # type: ignore[attr-defined]
-            (value, _STATUS_LABELS[value])
-            for value in [claim.status, *claim.moves]  # type: ignore[attr-defined]
-        ]
+        claim.linked_mentions = claim.mentions_inside(mentions)
+        claim.send_back = reasons.get(claim.pk)
+        claim.status_options = [(value, _STATUS_LABELS[value]) for value in [claim.status, *claim.moves]]
     # Where claims overlap, the one that starts first in the text gives the highlight its colour.
     rank = {str(c.pk): (index, c.verdict) for index, c in enumerate(claim_list)}
-    paragraphs = textlib.segments(article.text, spans)
-    for paragraph in paragraphs:
-        for index, seg in enumerate(paragraph):
+    paragraphs: list[list[tuple[textlib.Segment, str]]] = []
+    for segments in textlib.segments(article.text, spans):
+        paragraph = []
+        for seg in segments:
             ids = seg.values("claim")
             verdict = min(rank[i] for i in ids)[1] if ids else ""
-            paragraph[index] = (seg, verdict)  # type: ignore[call-overload]
+            paragraph.append((seg, verdict))
+        paragraphs.append(paragraph)
     return {
         "project": article.project,
         "article": article,

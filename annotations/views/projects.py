@@ -44,7 +44,9 @@ def project_create(request: AuthedRequest) -> HttpResponse:
     values = {name: request.POST.get(name, "") for name in ("name", "slug", "description")}
     if request.method == "POST":
         try:
-            project = members.create_project(by=request.user, **values)
+            project = members.create_project(
+                by=request.user, name=values["name"], slug=values["slug"], description=values["description"]
+            )
         except ValidationError as invalid:
             errors = {field: " ".join(texts) for field, texts in invalid.message_dict.items()}
         else:
@@ -93,15 +95,15 @@ def dashboard(request: AuthedRequest, project_slug: str) -> HttpResponse:
         ),
         "agreement_chart": charts.bar_chart(alphas, title="Krippendorff's alpha over time") if alphas else "",
         "report": project.agreement_reports.first(),
-        "is_editor": workflow.is_editor(project.my_role),  # type: ignore[attr-defined]
+        "is_editor": workflow.is_editor(project.my_role),
     }
     return render(request, "annotations/team/dashboard.html", context)
 
 
 @require_POST
 @lookups.project_role(*workflow.EDITOR_ROLES)
-def agreement_refresh(request: AuthedRequest, project_slug: str) -> HttpResponse:
-    stats.request_agreement_report(request.project)  # type: ignore[attr-defined]
+def agreement_refresh(request: lookups.ProjectRequest, project_slug: str) -> HttpResponse:
+    stats.request_agreement_report(request.project)
     return redirect("dashboard", project_slug=project_slug)
 
 
@@ -147,12 +149,13 @@ def project_settings(request: AuthedRequest, project_slug: str) -> HttpResponse:
             else:
                 if action == "invite":
                     # The link is shown once, in this response: only its hash is stored.
-                    invitation, token = result  # type: ignore[misc]
+                    assert isinstance(result, tuple)
+                    invitation, token = result
                     invite_link = request.build_absolute_uri(reverse("invitation", args=[token]))
                 else:
                     messages.success(request, _SAVED.get(action, "Saved."))
                     return redirect("project-settings", project_slug=project.slug)
-    is_admin = workflow.is_admin(project.my_role)  # type: ignore[attr-defined]
+    is_admin = workflow.is_admin(project.my_role)
     context = {
         "project": project,
         "memberships": project.memberships.select_related("user").order_by("user__username"),
