@@ -9,10 +9,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from annotations import members
 from annotations.models import Project, Role
-from annotations.views.refusals import refusal_text
 
 
 class Command(BaseCommand):
@@ -53,21 +53,28 @@ class Command(BaseCommand):
                 validate_password(password, user=candidate)
             except ValidationError as weak:
                 raise CommandError(f"password refused: {' '.join(weak.messages)}") from None
-        user, created = user_model.objects.get_or_create(username=username, defaults={"email": options["email"]})
+        with transaction.atomic():
+            user, created, password, generated = self._user(user_model, username, options["email"], password)
+            if project is not None:
+                try:
+                    # Through members.py, like every other door: the last admin of a project stays one.
+                    members.set_member(project=project, username=user.get_username(), role=options["role"], by=None)
+                except ValidationError as refused:
+                    raise CommandError(" ".join(refused.messages)) from None
+        verb = "Created" if created else "Updated"
+        if project is None:
+            self.stdout.write(self.style.SUCCESS(f"{verb} {user.username} (no project yet)"))
+        else:
+            self.stdout.write(self.style.SUCCESS(f"{verb} {user.username} as {options['role']} in {project.slug}"))
+        if generated:
+            self.stdout.write(f"password: {password}")
+
+    def _user(self, user_model: Any, username: str, email: str, password: str) -> tuple[Any, bool, str, bool]:
+        user, created = user_model.objects.get_or_create(username=username, defaults={"email": email})
         generated = False
         if created or password:
             if not password:
                 password, generated = secrets.token_urlsafe(12), True
             user.set_password(password)
             user.save()
-        verb = "Created" if created else "Updated"
-        if project is None:
-            self.stdout.write(self.style.SUCCESS(f"{verb} {user.username} (no project yet)"))
-        else:
-            try:
-                members.set_member(project=project, username=user.get_username(), role=options["role"], by=None)
-            except ValidationError as invalid:
-                raise CommandError(refusal_text(invalid)) from None
-            self.stdout.write(self.style.SUCCESS(f"{verb} {user.username} as {options['role']} in {project.slug}"))
-        if generated:
-            self.stdout.write(f"password: {password}")
+        return user, created, password, generated
