@@ -162,6 +162,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ["key_prefix", "key_hash"]
 
 
+@admin.register(models.Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are made on the project's members page, where the link is shown once."""
+
+    list_display = ["project", "role", "note", "created_by", "created_at", "expires_at", "accepted_by", "revoked_at"]
+    list_filter = ["role", "project"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(models.ClaimComment)
 class ClaimCommentAdmin(admin.ModelAdmin):
     list_display = ["claim", "author", "created_at"]

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
-from . import jobs, ner
+from . import entities, jobs, ner
 from .models import Article, EntityMention, ExtractionRun, Project, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,9 @@ class Outcome(StrEnum):
 
 
 def machine_mentions(article_id: int):  # -> QuerySet[EntityMention]
-    """Mentions a model found; a person's mentions (``model`` empty) are never replaced."""
-    return EntityMention.objects.filter(article_id=article_id).exclude(model="")
+    """Mentions a model found and no person corrected; a person's mentions (``model`` empty) and
+    corrections (relabelled or removed, see entities.py) are never replaced."""
+    return EntityMention.all_mentions.filter(article_id=article_id, corrected_at__isnull=True).exclude(model="")
 
 
 def start_run(run_id: int, task_id: str = "") -> bool:
@@ -103,6 +104,9 @@ def run_extraction(*, article_id: int, run_id: int, task_id: str = "") -> Outcom
             fail_run(run_id, "The article text changed while the model ran; a newer run extracts the new text.")
             return Outcome.SUPERSEDED
         machine_mentions(article_id).delete()
+        # Where a person corrected, added or removed a mention, the person's decision stands.
+        kept = entities.corrected_spans(article_id)
+        mentions = [m for m in mentions if not entities.overlaps_any(m.start, m.end, kept)]
         EntityMention.objects.bulk_create(
             [
                 EntityMention(

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 
-from .models import Claim, ClaimantType, ClaimStatus, Source, Verdict, max_length_of
+from .models import Claim, ClaimantType, ClaimStatus, Source, Stance, Verdict, max_length_of
 
 LIST_PAGE_SIZE = 25
 
@@ -121,6 +121,13 @@ class SourceForm(forms.ModelForm):
         max_length=Source._meta.get_field("archived_url").max_length,
         required=False,
         assume_scheme="https",
+    )
+
+    # No default: a source that "supports" by accident turns a check around. The reviewer picks.
+    stance = forms.ChoiceField(
+        label="Stance",
+        choices=[("", "— choose —"), *Stance.choices],
+        error_messages={"required": "Choose whether the source supports or refutes the claim, or gives context."},
     )
 
     correction_note = forms.CharField(

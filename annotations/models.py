@@ -341,6 +341,8 @@ class Claim(models.Model):
     moves: list[str]
     linked_mentions: list[EntityMention]
     status_options: list[tuple[str, str]]
+    # The latest send-back comment, for claims that need changes (review.send_back_reasons).
+    send_back: ClaimComment | None
 
     class Meta:
         ordering = ["article", "start", "end", "id"]
@@ -475,6 +477,18 @@ class ExtractionRun(Job):
         return None
 
 
+class ShownMentionManager(models.Manager["EntityMention"]):
+    """Mentions as everyone sees them: those a person removed are left out.
+
+    The default manager, so the desk, the API, exports and ``article.mentions`` all agree; a
+    removed machine mention stays in the table (``all_mentions``) only so that the next
+    extraction knows a person rejected that span and does not bring it back.
+    """
+
+    def get_queryset(self) -> models.QuerySet[EntityMention]:
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
 class EntityMention(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="mentions")
     run = models.ForeignKey(ExtractionRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="mentions")
@@ -483,6 +497,23 @@ class EntityMention(models.Model):
     text = bounded_text(limits.QUOTE_CHARS)
     label = models.CharField(max_length=limits.MENTION_LABEL_CHARS)
     model = models.CharField(max_length=200, blank=True, help_text="The model that found it; empty for a person.")
+    # A person's correction (annotations/entities.py): a new label, a removal or an added mention.
+    # Corrected mentions survive re-extraction, and the model's mentions overlapping them are dropped.
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    original_label = models.CharField(
+        max_length=limits.MENTION_LABEL_CHARS, blank=True, help_text="The model's label, when a person changed it."
+    )
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="A person removed it: hidden everywhere.")
+
+    objects = ShownMentionManager()
+    all_mentions = models.Manager()
+
+    @property
+    def is_correction(self) -> bool:
+        return self.corrected_at is not None or not self.model
 
     class Meta:
         ordering = ["article", "start", "end", "id"]
@@ -556,6 +587,8 @@ class ClaimComment(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     body = bounded_text(limits.COMMENT_CHARS)
+    # The reason given when an editor sent the claim back: shown on the card and in the queue.
+    sends_back = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -649,3 +682,55 @@ class ImportJob(Job):
 
     def __str__(self) -> str:
         return f"import {self.pk} into {self.project} ({self.status})"
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def open(self) -> InvitationQuerySet:
+        """Invitations that can still be accepted: not used, not revoked, not expired."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """A link that makes whoever signs in with it a member of a project, with a role, until it expires.
+
+    Like ``ApiToken``, only the SHA-256 of the token is stored: the link is shown once, to the
+    admin who made it, and a copy of the database cannot be used to join projects.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.REVIEWER)
+    note = models.CharField(max_length=200, blank=True, help_text="Who it is for, as the admin put it.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(role__in=Role.values), name="invitation_role_valid")]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} to {self.project} as {self.role}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "open"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator
 from django.db.models import F, Model
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +17,7 @@ from ..models import (
     ClaimStatus,
     EntityMention,
     ExtractionRun,
+    Invitation,
     Membership,
     Project,
     Role,
@@ -89,14 +89,45 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberCreateSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    username = serializers.CharField(max_length=254, help_text="The person's username or e-mail address.")
     role = serializers.ChoiceField(choices=Role.choices, default=Role.REVIEWER)
 
-    def validate_username(self, value: str) -> Any:
-        user = get_user_model().objects.filter(username=value, is_active=True).first()
-        if user is None:
-            raise serializers.ValidationError(f"There is no active user called {value!r}.")
-        return user
+
+class ProjectCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text="Web address; made from the name if empty."
+    )
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    state = serializers.CharField(read_only=True, help_text="open, accepted, revoked or expired.")
+    created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "role", "note", "state", "created_by", "created_at", "expires_at", "accepted_at"]
+        read_only_fields = fields
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.REVIEWER)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    days = serializers.IntegerField(required=False, min_value=1, max_value=90)
+
+
+class InvitationCreatedSerializer(InvitationSerializer):
+    url = serializers.CharField(read_only=True, help_text="The link to send; shown only in this response.")
+    token = serializers.CharField(read_only=True, help_text="The token in the link; shown only in this response.")
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "url", "token"]
+        read_only_fields = fields
+
+
+class InvitationAcceptSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=100)
 
 
 # --- articles, mentions, runs ----------------------------------------------------------------------

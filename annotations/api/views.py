@@ -16,19 +16,20 @@ from django.db import transaction
 from django.db.models import Count, F, Prefetch, QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import action, api_view
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import articles, claims, members, workflow
-from ..models import Article, Claim, EntityMention, ExtractionRun, Membership, Project, Source
+from ..models import Article, Claim, EntityMention, ExtractionRun, Invitation, Membership, Project, Source
 from . import filters, serializers
 from .permissions import CanEditClaim, IsProjectAdminForWrites, actor
 
@@ -54,8 +55,13 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
         summary="Your projects", responses={200: serializers.ProjectSerializer(many=True), **errors(401)}
     ),
     retrieve=extend_schema(summary="A project", responses={200: serializers.ProjectSerializer, **errors(401, 404)}),
+    create=extend_schema(
+        summary="Create a project (you become its admin; who may: PROJECT_CREATORS)",
+        request=serializers.ProjectCreateSerializer,
+        responses={201: serializers.ProjectSerializer, **errors(400, 401, 403)},
+    ),
 )
-class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
+class ProjectViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.ProjectSerializer
     lookup_field = "slug"
     pagination_class = None
@@ -63,6 +69,13 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Project]:
         return Project.objects.visible_to(self.request.user).annotate(my_role=F("memberships__role")).order_by("name")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = serializers.ProjectCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = members.create_project(by=actor(request), **data.validated_data)
+        created = self.get_queryset().get(pk=project.pk)
+        return Response(serializers.ProjectSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
 PROJECT_SLUG = OpenApiParameter("project_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Project slug.")
@@ -120,12 +133,8 @@ class MemberViewSet(viewsets.ModelViewSet):
         self.check_permissions(request)
         data = serializers.MemberCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = members.set_member(
-            project=project,
-            username=data.validated_data["username"].get_username(),
-            role=data.validated_data["role"],
-            by=actor(request),
-            only_new=True,
+        membership = members.add_member(
+            project=project, who=data.validated_data["username"], role=data.validated_data["role"], by=actor(request)
         )
         return Response(serializers.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -140,6 +149,69 @@ class MemberViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: Membership) -> None:
         members.remove_member(project=self.get_project(), username=instance.user.get_username(), by=actor(self.request))
+
+
+@extend_schema(parameters=[PROJECT_SLUG])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Open and past invitations of a project (admins)",
+        responses={200: serializers.InvitationSerializer(many=True), **errors(401, 403, 404)},
+    ),
+    create=extend_schema(
+        summary="Create an invitation link (admins); the link is in this response only",
+        request=serializers.InvitationCreateSerializer,
+        responses={201: serializers.InvitationCreatedSerializer, **errors(400, 401, 403, 404)},
+    ),
+    destroy=extend_schema(summary="Withdraw an invitation (admins)", responses={204: None, **errors(401, 403, 404)}),
+)
+class InvitationViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = serializers.InvitationSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+    lookup_value_regex = ID_PATTERN
+    _project: Project | None = None
+
+    def get_project(self) -> Project:
+        # The same scoped lookup as the member list: outsiders get 404.
+        if self._project is None:
+            projects = Project.objects.visible_to(self.request.user).annotate(my_role=F("memberships__role"))
+            self._project = get_object_or_404(projects, slug=self.kwargs["project_slug"])
+        return self._project
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        project = self.get_project()
+        # Members learn a project exists (404 otherwise); only admins see its invitations.
+        members.require_admin(project, actor(self.request))
+        return project.invitations.select_related("created_by")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = serializers.InvitationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation, token = members.invite(project=self.get_project(), by=actor(request), **data.validated_data)
+        invitation.url = request.build_absolute_uri(reverse("invitation", args=[token]))  # type: ignore[attr-defined]
+        invitation.token = token  # type: ignore[attr-defined]
+        return Response(serializers.InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: Invitation) -> None:
+        members.revoke_invitation(project=self.get_project(), invitation_id=instance.pk, by=actor(self.request))
+
+
+@extend_schema(
+    summary="Accept an invitation: join its project with its role",
+    request=serializers.InvitationAcceptSerializer,
+    responses={200: serializers.MemberSerializer, **errors(400, 401)},
+)
+@api_view(["POST"])
+def accept_invitation(request: Request) -> Response:
+    data = serializers.InvitationAcceptSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    membership = members.accept_invitation(token=data.validated_data["token"], user=actor(request))
+    body = serializers.MemberSerializer(membership).data
+    return Response({**body, "project": membership.project.slug})
 
 
 # --- articles, mentions and extraction runs ----------------------------------------------------

@@ -70,7 +70,7 @@ CLAIM_FIELDS = (
     "updated_at",
 )
 COMMENT_FIELDS = ("claim_id", "body", "created_at")
-MENTION_FIELDS = ("id", "article_id", "start", "end", "text", "label", "model")
+MENTION_FIELDS = ("id", "article_id", "start", "end", "text", "label", "model", "corrected_at", "original_label")
 
 ProgressCallback = Callable[[int, int], None]
 PIECE_CHARS = 256 * 1024

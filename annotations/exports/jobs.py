@@ -106,7 +106,10 @@ def job_run(job_id: int) -> ExportJob | None:
             os.fsync(out.fileno())
         now = timezone.now()
         # A random part in the name: a file URL cannot be guessed from the job id and the date.
-        name = f"{EXPORT_DIR}/{job.project.slug}-{job.format}-{now:%Y%m%d-%H%M%S}-{job.pk}-{uuid.uuid4().hex[:12]}"
+        name = (
+            f"{EXPORT_DIR}/{job.project.slug}-{job.format}-{params.scope_name}-{now:%Y%m%d-%H%M%S}"
+            f"-{job.pk}-{uuid.uuid4().hex[:12]}"
+        )
         name += f".{stream.format.extension}"
         final = Path(settings.MEDIA_ROOT) / name
         os.replace(tmp, final)

@@ -91,6 +91,8 @@ MENTION_KEYS: dict[str, tuple[str, ...]] = {
     "text": ("text",),
     "label": ("label",),
     "model": ("model",),
+    "corrected": ("corrected",),
+    "original_label": ("original_label",),
 }
 COMMENTS_KEY = "comments"
 COMMENT_KEYS: dict[str, tuple[str, ...]] = {
@@ -324,6 +326,8 @@ def _mentions(line: _Line, data: dict[str, Any], text: str) -> list[MentionRecor
                 label[:32],
                 model=line.string(item, MENTION_KEYS["model"], f"{path}.model")[:200],
                 id=line.optional_integer(item, MENTION_KEYS["id"], f"{path}.id"),
+                corrected=item.get("corrected") is True,
+                original_label=line.string(item, MENTION_KEYS["original_label"], f"{path}.original_label")[:32],
             )
         )
     return found

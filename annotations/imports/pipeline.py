@@ -20,6 +20,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.utils import timezone
 
 from .. import articles, claims, jobs, limits, queueing
 from ..models import EntityMention, ImportJob, Project, RunStatus
@@ -188,8 +189,18 @@ def _write_record(project: Project, user: User | None, record: ArticleRecord, so
     )  # fmt: skip
     # Machine mentions too, with the model that found them: extraction (queued on create)
     # replaces those when it runs; a person's mentions stay.
+    now = timezone.now()
     EntityMention.objects.bulk_create(
-        EntityMention(article=article, start=m.start, end=m.end, text=m.text, label=m.label, model=m.model)
+        EntityMention(
+            article=article,
+            start=m.start,
+            end=m.end,
+            text=m.text,
+            label=m.label,
+            model=m.model,
+            corrected_at=now if m.corrected and m.model else None,
+            original_label=m.original_label,
+        )
         for m in record.mentions
     )
     notes = imported.notes + ([f"article people not in this project: {', '.join(sorted(unknown))}"] if unknown else [])

@@ -103,7 +103,8 @@ def article_extraction(request: AuthedRequest, project_slug: str, article_id: in
                 if run is not None and is_stuck(run):
                     fail_run(run.pk, stuck_reason(run))
                 articles.enqueue_extraction(article)
-            messages.success(request, "Entity extraction queued.")
+            # No message: the run's state on the page says "queued", then "done", by itself; a
+            # message would still say "queued" after the run had finished.
         return redirect("article-detail", project_slug, article.pk)
     return render(
         request,
@@ -119,7 +120,12 @@ def project_extraction(request: lookups.ProjectRequest, project_slug: str) -> Ht
     project = request.project
     only_missing = request.POST.get("only_missing") in ("1", "on", "true")
     run_ids = articles.extract_project(project=project, only_missing=only_missing)
-    messages.success(request, f"Entity extraction queued for {len(run_ids)} article{pluralize(len(run_ids))}.")
+    if run_ids:
+        messages.success(request, f"Entity extraction queued for {len(run_ids)} article{pluralize(len(run_ids))}.")
+    elif only_missing:
+        messages.info(request, "Every article has its entities already: nothing to extract.")
+    else:
+        messages.info(request, "The project has no articles yet: nothing to extract.")
     return redirect("article-list", project.slug)
 
 

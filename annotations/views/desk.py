@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import claims, forms, workflow
+from .. import claims, forms, review, workflow
 from .. import text as textlib
 from ..models import Article, Claim, ClaimStatus, EntityMention, Verdict
 from . import lookups
@@ -38,8 +38,11 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
     spans = [(c.start, c.end, f"claim:{c.pk}") for c in claim_list]
     spans += [(m.start, m.end, f"ent:{m.label}") for m in mentions]
     claims.editable_claims(claim_list, request.user, role)
+    # Why a claim needs changes, on its card (one query, only for claims sent back).
+    reasons = review.send_back_reasons([c.pk for c in claim_list if c.status == ClaimStatus.NEEDS_CHANGES])
     for claim in claim_list:
         claim.linked_mentions = claim.mentions_inside(mentions)
+        claim.send_back = reasons.get(claim.pk)
         claim.status_options = [(value, _STATUS_LABELS[value]) for value in [claim.status, *claim.moves]]
     # Where claims overlap, the one that starts first in the text gives the highlight its colour.
     rank = {str(c.pk): (index, c.verdict) for index, c in enumerate(claim_list)}
