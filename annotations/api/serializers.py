@@ -298,7 +298,12 @@ class BulkItemErrorSerializer(serializers.Serializer):
 
 class BulkErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    errors = BulkItemErrorSerializer(many=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # "errors" as a declared attribute would hide Serializer.errors.
+        fields = super().get_fields()
+        fields["errors"] = BulkItemErrorSerializer(many=True)
+        return fields
 
 
 class StaleClaimSerializer(serializers.Serializer):
