@@ -302,7 +302,7 @@ class BulkErrorSerializer(serializers.Serializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         # "errors" as a declared attribute would hide Serializer.errors.
         fields = super().get_fields()
-        fields["errors"] = BulkItemErrorSerializer(many=True)
+        fields["errors"] = BulkItemErrorSerializer(many=True, required=False)
         return fields
 
 
