@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 # Test settings: DEBUG stays off (as in production) with a throwaway key.
 TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=0
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+# Test processes (pytest-xdist): one per core; each gets its own test database and broker queue.
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+XDIST := -n $(TEST_WORKERS)
 
 .PHONY: run test test-fast fuzz test-sqlite test-postgres bench lint install install-test clean
 
@@ -43,7 +46,7 @@ test: install-test
 	@if [ "$${CI:-}" = "true" ] || [ -n "$${WITH_POSTGRES:-}" ]; then $(MAKE) --no-print-directory test-postgres; fi
 
 test-sqlite: lint
-	env -u DATABASE_URL $(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL $(TEST_ENV) $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # Property-based fuzzing of the API with many more examples per operation than `make test`.
 fuzz: install-test
@@ -51,10 +54,10 @@ fuzz: install-test
 
 # The suite without real workers and browsers: what to run between edits.
 test-fast: install-test
-	env -u DATABASE_URL $(TEST_ENV) $(PY) -m pytest -m "not worker and not e2e" $(PYTEST_ARGS)
+	env -u DATABASE_URL $(TEST_ENV) $(PY) -m pytest $(XDIST) -m "not worker and not e2e" $(PYTEST_ARGS)
 
 test-postgres: install-test
-	DATABASE_URL=$(POSTGRES_URL) $(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(POSTGRES_URL) $(TEST_ENV) $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 bench: install-test
 	@for script in bench/bench_*.py; do $(TEST_ENV) $(PY) $$script || exit 1; done
@@ -63,6 +66,7 @@ bench: install-test
 lint: install-test
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(TEST_ENV) $(PY) -m mypy
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 clean:

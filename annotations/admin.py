@@ -48,7 +48,7 @@ class MembershipAdmin(admin.ModelAdmin):
     def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
 
-        class MembershipForm(form):  # type: ignore[misc, valid-type]
+        class MembershipForm(form):  # type: ignore[misc, valid-type]  # a base class the admin builds at runtime
             def clean(self) -> dict[str, Any]:
                 data = super().clean()
                 if self.instance.pk is not None:
@@ -160,6 +160,20 @@ class ExportJobAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "key_prefix", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["key_prefix", "key_hash"]
+
+
+@admin.register(models.Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are made on the project's members page, where the link is shown once."""
+
+    list_display = ["project", "role", "note", "created_by", "created_at", "expires_at", "accepted_by", "revoked_at"]
+    list_filter = ["role", "project"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(models.ClaimComment)

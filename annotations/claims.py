@@ -116,9 +116,9 @@ def _clean(claim: Claim) -> None:
 def _save(claim: Claim, by: User | None, reason: str | None = None) -> None:
     claim.version += 1
     if by is not None:
-        claim._history_user = by  # type: ignore[attr-defined]
+        claim._history_user = by  # type: ignore[attr-defined]  # simple_history (untyped) reads it on save
     if reason:
-        claim._change_reason = reason  # type: ignore[attr-defined]
+        claim._change_reason = reason  # type: ignore[attr-defined]  # simple_history (untyped) reads it on save
     _clean(claim)
     claim.save()
 
@@ -223,7 +223,7 @@ def create(
         created_by=by,
     )
     _clean(claim)
-    claim._history_user = by  # type: ignore[attr-defined]
+    claim._history_user = by  # type: ignore[attr-defined]  # simple_history (untyped) reads it on save
     with transaction.atomic():
         claim.save()
     return claim
@@ -473,7 +473,7 @@ def delete(*, claim: Claim, by: User, expected_version: int | None = None) -> No
             raise PermissionDenied(workflow.EDIT_REFUSED)
         if fresh.status == ClaimStatus.APPROVED or fresh.retracted_at is not None:
             raise ValidationError({"status": workflow.PUBLISHED_NOT_DELETED})
-        fresh._history_user = by  # type: ignore[attr-defined]
+        fresh._history_user = by  # type: ignore[attr-defined]  # simple_history (untyped) reads it on save
         fresh.delete()
 
 
@@ -605,7 +605,7 @@ def add_source(*, claim: Claim, by: User, correction_note: str = "", **fields: A
     with transaction.atomic():
         fresh = _source_write(claim, by, correction_note, +1, "source added")
         source.claim = fresh
-        source._history_user = by  # type: ignore[attr-defined]
+        source._history_user = by  # type: ignore[attr-defined]  # simple_history (untyped) reads it on save
         source.save()
     return source
 
@@ -623,7 +623,7 @@ def edit_source(*, source: Source, by: User, correction_note: str = "", **fields
             setattr(fresh, name, value)
         _source_clean(fresh)
         fresh.claim = _source_write(fresh.claim, by, correction_note, 0, "source edited")
-        fresh._history_user = by  # type: ignore[attr-defined]
+        fresh._history_user = by  # type: ignore[attr-defined]  # simple_history (untyped) reads it on save
         fresh.save()
     return fresh
 
@@ -634,7 +634,7 @@ def remove_source(*, source: Source, by: User, correction_note: str = "") -> Cla
         if fresh is None:
             raise Source.DoesNotExist(f"source {source.pk} was removed")
         claim = _source_write(fresh.claim, by, correction_note, -1, "source removed")
-        fresh._history_user = by  # type: ignore[attr-defined]
+        fresh._history_user = by  # type: ignore[attr-defined]  # simple_history (untyped) reads it on save
         fresh.delete()
     return claim
 
@@ -794,7 +794,7 @@ def _keep_times(
                 changed.append(row)
         if changed:
             # bulk_update, not save(): auto_now would move updated_at to now again.
-            type(changed[0]).objects.bulk_update(changed, list(fields), batch_size=500)
+            type(changed[0])._default_manager.bulk_update(changed, list(fields), batch_size=500)
 
 
 def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
@@ -813,7 +813,7 @@ def editable_claims(claims: Sequence[Claim], user: User, role: str | None) -> No
     editors = _substance_editors_of(in_review) if in_review else {}
     for claim in claims:
         is_author = _is_author(claim, user)
-        claim.editable = workflow.can_edit(role, is_author=is_author)  # type: ignore[attr-defined]
+        claim.editable = workflow.can_edit(role, is_author=is_author)
         claim_facts = workflow.ClaimFacts(
             status=claim.status,
             verdict=claim.verdict,
@@ -821,4 +821,4 @@ def editable_claims(claims: Sequence[Claim], user: User, role: str | None) -> No
             is_author=is_author,
             changed_since_submitted=user.pk in editors.get(claim.pk, ()),
         )
-        claim.moves = workflow.moves_for(claim_facts, role) if claim.editable else []  # type: ignore[attr-defined]
+        claim.moves = workflow.moves_for(claim_facts, role) if claim.editable else []

@@ -14,15 +14,16 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
-from django.utils import timezone
+from django.db.models import OuterRef, Subquery
 
-from . import ner
+from . import entities, jobs, ner
 from .models import Article, EntityMention, ExtractionRun, Project, RunStatus
 
 logger = logging.getLogger(__name__)
 
-ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+ACTIVE = jobs.ACTIVE
+is_stuck = jobs.is_stuck
+stuck_reason = jobs.stuck_reason
 
 
 class Outcome(StrEnum):
@@ -33,58 +34,19 @@ class Outcome(StrEnum):
     SUPERSEDED = "superseded"  # the text changed while the model ran; a newer run handles it
 
 
-def is_stuck(run: ExtractionRun | None) -> bool:
-    """A run nothing will finish: the page offers to run it again.
-
-    Running long after the hard time limit: the limit kills the pool process before our code can
-    record anything, and Celery acknowledges such a task as failed instead of delivering it
-    again. Queued for longer than EXTRACTION_QUEUED_STUCK_SECONDS: its message was lost (a
-    broker restarted without its data, a send that failed unseen). Running it again is safe
-    either way: the old message, if it ever arrives, finds its run failed and does nothing.
-    """
-    if run is None:
-        return False
-    now = timezone.now()
-    if run.status == RunStatus.QUEUED:
-        return (now - run.created_at).total_seconds() > settings.EXTRACTION_QUEUED_STUCK_SECONDS
-    if run.status != RunStatus.RUNNING or run.started_at is None:
-        return False
-    return (now - run.started_at).total_seconds() > settings.NER_TASK_TIME_LIMIT + 60
-
-
-def stuck_reason(run: ExtractionRun) -> str:
-    """What a stuck run is failed with when someone runs it again."""
-    if run.status == RunStatus.QUEUED:
-        return "Abandoned: queued for too long without a worker picking it up (its message was lost)."
-    return "Abandoned: the worker running it stopped past the hard time limit."
-
-
 def machine_mentions(article_id: int):  # -> QuerySet[EntityMention]
-    """Mentions a model found; a person's mentions (``model`` empty) are never replaced."""
-    return EntityMention.objects.filter(article_id=article_id).exclude(model="")
+    """Mentions a model found and no person corrected; a person's mentions (``model`` empty) and
+    corrections (relabelled or removed, see entities.py) are never replaced."""
+    return EntityMention.all_mentions.filter(article_id=article_id, corrected_at__isnull=True).exclude(model="")
 
 
 def start_run(run_id: int, task_id: str = "") -> bool:
-    """Move a run to running; False when it is finished already or gone.
-
-    ``running`` is accepted as a starting state on purpose: a redelivery after a worker was
-    killed finds the run still marked running by the dead worker.
-    """
-    return bool(
-        ExtractionRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
-            status=RunStatus.RUNNING,
-            started_at=timezone.now(),
-            attempts=F("attempts") + 1,
-            task_id=task_id or F("task_id"),
-            error="",
-        )
-    )
+    """Move a run to running (``jobs.claim``); False when it is finished already or gone."""
+    return jobs.claim(ExtractionRun, run_id, task_id=task_id)
 
 
 def fail_run(run_id: int, error: str) -> None:
-    ExtractionRun.objects.filter(pk=run_id, status__in=ACTIVE).update(
-        status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:2000]
-    )
+    jobs.fail(ExtractionRun, run_id, error)
 
 
 def requeue_run(run_id: int, error: str) -> None:
@@ -142,6 +104,9 @@ def run_extraction(*, article_id: int, run_id: int, task_id: str = "") -> Outcom
             fail_run(run_id, "The article text changed while the model ran; a newer run extracts the new text.")
             return Outcome.SUPERSEDED
         machine_mentions(article_id).delete()
+        # Where a person corrected, added or removed a mention, the person's decision stands.
+        kept = entities.corrected_spans(article_id)
+        mentions = [m for m in mentions if not entities.overlaps_any(m.start, m.end, kept)]
         EntityMention.objects.bulk_create(
             [
                 EntityMention(
@@ -157,14 +122,13 @@ def run_extraction(*, article_id: int, run_id: int, task_id: str = "") -> Outcom
             ],
             batch_size=500,
         )
-        finished = ExtractionRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
-            status=RunStatus.DONE,
-            finished_at=timezone.now(),
+        finished = jobs.finish(
+            ExtractionRun,
+            run_id,
             model_name=info.name,
             model_version=info.version,
             mention_count=len(mentions),
             char_count=len(article.text),
-            error="",
         )
         if not finished:
             # Someone finished or failed this run meanwhile (a duplicate delivery that won):

@@ -8,14 +8,14 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 
-from .models import Claim, ClaimantType, ClaimStatus, Source, Verdict
+from .models import Claim, ClaimantType, ClaimStatus, Source, Stance, Verdict, max_length_of
 
 LIST_PAGE_SIZE = 25
 
 
 def _claim_limit(name: str) -> int:
     """The model's limit for a claim field: the desk refuses exactly what the database would."""
-    return int(Claim._meta.get_field(name).max_length)  # type: ignore[arg-type]
+    return max_length_of(Claim, name)
 
 
 class DeskForm(forms.Form):
@@ -90,7 +90,7 @@ class ClaimEditForm(ClaimFieldsForm, VersionedForm, CorrectionForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         # A client that does not send the field leaves the claimant type as it is.
         if not data.get("claimant_type"):
             data.pop("claimant_type", None)
@@ -123,10 +123,18 @@ class SourceForm(forms.ModelForm):
         assume_scheme="https",
     )
 
+    # No default: a source that "supports" by accident turns a check around. The reviewer picks.
+    stance = forms.ChoiceField(
+        label="Stance",
+        choices=[("", "— choose —"), *Stance.choices],
+        error_messages={"required": "Choose whether the source supports or refutes the claim, or gives context."},
+    )
+
     correction_note = forms.CharField(
         label="Correction note",
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
+        max_length=_claim_limit("correction_note"),
         help_text="Needed when the claim is approved: what changed and why.",
     )
 

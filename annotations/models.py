@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,14 +34,39 @@ if TYPE_CHECKING:
 HTTP_URL = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
 
 
-def bounded_text(limit: int, **options: object) -> models.TextField:
+class Span(Protocol):
+    """Anything with a start and an end offset in an article's text."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
+SpanT = TypeVar("SpanT", bound=Span)
+
+
+def spans_inside(outer: Span, spans: list[SpanT]) -> list[SpanT]:
+    """The spans that lie within ``outer`` (the rule that links entity mentions to a claim)."""
+    return [m for m in spans if m.start >= outer.start and m.end <= outer.end]
+
+
+def max_length_of(model: type[models.Model], name: str) -> int:
+    """The ``max_length`` of one of the model's fields (a field without one is a programming error)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} has no max_length")
+    return field.max_length
+
+
+def bounded_text(limit: int, **options: Any) -> models.TextField:
     """A TextField with a length limit that every door enforces.
 
     A TextField's ``max_length`` alone only reaches forms and serializers; the validator makes
     ``full_clean`` enforce it too, and ``length_check`` below makes the database refuse longer
     text whatever path the write took.
     """
-    return models.TextField(max_length=limit, validators=[MaxLengthValidator(limit)], **options)  # type: ignore[arg-type]
+    return models.TextField(max_length=limit, validators=[MaxLengthValidator(limit)], **options)
 
 
 def length_check(field: str, limit: int, name: str) -> models.CheckConstraint:
@@ -207,6 +232,10 @@ class Article(models.Model):
 
     objects = ArticleQuerySet.as_manager()
 
+    # Not columns: set on the rows of the article list (views.articles) for its template.
+    status_counts: list[tuple[str, str, int]]
+    run_label: str
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -224,7 +253,7 @@ class Article(models.Model):
                 {"text": f"The text has {len(self.text)} characters; the limit is {settings.MAX_ARTICLE_CHARS}."}
             )
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The stored text is the frame of reference for every offset: normalise it and keep
         # its hash in step whichever way the row is saved.
         self.text = textlib.normalise(self.text)
@@ -232,7 +261,7 @@ class Article(models.Model):
         update_fields = kwargs.get("update_fields")
         if isinstance(update_fields, Iterable) and "text" in (fields := set(update_fields)):
             kwargs["update_fields"] = {*fields, "text_sha256"}
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     @property
     def latest_run(self) -> ExtractionRun | None:
@@ -306,6 +335,15 @@ class Claim(models.Model):
     objects = ClaimQuerySet.as_manager()
     history = HistoricalRecords()
 
+    # Not columns: what the requesting user may do to the claim (claims.editable_claims), and
+    # what the desk shows with it (views.desk.desk_context).
+    editable: bool
+    moves: list[str]
+    linked_mentions: list[EntityMention]
+    status_options: list[tuple[str, str]]
+    # The latest send-back comment, for claims that need changes (review.send_back_reasons).
+    send_back: ClaimComment | None
+
     class Meta:
         ordering = ["article", "start", "end", "id"]
         indexes = [models.Index(fields=["article", "start"]), models.Index(fields=["status"])]
@@ -330,15 +368,15 @@ class Claim(models.Model):
     def __str__(self) -> str:
         return f"{self.quote[:60]} ({self.start}:{self.end})"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Stamped here, not by each door that approves: whichever path moves a claim to
         # approved through the model, the first approval is recorded once.
         if self.status == ClaimStatus.APPROVED and self.approved_at is None:
             self.approved_at = timezone.now()
             update_fields = kwargs.get("update_fields")
             if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "approved_at"}  # type: ignore[misc]
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+                kwargs["update_fields"] = {*update_fields, "approved_at"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         try:
@@ -354,7 +392,7 @@ class Claim(models.Model):
 
     def mentions_inside(self, mentions: list[EntityMention]) -> list[EntityMention]:
         """The entity mentions (of this claim's article) that lie within the claim's span."""
-        return [m for m in mentions if m.start >= self.start and m.end <= self.end]
+        return spans_inside(self, mentions)
 
 
 class Source(models.Model):
@@ -384,16 +422,42 @@ class Source(models.Model):
         return self.title or self.url
 
 
-class ExtractionRun(models.Model):
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="extraction_runs")
+class Job(models.Model):
+    """What every background job row shares: its state, its task, its times and why it failed.
+
+    ``annotations/jobs.py`` holds the one policy that moves it (claim, finish, fail, stuck);
+    ``time_limit_setting`` names the setting of the task's hard time limit, after which a job
+    still marked running is abandoned.
+    """
+
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
-    model_name = models.CharField(max_length=200, blank=True)
-    model_version = models.CharField(max_length=50, blank=True)
+    error = models.TextField(blank=True)
     task_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+
+    time_limit_setting = ""
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.DONE, RunStatus.FAILED)
+
+    @property
+    def never_queued(self) -> bool:
+        """Failed because its task never reached the broker: "Run again" queues it."""
+        return self.status == RunStatus.FAILED and self.error == QUEUE_FAILED
+
+
+class ExtractionRun(Job):
+    time_limit_setting = "NER_TASK_TIME_LIMIT"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="extraction_runs")
+    model_name = models.CharField(max_length=200, blank=True)
+    model_version = models.CharField(max_length=50, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     char_count = models.PositiveIntegerField(default=0)
     mention_count = models.PositiveIntegerField(default=0)
@@ -413,6 +477,18 @@ class ExtractionRun(models.Model):
         return None
 
 
+class ShownMentionManager(models.Manager["EntityMention"]):
+    """Mentions as everyone sees them: those a person removed are left out.
+
+    The default manager, so the desk, the API, exports and ``article.mentions`` all agree; a
+    removed machine mention stays in the table (``all_mentions``) only so that the next
+    extraction knows a person rejected that span and does not bring it back.
+    """
+
+    def get_queryset(self) -> models.QuerySet[EntityMention]:
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
 class EntityMention(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="mentions")
     run = models.ForeignKey(ExtractionRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="mentions")
@@ -421,6 +497,23 @@ class EntityMention(models.Model):
     text = bounded_text(limits.QUOTE_CHARS)
     label = models.CharField(max_length=limits.MENTION_LABEL_CHARS)
     model = models.CharField(max_length=200, blank=True, help_text="The model that found it; empty for a person.")
+    # A person's correction (annotations/entities.py): a new label, a removal or an added mention.
+    # Corrected mentions survive re-extraction, and the model's mentions overlapping them are dropped.
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    original_label = models.CharField(
+        max_length=limits.MENTION_LABEL_CHARS, blank=True, help_text="The model's label, when a person changed it."
+    )
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="A person removed it: hidden everywhere.")
+
+    objects = ShownMentionManager()
+    all_mentions = models.Manager()
+
+    @property
+    def is_correction(self) -> bool:
+        return self.corrected_at is not None or not self.model
 
     class Meta:
         ordering = ["article", "start", "end", "id"]
@@ -434,25 +527,22 @@ class EntityMention(models.Model):
         return f"{self.text} ({self.label})"
 
 
-class ExportJob(models.Model):
+class ExportJob(Job):
     """A large export produced by a worker into a stored file with a manifest."""
+
+    time_limit_setting = "EXPORT_TASK_TIME_LIMIT"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="export_jobs")
     format = models.CharField(max_length=40)
     filters = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
     row_count = models.PositiveIntegerField(default=0)
     file = models.FileField(upload_to="exports/", blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     manifest = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -461,10 +551,6 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.format} export of {self.project} ({self.status})"
-
-    @property
-    def never_queued(self) -> bool:
-        return self.status == RunStatus.FAILED and self.error == QUEUE_FAILED
 
 
 class ApiToken(models.Model):
@@ -501,6 +587,8 @@ class ClaimComment(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     body = bounded_text(limits.COMMENT_CHARS)
+    # The reason given when an editor sent the claim back: shown on the card and in the queue.
+    sends_back = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -532,15 +620,13 @@ class BlindVerdict(models.Model):
         return f"{self.reviewer} says {self.verdict} on claim {self.claim_id}"
 
 
-class AgreementReport(models.Model):
+class AgreementReport(Job):
     """Agreement statistics of a project at one point in time (kept, to chart them over time)."""
 
+    time_limit_setting = "AGREEMENT_TASK_TIME_LIMIT"
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_reports")
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
     data = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -568,11 +654,12 @@ class ArticleRevision(models.Model):
         return f"revision {self.pk} of article {self.article_id}"
 
 
-class ImportJob(models.Model):
+class ImportJob(Job):
     """A large import run by a worker: the inputs it was given, its progress and its report."""
 
+    time_limit_setting = "IMPORT_TASK_TIME_LIMIT"
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_jobs")
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
     # Each input: {"kind": "file", "name": shown name, "path": storage name} or {"kind": "url", "url": ...}.
     inputs = models.JSONField(default=list, blank=True)
     options = models.JSONField(default=dict, blank=True, help_text="Parser name and default metadata.")
@@ -582,14 +669,9 @@ class ImportJob(models.Model):
     created_count = models.PositiveIntegerField(default=0)
     duplicate_count = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=list, blank=True)
-    error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -601,10 +683,54 @@ class ImportJob(models.Model):
     def __str__(self) -> str:
         return f"import {self.pk} into {self.project} ({self.status})"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (RunStatus.DONE, RunStatus.FAILED)
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def open(self) -> InvitationQuerySet:
+        """Invitations that can still be accepted: not used, not revoked, not expired."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """A link that makes whoever signs in with it a member of a project, with a role, until it expires.
+
+    Like ``ApiToken``, only the SHA-256 of the token is stored: the link is shown once, to the
+    admin who made it, and a copy of the database cannot be used to join projects.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.REVIEWER)
+    note = models.CharField(max_length=200, blank=True, help_text="Who it is for, as the admin put it.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(role__in=Role.values), name="invitation_role_valid")]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} to {self.project} as {self.role}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
     @property
-    def never_queued(self) -> bool:
-        return self.status == RunStatus.FAILED and self.error == QUEUE_FAILED
+    def state(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "open"

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db import models, transaction
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from . import claims, limits, workflow
 from .models import Article, BlindVerdict, Claim, ClaimComment, ClaimStatus, Source, Verdict
@@ -23,7 +25,7 @@ EDITOR_ROLES = workflow.EDITOR_ROLES
 COMMENT_MAX_CHARS = 10_000
 
 
-def add_comment(*, claim: Claim, author: User, body: str) -> ClaimComment:
+def add_comment(*, claim: Claim, author: User, body: str, sends_back: bool = False) -> ClaimComment:
     if claims.role_of(claim.article.project_id, author) is None:
         raise PermissionDenied(workflow.MEMBERS_ONLY)
     body = body.strip()
@@ -31,7 +33,7 @@ def add_comment(*, claim: Claim, author: User, body: str) -> ClaimComment:
         raise ValidationError({"body": "Write a comment first."})
     if len(body) > limits.COMMENT_CHARS:
         raise ValidationError({"body": f"A comment can have at most {limits.COMMENT_CHARS:,} characters."})
-    return ClaimComment.objects.create(claim=claim, author=author, body=body)
+    return ClaimComment.objects.create(claim=claim, author=author, body=body, sends_back=sends_back)
 
 
 def send_back(*, claim: Claim, by: User, comment: str, expected_version: int | None = None) -> Claim:
@@ -40,8 +42,24 @@ def send_back(*, claim: Claim, by: User, comment: str, expected_version: int | N
         raise ValidationError({"body": "Say what needs to change when you send a claim back."})
     with transaction.atomic():
         moved = claims.move(claim=claim, by=by, target=ClaimStatus.NEEDS_CHANGES, expected_version=expected_version)
-        add_comment(claim=moved, author=by, body=comment)
+        add_comment(claim=moved, author=by, body=comment, sends_back=True)
     return moved
+
+
+def send_back_reasons(claim_ids: list[int]) -> dict[int, ClaimComment]:
+    """The latest send-back comment of each claim (one query): why it needs changes."""
+    latest: dict[int, ClaimComment] = {}
+    if not claim_ids:
+        return latest
+    comments = ClaimComment.objects.filter(claim_id__in=claim_ids, sends_back=True).select_related("author")
+    for comment in comments.order_by("created_at", "id"):
+        latest[comment.claim_id] = comment
+    return latest
+
+
+def _latest_send_back(field: str) -> Subquery:
+    latest = ClaimComment.objects.filter(claim=OuterRef("pk"), sends_back=True).order_by("-created_at", "-id")
+    return Subquery(latest.values(field)[:1])
 
 
 # --- queues --------------------------------------------------------------------------------------
@@ -63,10 +81,12 @@ def my_queue(user: User) -> QuerySet[Article]:
 
 
 def my_claims_to_fix(user: User) -> QuerySet[Claim]:
+    """The user's claims sent back, each with the latest reason (``send_back_body``, ``send_back_by``)."""
     return (
         Claim.objects.visible_to(user)
         .filter(created_by=user, status=ClaimStatus.NEEDS_CHANGES)
         .select_related("article__project")
+        .annotate(send_back_body=_latest_send_back("body"), send_back_by=_latest_send_back("author__username"))
     )
 
 
@@ -138,17 +158,90 @@ class TimelineEntry:
     details: list[str]
 
 
+# What each recorded field is called on the page; fields left out are bookkeeping (the version,
+# timestamps kept in step by the model, the 32 characters of context around the quote).
+CLAIM_FIELDS = {
+    "claim_text": "Claim",
+    "quote": "Quote",
+    "start": "Start (character)",
+    "end": "End (character)",
+    "claimant": "Claimant",
+    "claimant_type": "Claimant type",
+    "status": "Status",
+    "verdict": "Verdict",
+    "rationale": "Rationale",
+    "reviewed_by": "Approved by",
+    "created_by": "Marked by",
+    "anchor_status": "Placement in the text",
+    "previous_quote": "Quote before the text was corrected",
+    "corrected_at": "Corrected",
+    "correction_note": "Correction note",
+    "retracted_at": "Retracted",
+    "retracted_by": "Retracted by",
+    "retraction_note": "Retraction note",
+}
+SOURCE_FIELDS = {
+    "url": "Link",
+    "title": "Title",
+    "publisher": "Publisher",
+    "excerpt": "Excerpt",
+    "stance": "Stance",
+    "archived_url": "Archived copy",
+    "accessed_at": "Accessed",
+}
+PEOPLE_FIELDS = ("reviewed_by", "created_by", "retracted_by")
+LONG_TEXT = 200
+
+
+def _in_words(model: type[models.Model], field: str, value: Any, names: dict[int, str]) -> str:
+    """A stored value as a person reads it: labels for choices, names for people, local times."""
+    if value in (None, ""):
+        return "—"
+    if field in PEOPLE_FIELDS:
+        return names.get(value, "a former member")
+    if isinstance(value, datetime):
+        return date_format(timezone.localtime(value), "j M Y, H:i T")
+    choices = dict(getattr(model._meta.get_field(field), "choices", None) or [])
+    text = str(choices.get(value, value))
+    return text if len(text) <= LONG_TEXT else text[: LONG_TEXT - 1] + "…"
+
+
+def _changes(
+    model: type[models.Model], labels: dict[str, str], record: Any, previous: Any, names: dict[int, str]
+) -> list[str]:
+    order = list(labels)
+    changes = sorted(record.diff_against(previous, included_fields=order).changes, key=lambda c: order.index(c.field))
+    return [
+        f"{labels[c.field]}: {_in_words(model, c.field, c.old, names)} → {_in_words(model, c.field, c.new, names)}"
+        for c in changes
+    ]
+
+
+def _what(record: Any, previous: Any) -> str:
+    """A headline for a change: the status move in words when there is one."""
+    if record.status != previous.status:
+        label = dict(ClaimStatus.choices)
+        verbs = {
+            ClaimStatus.IN_REVIEW: "submitted it for review",
+            ClaimStatus.APPROVED: "approved it",
+            ClaimStatus.NEEDS_CHANGES: "sent it back for changes",
+            ClaimStatus.IN_PROGRESS: "started work on it",
+        }
+        return verbs.get(record.status, f"moved it to {label.get(record.status, record.status)}")
+    if record.retracted_at and not previous.retracted_at:
+        return "retracted it"
+    if record.corrected_at != previous.corrected_at:
+        return "corrected it"
+    return "changed it"
+
+
 def timeline(claim: Claim) -> list[TimelineEntry]:
-    """Every recorded change to the claim and its sources, and every comment, oldest first."""
+    """Every recorded change to the claim and its sources, and every comment, oldest first, in words."""
     entries: list[TimelineEntry] = []
-    skip = {"version", "updated_at", "prefix", "suffix"}
     records = list(claim.history.select_related("history_user").order_by("history_date", "history_id"))
     # People appear in the history as ids; show their names.
-    ids = {r.reviewed_by_id for r in records} | {r.created_by_id for r in records}
+    ids = {getattr(r, f"{field}_id") for r in records for field in PEOPLE_FIELDS}
     names = dict(get_user_model().objects.filter(pk__in=ids - {None}).values_list("pk", "username"))
-
-    def shown(field: str, value: Any) -> object:
-        return names.get(value, value) if field in ("reviewed_by", "created_by") else value
 
     previous = None
     for record in records:
@@ -156,21 +249,32 @@ def timeline(claim: Claim) -> list[TimelineEntry]:
         if previous is None:
             entries.append(TimelineEntry(record.history_date, who, "marked the claim", [f"“{record.quote}”"]))
         else:
-            delta = record.diff_against(previous)
-            details = [
-                f"{c.field}: {shown(c.field, c.old) or '—'} → {shown(c.field, c.new) or '—'}"
-                for c in delta.changes
-                if c.field not in skip
-            ]
+            details = _changes(Claim, CLAIM_FIELDS, record, previous, names)
             if details:
-                entries.append(TimelineEntry(record.history_date, who, "changed", details))
+                entries.append(TimelineEntry(record.history_date, who, _what(record, previous), details))
         previous = record
-    verbs = {"+": "added source", "~": "edited source", "-": "removed source"}
-    for record in Source.history.filter(claim_id=claim.pk).select_related("history_user"):
+    last_source: dict[int, Any] = {}
+    source_records = Source.history.filter(claim_id=claim.pk).select_related("history_user")
+    for record in source_records.order_by("history_date", "history_id"):
         who = record.history_user.get_username() if record.history_user else "system"
-        label = f"{record.title or record.url} ({record.stance})"
-        entries.append(TimelineEntry(record.history_date, who, verbs[record.history_type], [label]))
+        name = f"“{record.title or record.url}”"
+        before = last_source.get(record.id)
+        if record.history_type == "+" or before is None:
+            details = [
+                f"{label}: {_in_words(Source, field, getattr(record, field), names)}"
+                for field, label in SOURCE_FIELDS.items()
+                if getattr(record, field) not in (None, "")
+            ]
+            entries.append(TimelineEntry(record.history_date, who, f"added the source {name}", details))
+        elif record.history_type == "-":
+            entries.append(TimelineEntry(record.history_date, who, f"removed the source {name}", []))
+        else:
+            details = _changes(Source, SOURCE_FIELDS, record, before, names)
+            if details:
+                entries.append(TimelineEntry(record.history_date, who, f"edited the source {name}", details))
+        last_source[record.id] = record
     for comment in claim.comments.select_related("author"):
         who = comment.author.get_username() if comment.author else "former member"
-        entries.append(TimelineEntry(comment.created_at, who, "commented", [comment.body]))
+        what = "sent it back, saying" if comment.sends_back else "commented"
+        entries.append(TimelineEntry(comment.created_at, who, what, [comment.body]))
     return sorted(entries, key=lambda entry: entry.when)

@@ -8,9 +8,8 @@ from typing import Any
 
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
-from django.utils import timezone
 
-from . import agreement, queueing
+from . import agreement, jobs, queueing
 from .models import AgreementReport, BlindVerdict, Claim, ClaimStatus, ExtractionRun, Project, RunStatus, Verdict
 
 # Above this many ratings + claims, agreement is computed by a worker rather than in the request.
@@ -69,18 +68,15 @@ def agreement_size(project: Project) -> int:
 
 
 def run_agreement_report(report_id: int) -> AgreementReport | None:
-    """Compute a queued report; safe to run twice (only a queued report is claimed)."""
-    claimed = AgreementReport.objects.filter(pk=report_id, status=RunStatus.QUEUED).update(status=RunStatus.RUNNING)
-    if not claimed:
+    """Compute a queued report; safe to run twice (``jobs.claim`` lets one run proceed)."""
+    if not jobs.claim(AgreementReport, report_id):
         return AgreementReport.objects.filter(pk=report_id).first()
     report = AgreementReport.objects.select_related("project").get(pk=report_id)
     try:
-        report.data = compute_agreement(report.project)
-        report.status = RunStatus.DONE
+        jobs.finish(AgreementReport, report_id, data=compute_agreement(report.project))
     except Exception as error:  # recorded on the report, which is what the page shows
-        report.status, report.error = RunStatus.FAILED, f"{type(error).__name__}: {error}"
-    report.finished_at = timezone.now()
-    report.save(update_fields=["data", "status", "error", "finished_at"])
+        jobs.fail(AgreementReport, report_id, error)
+    report.refresh_from_db()
     return report
 
 

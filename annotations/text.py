@@ -139,6 +139,17 @@ class Segment:
         return " ".join(self.values("ent"))
 
 
+def paragraph_around(text: str, start: int, end: int) -> tuple[str, str, str]:
+    """The paragraph(s) holding ``text[start:end]``, as (before, the span, after).
+
+    A claim may cross a paragraph break; then every paragraph it touches is shown whole.
+    """
+    first = text.rfind("\n", 0, start) + 1
+    last = text.find("\n", end)
+    last = len(text) if last == -1 else last
+    return text[first:start], text[start:end], text[end:last]
+
+
 def segments(
     text: str, spans: list[tuple[int, int, str]], lines: list[tuple[int, int]] | None = None
 ) -> list[list[Segment]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import articles, desk, exports, jobs, projects, review
+from .views import articles, desk, entities, exports, jobs, projects, review
 
 P = "p/<slug:project_slug>/"
 ARTICLE = P + "articles/<int:article_id>/"
@@ -12,7 +12,11 @@ CARD = ARTICLE + "claims/<int:claim_id>/"
 CLAIM = P + "claims/<int:claim_id>/"
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico whatever the page links to: no 404 on every page.
+    path("favicon.ico", projects.favicon, name="favicon"),
     path("", projects.project_list, name="project-list"),
+    path("projects/new/", projects.project_create, name="project-create"),
+    path("invite/<str:token>/", projects.invitation_accept, name="invitation"),
     path("settings/tokens/", projects.api_tokens, name="api-tokens"),
     path("queue/", review.queues, name="queues"),
     # A project: its articles, team, dashboard and exports.
@@ -36,6 +40,9 @@ urlpatterns = [
     path(ARTICLE + "assign/", articles.article_assign, name="article-assign"),
     path(ARTICLE + "revise/", articles.article_revise, name="article-revise"),
     path(ARTICLE + "revise/claims/<int:claim_id>/", articles.claim_place, name="claim-place"),
+    # People's corrections of the entity mentions.
+    path(ARTICLE + "entities/new/", entities.entity_add, name="entity-add"),
+    path(ARTICLE + "entities/correct/", entities.entity_correct, name="entity-correct"),
     # The desk's htmx partials for one claim and its sources.
     path(ARTICLE + "claims/new/", desk.claim_create, name="claim-create"),
     path(CARD, desk.claim_card, name="claim-card"),

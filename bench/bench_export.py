@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +69,7 @@ def child(kind: str, fmt: str) -> None:
     started = time.perf_counter()
     if kind == "export":
         params = parse_params({"format": fmt}, project=project)
-        result = write_export(ExportStream(project, params), sink)  # type: ignore[arg-type]
+        result = write_export(ExportStream(project, params), sink)
         rows, claims = result.row_count, result.claim_count
     else:
         rows, claims = floor(project.pk, fmt, sink)
@@ -141,6 +142,7 @@ def generate(claims: int) -> tuple[int, float]:
     import hashlib
     from datetime import UTC, datetime
 
+    from django.contrib.auth.models import User
     from django.db import transaction
 
     from annotations.models import Article, Claim, EntityMention, Project, Source, Verdict
@@ -149,7 +151,7 @@ def generate(claims: int) -> tuple[int, float]:
     started = time.perf_counter()
     Project.objects.filter(slug="bench").delete()
     project = Project.objects.create(name="Bench", slug="bench")
-    user = UserFactory(username="bench-author")
+    user: User = UserFactory.create(username="bench-author")
     verdicts = list(Verdict.values)
     articles = max(1, claims // CLAIMS_PER_ARTICLE)
     words = ("Officials said the unemployment rate fell by 5 % last year, while critics — quoting «data» "
@@ -214,7 +216,7 @@ def run_child(kind: str, fmt: str) -> dict:
     return {**best, "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)}
 
 
-def prepare_database() -> tuple[str, object]:
+def prepare_database() -> tuple[str, Callable[[], None]]:
     """Point DATABASE_URL at a throwaway database; returns (engine name, cleanup)."""
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):

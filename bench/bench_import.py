@@ -21,6 +21,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -97,7 +98,7 @@ def bench_import_jsonl() -> None:
     from annotations.models import Article, Project
 
     paragraphs = [p for p in textlib.normalise(SEED).split("\n") if p.strip()]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for index in range(ARTICLES):
         text = f"Report {index}.\n" + "\n".join(paragraphs[index % 10 : index % 10 + 6])
         quote = paragraphs[index % 10][:40]

@@ -174,6 +174,7 @@ def main() -> None:
         in_task = sum(
             (r.finished_at - r.started_at).total_seconds()
             for r in ExtractionRun.objects.filter(pk__in=all_runs).only("started_at", "finished_at")
+            if r.finished_at is not None and r.started_at is not None
         )
     finally:
         worker.terminate()

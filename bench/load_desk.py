@@ -61,7 +61,7 @@ def ensure_database() -> None:
             admin.execute(f'CREATE DATABASE "{name}"')
 
 
-def prepare() -> str:
+def prepare() -> tuple[str, str]:
     """Migrate, create the project, the article and a session; returns the desk URL path and cookie."""
     import django
 
@@ -124,11 +124,14 @@ def wait_ready(url: str, cookie: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def _ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", value)
+    if match is None:
+        raise ValueError(f"not a wrk duration: {value!r}")
+    number, unit = match.groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run_wrk(url: str, cookie: str, seconds: int) -> dict[str, float]:
+def run_wrk(url: str, cookie: str, seconds: int) -> dict[str, float | str]:
     output = subprocess.run(
         [
             "wrk",
@@ -147,7 +150,7 @@ def run_wrk(url: str, cookie: str, seconds: int) -> dict[str, float]:
         timeout=seconds + 60,
         check=True,
     ).stdout
-    result: dict[str, float] = {}
+    result: dict[str, float | str] = {}
     for percentile in ("50", "90", "99"):
         found = re.search(rf"^\s+{percentile}%\s+(\S+)", output, re.MULTILINE)
         result[f"p{percentile}_ms"] = round(_ms(found.group(1)), 1) if found else float("nan")
@@ -161,7 +164,7 @@ def run_wrk(url: str, cookie: str, seconds: int) -> dict[str, float]:
     result["timeouts"] = int(timeouts.group(1)) if timeouts else 0
     socket_errors = re.search(r"Socket errors: (.*)", output)
     if socket_errors:
-        result["socket_errors"] = socket_errors.group(1)  # type: ignore[assignment]
+        result["socket_errors"] = socket_errors.group(1)
     return result
 
 

@@ -45,13 +45,22 @@ def test_devstack_serves_login_and_the_seed_article_with_a_worker(tmp_path):
         output = ""
         while time.monotonic() < deadline:
             output = log_path.read_text(errors="replace")
-            if "celery@" in output and " ready." in output and "Serving on" in output:
+            if "celery@" in output and " ready." in output and "Demo login" in output:
                 break
             assert process.poll() is None, output
             time.sleep(0.3)
         else:
             pytest.fail(f"devstack did not start:\n{output}")
         user, password = re.search(r"Demo login: user (\S+)  password (\S+)", output).groups()
+        # The login comes last, after the worker's banner, with the URL beside it.
+        assert output.index(" ready.") < output.index("Demo login")
+        assert f"Serving on http://127.0.0.1:{port}/" in output[output.index(" ready.") :]
+        assert user == "demo-editor"
+        # The checkout's local environment: what manage.py reads, the same password, its own prefix.
+        local = (tmp_path / "local.env").read_text()
+        assert f"DEMO_PASSWORD={password}\n" in local
+        assert re.search(r"^CELERY_BROKER_KEY_PREFIX=wb-[0-9a-f]{8}:$", local, re.MULTILINE)
+        assert "Redis keys of this checkout start with 'wb-" in output
 
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -78,3 +87,56 @@ def test_devstack_serves_login_and_the_seed_article_with_a_worker(tmp_path):
         time.sleep(0.2)
     else:
         pytest.fail("processes of the devstack group outlived it")
+
+
+# --- the checkout's local environment (var/local.env) ------------------------------------------
+
+
+def test_the_local_env_file_keeps_its_values(tmp_path):
+    from workbench import localenv
+
+    file = localenv.ensure(tmp_path / "local.env")
+    first = localenv.read(file)
+    assert set(first) == {"DEBUG", "SECRET_KEY", "CELERY_BROKER_KEY_PREFIX", "DEMO_PASSWORD"}
+    assert first["DEBUG"] == "1" and len(first["SECRET_KEY"]) > 50
+    assert oct(file.stat().st_mode & 0o777) == "0o600"
+    assert localenv.read(localenv.ensure(file)) == first  # a restart keeps the password and the key
+
+
+def test_the_environment_wins_over_the_local_env_file(tmp_path, monkeypatch):
+    from workbench import localenv
+
+    file = tmp_path / "local.env"
+    file.write_text("# comment\nDEBUG=1\nDEMO_PASSWORD=from-file\n")
+    monkeypatch.setenv("DEBUG", "0")
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    localenv.load(file)
+    assert os.environ["DEBUG"] == "0"
+    assert os.environ["DEMO_PASSWORD"] == "from-file"
+
+
+def _manage(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG"}}
+    clean.update(WORKBENCH_VAR_DIR=str(tmp_path), **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_a_readme_command_works_as_written_in_a_checkout_after_make_run(tmp_path):
+    from workbench import localenv
+
+    localenv.ensure(tmp_path / "local.env")  # what `make run` leaves behind
+    assert _manage(tmp_path, "migrate", "--verbosity", "0").returncode == 0
+    done = _manage(tmp_path, "create_project", "demo", "--admin", "nobody")
+    assert done.returncode == 1 and "admin" in done.stderr and "Traceback" not in done.stderr
+    made = _manage(tmp_path, "create_reviewer", "newcomer")
+    assert made.returncode == 0, made.stderr
+    assert "password:" in made.stdout
+
+
+def test_without_the_local_env_a_misconfiguration_is_one_line(tmp_path):
+    done = _manage(tmp_path, "create_reviewer", "newcomer", DEBUG="0")
+    assert done.returncode == 2
+    assert done.stderr.startswith("Configuration error: SECRET_KEY is the placeholder")
+    assert "make run" in done.stderr and "Traceback" not in done.stderr

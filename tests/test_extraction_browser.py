@@ -56,6 +56,8 @@ def test_the_legend_hides_a_label_and_an_entity_click_highlights_its_mentions(pa
     extraction.run_extraction(article_id=seed_article.pk, run_id=run.pk)
     page.goto(reverse("article-detail", args=[seed_article.project.slug, seed_article.pk]))
 
+    # The entity section comes after the claims, collapsed: open it.
+    page.locator("#entity-details > summary").click()
     person = page.locator('#article-text .seg.ent[data-labels="PERSON"]').first
     # The desk marks entities with an underline in the label's colour.
     assert person.evaluate("el => getComputedStyle(el).textDecorationLine") == "underline"

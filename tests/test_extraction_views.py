@@ -51,7 +51,8 @@ def test_a_claim_shows_the_entities_inside_its_span(client_for, author, extracte
     start = extracted.text.index("Gen. Oleksiy Gromov said")
     ClaimFactory(article=extracted, start=start, end=start + 24)
     html = client_for(author).get(detail_url(extracted)).content.decode()
-    assert '<span class="chip ent-PERSON">Oleksiy Gromov <small>PERSON</small></span>' in html
+    chip = '<span class="chip ent-PERSON" title="a person (real or fictional)">Oleksiy Gromov <small>PERSON</small>'
+    assert chip in html
 
 
 def test_a_queued_run_shows_as_queued_without_a_run_again_button(client_for, author, article):

@@ -478,6 +478,21 @@ FILES: dict[str, tuple[str, bytes, str]] = {
         _line(claim={"rationale": "x" * 20_001}).encode(),
         "claims[0].rationale: has 20001 characters",
     ),
+    "JSONL comment over the limit": (
+        "cm.jsonl",
+        _line(claim={"comments": [{"body": "x" * (limits.COMMENT_CHARS + 1)}]}).encode(),
+        "claims[0].comments[0].body: has 10001 characters",
+    ),
+    "JSONL correction note over the limit": (
+        "cn.jsonl",
+        _line(claim={"correction_note": "x" * (limits.CORRECTION_NOTE_CHARS + 1)}).encode(),
+        "claims[0].correction_note: has 5001 characters",
+    ),
+    "JSONL retraction note over the limit": (
+        "rn.jsonl",
+        _line(claim={"retraction_note": "x" * (limits.CORRECTION_NOTE_CHARS + 1)}).encode(),
+        "claims[0].retraction_note: has 5001 characters",
+    ),
     "JSONL claimant over 300": (
         "c.jsonl",
         _line(claim={"claimant": "x" * 301}).encode(),

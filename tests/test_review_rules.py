@@ -504,3 +504,12 @@ def test_a_retraction_is_kept_in_the_jsonl_and_csv_and_withdrawn_from_the_publis
     assert "Misattributed quote." in export("csv")
     assert json.loads(export("webannotation")).get("total", 0) == 0
     assert export("fever").strip() == ""
+
+
+def test_create_reviewer_keeps_the_last_project_admin(project, project_admin):
+    from annotations.models import Membership
+
+    with pytest.raises(CommandError, match="at least one admin"):
+        call_command("create_reviewer", project_admin.username, "--project", project.slug, "--role", "reviewer",
+                     stdout=StringIO())  # fmt: skip
+    assert Membership.objects.get(user=project_admin).role == "admin"

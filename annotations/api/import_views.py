@@ -23,6 +23,7 @@ from ..imports import pipeline
 from ..imports.forms import PasteForm, UploadForm, UrlForm
 from ..models import ImportJob, Project
 from .parsers import LimitedJSONParser
+from .permissions import actor
 
 # form field -> the name a client sends
 _API_FIELD = {"files": "file", "__all__": "non_field_errors"}
@@ -145,6 +146,7 @@ class ImportView(APIView):
         if len(given) != 1:
             message = "Give exactly one of: file (upload), text (pasted), url or urls."
             return Response({"input": [message]}, status=status.HTTP_400_BAD_REQUEST)
+        form: UploadForm | PasteForm | UrlForm
         if files:
             form = UploadForm(data, MultiValueDict({"files": files}))
         elif data.get("text"):
@@ -152,12 +154,16 @@ class ImportView(APIView):
         else:
             form = UrlForm(data)
         if not form.is_valid():
-            errors = {_API_FIELD.get(name, name): list(messages) for name, messages in form.errors.items()}
+            errors: dict[str, list[Any]] = {
+                _API_FIELD.get(name, name): list(messages) for name, messages in form.errors.items()
+            }
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
         try:
-            result = pipeline.submit(project=project, user=request.user, items=form.inputs(), metadata=form.metadata())
+            result = pipeline.submit(
+                project=project, user=actor(request), items=form.inputs(), metadata=form.metadata()
+            )
         except pipeline.ImportFailed as failed:
-            errors: dict[str, list[str]] = {}
+            errors = {}
             for problem in failed.problems:
                 errors.setdefault(problem.field or "input", []).append(str(problem))
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)

@@ -8,6 +8,7 @@ RecursionError (a 500) before this parser turned it into a 400.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +26,7 @@ class RequestTooLarge(exceptions.APIException):
 
 
 class LimitedJSONParser(JSONParser):
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         limit = settings.REQUEST_MAX_BODY_BYTES
         request = (parser_context or {}).get("request")
         declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
@@ -34,6 +35,7 @@ class LimitedJSONParser(JSONParser):
                 f"The request body is {human_bytes(declared)}; the limit is {human_bytes(limit)} "
                 "(REQUEST_MAX_BODY_BYTES)."
             )
+        data: object
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:

@@ -3,11 +3,10 @@ the owner modules (claims.py, articles.py); api/errors.py turns their refusals i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator
-from django.db.models import F
+from django.db.models import F, Model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -18,13 +17,18 @@ from ..models import (
     ClaimStatus,
     EntityMention,
     ExtractionRun,
+    Invitation,
     Membership,
     Project,
     Role,
     Source,
     Stance,
     Verdict,
+    max_length_of,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class HttpUrlField(serializers.URLField):
@@ -38,9 +42,9 @@ class HttpUrlField(serializers.URLField):
         ]
 
 
-def _limit(model: Any, name: str) -> int:
+def _limit(model: type[Model], name: str) -> int:
     """A field declared here keeps the model's limit (declared fields do not inherit it)."""
-    return int(model._meta.get_field(name).max_length)
+    return max_length_of(model, name)
 
 
 def _user(request: Any) -> Any:
@@ -85,14 +89,45 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberCreateSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    username = serializers.CharField(max_length=254, help_text="The person's username or e-mail address.")
     role = serializers.ChoiceField(choices=Role.choices, default=Role.REVIEWER)
 
-    def validate_username(self, value: str) -> Any:
-        user = get_user_model().objects.filter(username=value, is_active=True).first()
-        if user is None:
-            raise serializers.ValidationError(f"There is no active user called {value!r}.")
-        return user
+
+class ProjectCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text="Web address; made from the name if empty."
+    )
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    state = serializers.CharField(read_only=True, help_text="open, accepted, revoked or expired.")
+    created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "role", "note", "state", "created_by", "created_at", "expires_at", "accepted_at"]
+        read_only_fields = fields
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.REVIEWER)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    days = serializers.IntegerField(required=False, min_value=1, max_value=90)
+
+
+class InvitationCreatedSerializer(InvitationSerializer):
+    url = serializers.CharField(read_only=True, help_text="The link to send; shown only in this response.")
+    token = serializers.CharField(read_only=True, help_text="The token in the link; shown only in this response.")
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "url", "token"]
+        read_only_fields = fields
+
+
+class InvitationAcceptSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=100)
 
 
 # --- articles, mentions, runs ----------------------------------------------------------------------
@@ -134,8 +169,10 @@ class EntityMentionSerializer(serializers.ModelSerializer):
 
 class ArticleSerializer(serializers.ModelSerializer):
     project = VisibleProjectField(slug_field="slug", help_text="Project slug.")
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    claim_count = serializers.IntegerField(read_only=True)
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    claim_count: serializers.Field = serializers.IntegerField(read_only=True)
     text = serializers.CharField(write_only=True, trim_whitespace=False, help_text="Plain text; stored normalised.")
     url = HttpUrlField(max_length=_limit(Article, "url"), required=False, allow_blank=True)
 
@@ -166,7 +203,9 @@ class SourceSerializer(serializers.ModelSerializer):
     url = HttpUrlField(max_length=_limit(Source, "url"))
     archived_url = HttpUrlField(max_length=_limit(Source, "archived_url"), required=False, allow_blank=True)
     stance = serializers.ChoiceField(choices=Stance.choices, default=Stance.CONTEXT)
-    added_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    added_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     correction_note = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -213,8 +252,12 @@ class ClaimSerializer(serializers.ModelSerializer):
         max_value=2_000_000_000,
         help_text="On update: the version you read (or send If-Match); a stale one gets 409.",
     )
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    reviewed_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     correction_note = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -298,12 +341,8 @@ class BulkItemErrorSerializer(serializers.Serializer):
 
 class BulkErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        # "errors" as a declared attribute would hide Serializer.errors.
-        fields = super().get_fields()
-        fields["errors"] = BulkItemErrorSerializer(many=True, required=False)
-        return fields
+    # Absent when the body itself is refused (not JSON, too deep): then `detail` says why.
+    errors = BulkItemErrorSerializer(many=True, required=False)  # type: ignore[assignment]  # a field named like Serializer.errors
 
 
 class StaleClaimSerializer(serializers.Serializer):

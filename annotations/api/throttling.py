@@ -21,7 +21,7 @@ from ..security import client_ip
 logger = logging.getLogger(__name__)
 
 
-class _SettingsRate:
+class _SettingsRate(SimpleRateThrottle):
     """Mixin: the rate of ``scope`` from settings.API_THROTTLE_RATES, the address from client_ip."""
 
     scope: str
@@ -30,16 +30,16 @@ class _SettingsRate:
         return settings.API_THROTTLE_RATES.get(self.scope)
 
     def get_ident(self, request: Request) -> str:
-        return client_ip(request)  # type: ignore[arg-type]  # a DRF Request passes META through
+        return client_ip(request)
 
     def allow_request(self, request: Request, view: Any) -> bool:
         # DRF reads the rate once, in __init__; read it per request instead.
         self.rate = self.get_rate()
         if self.rate is None:
             return True
-        self.num_requests, self.duration = self.parse_rate(self.rate)  # type: ignore[attr-defined]
+        self.num_requests, self.duration = self.parse_rate(self.rate)
         try:
-            return super().allow_request(request, view)  # type: ignore[misc]
+            return super().allow_request(request, view)
         except Exception:  # the cache backend failed: let the request through, say so in the log
             logger.warning("API throttle %s skipped: the cache is unavailable", self.scope, exc_info=True)
             return True
@@ -71,6 +71,8 @@ class TokenFailureThrottle(_SettingsRate, SimpleRateThrottle):
         if rate is None:
             return
         limit, duration = self.parse_rate(rate)
+        if limit is None or duration is None:  # parse_rate gives None only for no rate
+            return
         try:
             history = [t for t in self.cache.get(self.get_cache_key(request, None), []) if t > self.timer() - duration]
         except Exception:
@@ -84,6 +86,8 @@ class TokenFailureThrottle(_SettingsRate, SimpleRateThrottle):
         if rate is None:
             return
         _limit, duration = self.parse_rate(rate)
+        if duration is None:  # parse_rate gives None only for no rate
+            return
         key = self.get_cache_key(request, None)
         try:
             history = [t for t in self.cache.get(key, []) if t > self.timer() - duration]

@@ -12,6 +12,9 @@ from .import_views import ImportJobView, ImportView
 router = SimpleRouter()
 router.register("projects", views.ProjectViewSet, basename="project")
 router.register(r"projects/(?P<project_slug>[-a-zA-Z0-9_]+)/members", views.MemberViewSet, basename="member")
+router.register(
+    r"projects/(?P<project_slug>[-a-zA-Z0-9_]+)/invitations", views.InvitationViewSet, basename="invitation"
+)
 router.register("articles", views.ArticleViewSet, basename="article")
 router.register("claims", views.ClaimViewSet, basename="claim")
 router.register(r"claims/(?P<claim_pk>[0-9]+)/sources", views.SourceViewSet, basename="source")
@@ -23,6 +26,7 @@ PROJECT = "v1/projects/<slug:project_slug>/"
 app_name = "api"
 urlpatterns = [
     path("v1/", include(router.urls)),
+    path("v1/invitations/accept/", views.accept_invitation, name="invitation-accept"),
     path(PROJECT + "exports/", export_views.ExportJobListView.as_view(), name="export-list"),
     path(
         PROJECT + "exports/stream/<str:export_format>/", export_views.ExportStreamView.as_view(), name="export-stream"

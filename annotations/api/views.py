@@ -16,21 +16,22 @@ from django.db import transaction
 from django.db.models import Count, F, Prefetch, QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import action, api_view
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import articles, claims, members, workflow
-from ..models import Article, Claim, EntityMention, ExtractionRun, Membership, Project, Source
+from ..models import Article, Claim, EntityMention, ExtractionRun, Invitation, Membership, Project, Source
 from . import filters, serializers
-from .permissions import CanEditClaim, IsProjectAdminForWrites
+from .permissions import CanEditClaim, IsProjectAdminForWrites, actor
 
 ID_PATTERN = "[0-9]{1,15}"
 
@@ -54,8 +55,13 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
         summary="Your projects", responses={200: serializers.ProjectSerializer(many=True), **errors(401)}
     ),
     retrieve=extend_schema(summary="A project", responses={200: serializers.ProjectSerializer, **errors(401, 404)}),
+    create=extend_schema(
+        summary="Create a project (you become its admin; who may: PROJECT_CREATORS)",
+        request=serializers.ProjectCreateSerializer,
+        responses={201: serializers.ProjectSerializer, **errors(400, 401, 403)},
+    ),
 )
-class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
+class ProjectViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.ProjectSerializer
     lookup_field = "slug"
     pagination_class = None
@@ -63,6 +69,13 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Project]:
         return Project.objects.visible_to(self.request.user).annotate(my_role=F("memberships__role")).order_by("name")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = serializers.ProjectCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = members.create_project(by=actor(request), **data.validated_data)
+        created = self.get_queryset().get(pk=project.pk)
+        return Response(serializers.ProjectSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
 PROJECT_SLUG = OpenApiParameter("project_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Project slug.")
@@ -120,12 +133,8 @@ class MemberViewSet(viewsets.ModelViewSet):
         self.check_permissions(request)
         data = serializers.MemberCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = members.set_member(
-            project=project,
-            username=data.validated_data["username"].get_username(),
-            role=data.validated_data["role"],
-            by=request.user,
-            only_new=True,
+        membership = members.add_member(
+            project=project, who=data.validated_data["username"], role=data.validated_data["role"], by=actor(request)
         )
         return Response(serializers.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -135,11 +144,74 @@ class MemberViewSet(viewsets.ModelViewSet):
             project=self.get_project(),
             username=membership.user.get_username(),
             role=serializer.validated_data.get("role", membership.role),
-            by=self.request.user,
+            by=actor(self.request),
         )
 
     def perform_destroy(self, instance: Membership) -> None:
-        members.remove_member(project=self.get_project(), username=instance.user.get_username(), by=self.request.user)
+        members.remove_member(project=self.get_project(), username=instance.user.get_username(), by=actor(self.request))
+
+
+@extend_schema(parameters=[PROJECT_SLUG])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Open and past invitations of a project (admins)",
+        responses={200: serializers.InvitationSerializer(many=True), **errors(401, 403, 404)},
+    ),
+    create=extend_schema(
+        summary="Create an invitation link (admins); the link is in this response only",
+        request=serializers.InvitationCreateSerializer,
+        responses={201: serializers.InvitationCreatedSerializer, **errors(400, 401, 403, 404)},
+    ),
+    destroy=extend_schema(summary="Withdraw an invitation (admins)", responses={204: None, **errors(401, 403, 404)}),
+)
+class InvitationViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = serializers.InvitationSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+    lookup_value_regex = ID_PATTERN
+    _project: Project | None = None
+
+    def get_project(self) -> Project:
+        # The same scoped lookup as the member list: outsiders get 404.
+        if self._project is None:
+            projects = Project.objects.visible_to(self.request.user).annotate(my_role=F("memberships__role"))
+            self._project = get_object_or_404(projects, slug=self.kwargs["project_slug"])
+        return self._project
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        project = self.get_project()
+        # Members learn a project exists (404 otherwise); only admins see its invitations.
+        members.require_admin(project, actor(self.request))
+        return project.invitations.select_related("created_by")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = serializers.InvitationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation, token = members.invite(project=self.get_project(), by=actor(request), **data.validated_data)
+        invitation.url = request.build_absolute_uri(reverse("invitation", args=[token]))  # type: ignore[attr-defined]
+        invitation.token = token  # type: ignore[attr-defined]
+        return Response(serializers.InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: Invitation) -> None:
+        members.revoke_invitation(project=self.get_project(), invitation_id=instance.pk, by=actor(self.request))
+
+
+@extend_schema(
+    summary="Accept an invitation: join its project with its role",
+    request=serializers.InvitationAcceptSerializer,
+    responses={200: serializers.MemberSerializer, **errors(400, 401)},
+)
+@api_view(["POST"])
+def accept_invitation(request: Request) -> Response:
+    data = serializers.InvitationAcceptSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    membership = members.accept_invitation(token=data.validated_data["token"], user=actor(request))
+    body = serializers.MemberSerializer(membership).data
+    return Response({**body, "project": membership.project.slug})
 
 
 # --- articles, mentions and extraction runs ----------------------------------------------------
@@ -196,7 +268,7 @@ class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 project=data["project"],
                 title=data["title"],
                 text=data["text"],
-                created_by=request.user,
+                created_by=actor(request),
                 url=data.get("url", ""),
                 publisher=data.get("publisher", ""),
                 published_at=data.get("published_at"),
@@ -236,7 +308,7 @@ class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         article = self.get_object()
-        created = claims.create_many(article=article, by=request.user, items=items, role=article.my_role)
+        created = claims.create_many(article=article, by=actor(request), items=items, role=article.my_role)
         return Response(
             {"article": article.pk, "count": len(created), "ids": [claim.pk for claim in created]},
             status=status.HTTP_201_CREATED,
@@ -380,7 +452,7 @@ class ClaimViewSet(viewsets.ModelViewSet):
         data = serializer.validated_data
         claim = claims.create(
             article=data["article"],
-            by=request.user,
+            by=actor(request),
             role=data["article"].my_role,
             start=data["start"],
             end=data["end"],
@@ -397,6 +469,7 @@ class ClaimViewSet(viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if_match = request.headers.get("If-Match")
+        stale_status: int
         if if_match is not None:
             expected, stale_status = _parse_if_match(if_match), status.HTTP_412_PRECONDITION_FAILED
         elif "version" in data:
@@ -412,8 +485,8 @@ class ClaimViewSet(viewsets.ModelViewSet):
         try:
             fresh = claims.update(
                 claim=claim,
-                by=request.user,
-                role=claim.my_role,  # type: ignore[attr-defined]
+                by=actor(request),
+                role=claim.my_role,
                 expected_version=expected,
                 start=data.get("start"),
                 end=data.get("end"),
@@ -435,7 +508,7 @@ class ClaimViewSet(viewsets.ModelViewSet):
         if_match = request.headers.get("If-Match")
         expected = _parse_if_match(if_match) if if_match is not None else None
         try:
-            claims.delete(claim=claim, by=request.user, expected_version=expected)
+            claims.delete(claim=claim, by=actor(request), expected_version=expected)
         except claims.StaleVersion as stale:
             return self._stale(stale.current, status.HTTP_412_PRECONDITION_FAILED)
         except Claim.DoesNotExist:
@@ -497,19 +570,19 @@ class SourceViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = claims.add_source(
-            claim=self.get_claim(), by=self.request.user, **_source_args(serializer)
+            claim=self.get_claim(), by=actor(self.request), **_source_args(serializer)
         )
 
     def perform_update(self, serializer: Any) -> None:
         serializer.instance = claims.edit_source(
-            source=serializer.instance, by=self.request.user, **_source_args(serializer)
+            source=serializer.instance, by=actor(self.request), **_source_args(serializer)
         )
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         note = serializers.CorrectionNoteSerializer(data=request.data if request.data else request.query_params)
         note.is_valid(raise_exception=True)
         claims.remove_source(
-            source=self.get_object(), by=request.user, correction_note=note.validated_data.get("correction_note", "")
+            source=self.get_object(), by=actor(request), correction_note=note.validated_data.get("correction_note", "")
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

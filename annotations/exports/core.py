@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
@@ -22,10 +22,12 @@ from django.db.models.functions import Cast, Length
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from ..models import Article, Claim, ClaimComment, EntityMention, Project, Source
+from ..models import Article, Claim, ClaimComment, EntityMention, Project, Source, spans_inside
 from .encoding import SOURCE_FIELDS, iso
 
 if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
     from .params import ExportParams
     from .registry import ExportFormat
 
@@ -68,7 +70,7 @@ CLAIM_FIELDS = (
     "updated_at",
 )
 COMMENT_FIELDS = ("claim_id", "body", "created_at")
-MENTION_FIELDS = ("id", "article_id", "start", "end", "text", "label", "model")
+MENTION_FIELDS = ("id", "article_id", "start", "end", "text", "label", "model", "corrected_at", "original_label")
 
 ProgressCallback = Callable[[int, int], None]
 PIECE_CHARS = 256 * 1024
@@ -226,7 +228,7 @@ class ExportStream:
                 spans = spans_by_article.get(bundle.article["id"], [])
                 for claim in bundle.claims:
                     # The same rule as the desk uses (Claim.mentions_inside), so the export agrees with it.
-                    inside = Claim.mentions_inside(_Span(claim["start"], claim["end"], claim), spans)  # type: ignore[arg-type]
+                    inside = spans_inside(_Span(claim["start"], claim["end"], claim), spans)
                     claim["mentions"] = [span.row for span in inside]
         return list(bundles.values())
 
@@ -281,7 +283,9 @@ class WriteResult:
     bytes: int
 
 
-def write_export(stream: ExportStream, out: IO[bytes], on_progress: ProgressCallback | None = None) -> WriteResult:
+def write_export(
+    stream: ExportStream, out: SupportsWrite[bytes], on_progress: ProgressCallback | None = None
+) -> WriteResult:
     """Write the export to a binary file, hashing as it goes (the file is never read back)."""
     digest = hashlib.sha256()
     size = 0

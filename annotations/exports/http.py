@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -15,7 +14,7 @@ from .jobs import job_create, job_file_path, job_is_expired
 from .params import ExportParams
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 def is_small(stream: ExportStream) -> bool:
@@ -26,14 +25,14 @@ def is_small(stream: ExportStream) -> bool:
 def streaming_response(stream: ExportStream) -> StreamingHttpResponse:
     fmt = stream.format
     response = StreamingHttpResponse(stream.iter_text(), content_type=fmt.content_type)
-    filename = fmt.filename(stream.project.slug, timezone.now())
+    filename = fmt.filename(stream.project.slug, timezone.now(), stream.params.scope_name)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Export-Schema-Version"] = fmt.schema_version
     return response
 
 
 def start_export(
-    *, project: Project, params: ExportParams, user: AbstractBaseUser, background: bool = False
+    *, project: Project, params: ExportParams, user: User, background: bool = False
 ) -> StreamingHttpResponse | ExportJob:
     """Stream a small export; queue a job for a big one (or when asked to)."""
     stream = ExportStream(project, params)
@@ -42,7 +41,7 @@ def start_export(
     return job_create(project=project, params=params, created_by=user)
 
 
-def download_response(job: ExportJob) -> HttpResponse:
+def download_response(job: ExportJob) -> HttpResponse | FileResponse:
     """The job's file as an attachment; 404 while it is not ready, 410 once it expired."""
     if job.status == RunStatus.DONE and (job_is_expired(job) or not job.file):
         return HttpResponse("This export has expired; run it again.", status=410, content_type="text/plain")
@@ -52,7 +51,7 @@ def download_response(job: ExportJob) -> HttpResponse:
     response = FileResponse(
         open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
         as_attachment=True,
-        filename=Path(job.file.name).name,
+        filename=path.name,
         content_type=job.manifest.get("content_type") or "application/octet-stream",
     )
     response["X-Export-Sha256"] = job.sha256

@@ -21,13 +21,14 @@ from django.utils import timezone
 
 import workbench
 
+from .. import jobs as job_policy
 from .. import queueing
 from ..models import ExportJob, Project, RunStatus
 from .core import ExportStream, WriteResult, write_export
 from .params import ExportParams, parse_params
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 EXPORT_DIR = "exports"
@@ -39,7 +40,7 @@ def export_dir() -> Path:
     return path
 
 
-def job_create(*, project: Project, params: ExportParams, created_by: AbstractBaseUser | None) -> ExportJob:
+def job_create(*, project: Project, params: ExportParams, created_by: User | None) -> ExportJob:
     """Record a queued export job and send its task once the surrounding transaction commits."""
     from .tasks import run_export
 
@@ -79,10 +80,7 @@ def job_run(job_id: int) -> ExportJob | None:
     # Claiming is a conditional UPDATE: a finished or failed job is never redone. A job still
     # marked running is taken over, because that is what a redelivered message after a worker
     # death looks like.
-    claimed = ExportJob.objects.filter(pk=job_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(
-        status=RunStatus.RUNNING
-    )
-    if not claimed:
+    if not job_policy.claim(ExportJob, job_id):
         logger.info("export job %s is already finished; nothing to do", job_id)
         return None
     job = ExportJob.objects.select_related("project").get(pk=job_id)
@@ -108,19 +106,21 @@ def job_run(job_id: int) -> ExportJob | None:
             os.fsync(out.fileno())
         now = timezone.now()
         # A random part in the name: a file URL cannot be guessed from the job id and the date.
-        name = f"{EXPORT_DIR}/{job.project.slug}-{job.format}-{now:%Y%m%d-%H%M%S}-{job.pk}-{uuid.uuid4().hex[:12]}"
+        name = (
+            f"{EXPORT_DIR}/{job.project.slug}-{job.format}-{params.scope_name}-{now:%Y%m%d-%H%M%S}"
+            f"-{job.pk}-{uuid.uuid4().hex[:12]}"
+        )
         name += f".{stream.format.extension}"
         final = Path(settings.MEDIA_ROOT) / name
         os.replace(tmp, final)
-        published = ExportJob.objects.filter(pk=job.pk, status=RunStatus.RUNNING).update(
-            status=RunStatus.DONE,
+        published = job_policy.finish(
+            ExportJob,
+            job.pk,
             progress=100,
             row_count=result.row_count,
             file=name,
             sha256=result.sha256,
             manifest=build_manifest(stream, result, name),
-            error="",
-            finished_at=now,
             expires_at=now + timedelta(days=settings.EXPORT_FILE_TTL_DAYS),
         )
         if not published:
@@ -129,9 +129,7 @@ def job_run(job_id: int) -> ExportJob | None:
     except Exception as error:
         tmp.unlink(missing_ok=True)
         logger.exception("export job %s failed", job.pk)
-        ExportJob.objects.filter(pk=job.pk, status=RunStatus.RUNNING).update(
-            status=RunStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000], finished_at=timezone.now()
-        )
+        job_policy.fail(ExportJob, job.pk, error)
         return None
     job.refresh_from_db()
     return job
@@ -139,7 +137,7 @@ def job_run(job_id: int) -> ExportJob | None:
 
 def job_file_path(job: ExportJob) -> Path | None:
     """The job's file on disk when it is finished, unexpired and present; None otherwise."""
-    if job.status != RunStatus.DONE or not job.file or job_is_expired(job):
+    if job.status != RunStatus.DONE or not job.file.name or job_is_expired(job):
         return None
     path = Path(settings.MEDIA_ROOT) / job.file.name
     return path if path.is_file() else None
@@ -154,6 +152,8 @@ def expire_jobs(now: datetime | None = None) -> int:
     now = now or timezone.now()
     expired = 0
     for job in ExportJob.objects.filter(expires_at__lte=now).exclude(file=""):
+        if not job.file.name:  # excluded above; this narrows the type
+            continue
         (Path(settings.MEDIA_ROOT) / job.file.name).unlink(missing_ok=True)
         expired += ExportJob.objects.filter(pk=job.pk, file=job.file.name).update(file="")
     # A worker killed mid-export leaves its temporary file behind; nothing writes one for a day.

@@ -73,7 +73,13 @@ class JsonlFormat(ExportFormat):
 
 
 def _mention(m: dict[str, Any]) -> dict[str, Any]:
-    return {key: m[key] for key in MENTION_KEYS}
+    # A person's decision (a mention added, or the model's relabelled) is marked as such, with
+    # the model's label it replaced: training data can tell gold corrections from predictions.
+    return {
+        **{key: m[key] for key in MENTION_KEYS},
+        "corrected": m["corrected_at"] is not None or not m["model"],
+        "original_label": m["original_label"],
+    }
 
 
 def _claim(c: dict[str, Any]) -> dict[str, Any]:

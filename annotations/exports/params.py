@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import CharField, F, Q, Value
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Concat
 from django.db.models.lookups import Exact, In
 
@@ -89,7 +90,7 @@ class ExportParams:
         if self.verdict:
             q &= Q(verdict__in=self.verdict)
         if self.reviewer_id is not None:
-            people = [F("created_by_id"), F("reviewed_by_id")]
+            people: list[Combinable] = [F("created_by_id"), F("reviewed_by_id")]
             if by_article:
                 people = [Coalesce(person, Value(0)) for person in people]
             q &= Q(Exact(people[0], self.reviewer_id)) | Q(Exact(people[1], self.reviewer_id))
@@ -101,6 +102,18 @@ class ExportParams:
         if self.article is not None:
             q &= Q(article_id=self.article)
         return q
+
+    @property
+    def scope_name(self) -> str:
+        """A word for which claims the file holds, for its name: two different exports made the
+        same second never share a file name (approved-only versus all claims, above all)."""
+        if self.status:
+            scope = "-".join(s.replace("_", "-") for s in self.status)
+        else:
+            scope = "all-claims" if self.include_unreviewed else "approved"
+        if self.verdict or self.reviewer or self.date_from or self.date_to or self.article is not None:
+            scope += "-filtered"
+        return scope
 
     def to_dict(self) -> dict[str, Any]:
         """The parameters as JSON, without defaults: stored on the job and in the manifest."""
@@ -264,3 +277,28 @@ def parse_params(data: Mapping[str, Any], *, project: Project) -> ExportParams:
     if errors:
         raise ExportParamsError(errors)
     return params
+
+
+def describe_filters(filters: dict[str, Any]) -> str:
+    """A job's stored filters in words, for the export page (never a Python dict)."""
+    status_labels, verdict_labels = dict(ClaimStatus.choices), dict(Verdict.choices)
+    parts = []
+    if filters.get("status"):
+        parts.append("status: " + ", ".join(str(status_labels.get(s, s)) for s in filters["status"]))
+    elif filters.get("include_unreviewed"):
+        parts.append("all claims")
+    else:
+        parts.append("approved claims only")
+    if filters.get("verdict"):
+        parts.append("verdict: " + ", ".join(str(verdict_labels.get(v, v)) for v in filters["verdict"]))
+    if filters.get("reviewer"):
+        parts.append(f"reviewer: {filters['reviewer']}")
+    if filters.get("date_from"):
+        parts.append(f"from {filters['date_from']}")
+    if filters.get("date_to"):
+        parts.append(f"until {filters['date_to']}")
+    if filters.get("article") is not None:
+        parts.append(f"article #{filters['article']}")
+    if filters.get("bom"):
+        parts.append("with a byte-order mark")
+    return "; ".join(parts)

@@ -83,5 +83,6 @@ class ExportFormat:
     def footer(self, ctx: ExportContext, row_count: int) -> str:
         return ""
 
-    def filename(self, project_slug: str, when: datetime) -> str:
-        return f"{project_slug}-{self.name}-{when:%Y%m%d-%H%M%S}.{self.extension}"
+    def filename(self, project_slug: str, when: datetime, scope: str = "") -> str:
+        middle = f"-{scope}" if scope else ""
+        return f"{project_slug}-{self.name}{middle}-{when:%Y%m%d-%H%M%S}.{self.extension}"

@@ -112,6 +112,9 @@ class MentionRecord:
     label: str
     model: str = ""
     id: int | None = None
+    # A person's correction (entities.py): kept through re-extraction after the import.
+    corrected: bool = False
+    original_label: str = ""
 
 
 @dataclass
@@ -273,10 +276,10 @@ def decode(data: bytes, *, source: str, declared: str | None = None) -> str:
     except UnicodeDecodeError:
         pass
     if declared:
-        codec = _codec_for_declared(declared)
-        if codec:
+        declared_codec = _codec_for_declared(declared)
+        if declared_codec:
             try:
-                return _checked(data.decode(codec), source)
+                return _checked(data.decode(declared_codec), source)
             except UnicodeDecodeError:
                 pass  # a wrong label is common: fall through to detection
     if _mostly_utf8(data):
@@ -462,6 +465,23 @@ def as_datetime(value: datetime | date | None) -> datetime | None:
     return value
 
 
+def _plain(line: str) -> str:
+    return " ".join(line.split()).casefold().rstrip(".")
+
+
+def without_headline(text: str, title: str) -> str:
+    """The text without a first line that only repeats the title.
+
+    Pasted articles and web pages usually start with their headline, which the desk already
+    shows as the title: kept, it would read twice. Only an exact repeat (case and spacing
+    aside) is dropped, and never the whole text.
+    """
+    first, _, rest = text.partition("\n")
+    if title and _plain(first) == _plain(title) and rest.strip():
+        return textlib.normalise(rest)
+    return text
+
+
 def single_record(
     text: str, *, source: str, metadata: Metadata, guessed: dict[str, object] | None = None
 ) -> ArticleRecord:
@@ -471,9 +491,11 @@ def single_record(
     if not text:
         raise ImportProblem("there is no text to import.", source=source, field="text")
     published = metadata.published_at or guessed.get("published_at") or ""
+    given_title = metadata.title or str(guessed.get("title") or "")
     return ArticleRecord(
-        title=metadata.title or str(guessed.get("title") or "") or title_from_text(text),
-        text=text,
+        title=given_title or title_from_text(text),
+        # A title made from the first line is not a headline: that line stays the text's.
+        text=without_headline(text, given_title),
         url=metadata.url or str(guessed.get("url") or ""),
         publisher=metadata.publisher or str(guessed.get("publisher") or ""),
         published_at=parse_when(published, source=source, line=None, field_name="published_at"),

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from ..models import Article
+from ..models import Article, max_length_of
 from .base import ImportProblem, Metadata, human_bytes, parse_when
 from .pipeline import ImportInput
 from .registry import FILE_FORMATS, PARSERS
@@ -30,7 +30,7 @@ class MultipleFileField(forms.FileField):
 
 def _limit(name: str) -> int:
     """The Article model's limit for a metadata field."""
-    return int(Article._meta.get_field(name).max_length)  # type: ignore[arg-type]
+    return max_length_of(Article, name)
 
 
 class _MetadataFields(forms.Form):
@@ -54,6 +54,10 @@ class _MetadataFields(forms.Form):
         except ImportProblem as problem:
             raise forms.ValidationError(problem.message) from None
         return value
+
+    def inputs(self) -> list[ImportInput]:
+        """What to import (each kind of form says)."""
+        raise NotImplementedError
 
     def metadata(self) -> Metadata:
         data = self.cleaned_data
@@ -83,7 +87,9 @@ class PasteForm(_MetadataFields):
 
 class UploadForm(_MetadataFields):
     source = "upload"
-    files = MultipleFileField(help_text=f"Up to {human_bytes(settings.IMPORT_MAX_FILE_BYTES)} each.")
+    files = MultipleFileField(  # type: ignore[assignment]  # Django's form metaclass moves fields to base_fields
+        help_text=f"Up to {human_bytes(settings.IMPORT_MAX_FILE_BYTES)} each."
+    )
     format = forms.ChoiceField(
         required=False,
         choices=[("", "By file extension"), *[(name, PARSERS[name].label) for name in FILE_FORMATS]],

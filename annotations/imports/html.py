@@ -22,6 +22,7 @@ def declared_charset(data: bytes) -> str | None:
 def extract(html: str, *, source: str) -> tuple[str, dict[str, object]]:
     """(main text, guessed metadata) of an HTML document."""
     import trafilatura
+    from trafilatura.settings import Document
 
     document = trafilatura.bare_extraction(
         html,
@@ -33,8 +34,8 @@ def extract(html: str, *, source: str) -> tuple[str, dict[str, object]]:
         favor_recall=True,
         deduplicate=False,
     )
-    text = getattr(document, "text", None) if document is not None else None
-    if not text or not text.strip():
+    text = getattr(document, "text", None) if isinstance(document, Document) else None
+    if not isinstance(document, Document) or not text or not text.strip():
         raise ImportProblem("no article text was found in this HTML page.", source=source, field="file")
     guessed: dict[str, object] = {
         "title": document.title or "",

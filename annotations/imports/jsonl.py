@@ -22,7 +22,7 @@ from django.core.validators import URLValidator
 
 from .. import limits
 from .. import text as textlib
-from ..models import AnchorStatus, Claim, ClaimantType, ClaimStatus, Source, Stance, Verdict
+from ..models import AnchorStatus, Claim, ClaimantType, ClaimComment, ClaimStatus, Source, Stance, Verdict
 from .base import (
     ArticleRecord,
     ClaimRecord,
@@ -91,6 +91,8 @@ MENTION_KEYS: dict[str, tuple[str, ...]] = {
     "text": ("text",),
     "label": ("label",),
     "model": ("model",),
+    "corrected": ("corrected",),
+    "original_label": ("original_label",),
 }
 COMMENTS_KEY = "comments"
 COMMENT_KEYS: dict[str, tuple[str, ...]] = {
@@ -254,16 +256,22 @@ def _claim(line: _Line, data: dict[str, Any], index: int, text: str, mention_ind
         created_at=line.when(data, CLAIM_KEYS["created_at"], f"{path}.created_at"),
         updated_at=line.when(data, CLAIM_KEYS["updated_at"], f"{path}.updated_at"),
         corrected_at=line.when(data, CLAIM_KEYS["corrected_at"], f"{path}.corrected_at"),
-        correction_note=line.string(data, CLAIM_KEYS["correction_note"], f"{path}.correction_note"),
+        correction_note=line.string(
+            data, CLAIM_KEYS["correction_note"], f"{path}.correction_note", limit=_max_length(Claim, "correction_note")
+        ),
         retracted_at=line.when(data, CLAIM_KEYS["retracted_at"], f"{path}.retracted_at"),
         retracted_by=line.username(data, CLAIM_KEYS["retracted_by"], f"{path}.retracted_by"),
-        retraction_note=line.string(data, CLAIM_KEYS["retraction_note"], f"{path}.retraction_note"),
+        retraction_note=line.string(
+            data, CLAIM_KEYS["retraction_note"], f"{path}.retraction_note", limit=_max_length(Claim, "retraction_note")
+        ),
         approved_at=line.when(data, CLAIM_KEYS["approved_at"], f"{path}.approved_at"),
         anchor_status=line.choice(
             data, CLAIM_KEYS["anchor_status"], f"{path}.anchor_status", AnchorStatus.values, AnchorStatus.ANCHORED
         ),
         anchor_confidence=line.fraction(data, CLAIM_KEYS["anchor_confidence"], f"{path}.anchor_confidence"),
-        previous_quote=line.string(data, CLAIM_KEYS["previous_quote"], f"{path}.previous_quote"),
+        previous_quote=line.string(
+            data, CLAIM_KEYS["previous_quote"], f"{path}.previous_quote", limit=_max_length(Claim, "previous_quote")
+        ),
         mention_indexes=_mention_indexes(line, data, f"{path}.mention_ids", mention_index),
         comments=[
             _comment(line, item, f"{path}.{COMMENTS_KEY}[{number}]")
@@ -285,7 +293,8 @@ def _mention_indexes(line: _Line, data: dict[str, Any], path: str, mention_index
 
 
 def _comment(line: _Line, data: dict[str, Any], path: str) -> CommentRecord:
-    body = line.string(data, COMMENT_KEYS["body"], f"{path}.body")
+    # Imported comments are bulk-inserted: this is the check that names the line, not the database's.
+    body = line.string(data, COMMENT_KEYS["body"], f"{path}.body", limit=_max_length(ClaimComment, "body"))
     if not body.strip():
         raise line.problem(f"{path}.body", "is missing or empty.")
     return CommentRecord(
@@ -317,6 +326,8 @@ def _mentions(line: _Line, data: dict[str, Any], text: str) -> list[MentionRecor
                 label[:32],
                 model=line.string(item, MENTION_KEYS["model"], f"{path}.model")[:200],
                 id=line.optional_integer(item, MENTION_KEYS["id"], f"{path}.id"),
+                corrected=item.get("corrected") is True,
+                original_label=line.string(item, MENTION_KEYS["original_label"], f"{path}.original_label")[:32],
             )
         )
     return found
@@ -362,7 +373,8 @@ def parse_line(raw: str, *, source: str, number: int, metadata: Metadata) -> Art
         raise too_deep
     if not isinstance(data, dict):
         raise ImportProblem("each line must be a JSON object.", source=source, line=number, field="file")
-    article = data.get("article") if isinstance(data.get("article"), dict) else data
+    nested = data.get("article")
+    article: dict[str, Any] = nested if isinstance(nested, dict) else data
     raw_text = line.string(article, ARTICLE_KEYS["text"], "text")
     text = textlib.normalise(raw_text)
     if not text:

@@ -22,7 +22,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from .. import articles, claims, limits, queueing
+from .. import articles, claims, jobs, limits, queueing
 from ..models import EntityMention, ImportJob, Project, RunStatus
 from .base import TITLE_MAX_CHARS, ArticleRecord, ImportProblem, Metadata
 from .paste import PasteParser
@@ -189,8 +189,18 @@ def _write_record(project: Project, user: User | None, record: ArticleRecord, so
     )  # fmt: skip
     # Machine mentions too, with the model that found them: extraction (queued on create)
     # replaces those when it runs; a person's mentions stay.
+    now = timezone.now()
     EntityMention.objects.bulk_create(
-        EntityMention(article=article, start=m.start, end=m.end, text=m.text, label=m.label, model=m.model)
+        EntityMention(
+            article=article,
+            start=m.start,
+            end=m.end,
+            text=m.text,
+            label=m.label,
+            model=m.model,
+            corrected_at=now if m.corrected and m.model else None,
+            original_label=m.original_label,
+        )
         for m in record.mentions
     )
     notes = imported.notes + ([f"article people not in this project: {', '.join(sorted(unknown))}"] if unknown else [])
@@ -361,11 +371,9 @@ def _load_input(spec: dict[str, Any]) -> ImportInput:
 
 
 def run_job(job_id: int, *, live_progress: Callable[[int, int], None] | None = None) -> ImportJob | None:
-    """Import a job's inputs. Safe to run twice: only the run that moves it from queued proceeds."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
+    """Import a job's inputs. Safe to run twice: ``jobs.claim`` lets only a queued job (or one a
+    dead worker left running, redelivered) proceed. The stored inputs are deleted when it ends."""
+    if not jobs.claim(ImportJob, job_id):
         return None
     job = ImportJob.objects.select_related("project", "created_by").get(pk=job_id)
     metadata = Metadata(**job.options.get("metadata", {}))
@@ -399,14 +407,18 @@ def run_job(job_id: int, *, live_progress: Callable[[int, int], None] | None = N
             job.done = state["done"]
             job.progress = min(100, job.done * 100 // job.total) if job.total else 0
             job.save(update_fields=["report", "created_count", "duplicate_count", "done", "progress", "total"])
-        job.status, job.progress = RunStatus.DONE, 100
+        jobs.finish(ImportJob, job.pk, progress=100)
     except Exception as error:  # the job row must say what went wrong, whatever it was
-        job.status, job.error = RunStatus.FAILED, f"{error.__class__.__name__}: {error}"
+        jobs.fail(ImportJob, job.pk, error)
         raise
     finally:
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "progress", "error", "finished_at"])
-        for spec in job.inputs:
-            if spec.get("path"):
-                default_storage.delete(spec["path"])
+        _delete_inputs(job)
+    job.refresh_from_db()
     return job
+
+
+def _delete_inputs(job: ImportJob) -> None:
+    """Uploaded files are kept only until their job ends, done or failed (the report stays)."""
+    for spec in job.inputs:
+        if spec.get("path"):
+            default_storage.delete(spec["path"])

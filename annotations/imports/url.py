@@ -107,13 +107,14 @@ def is_public_address(address: str) -> bool:
 
 def _lookup(host: str, port: int, deadline: _Deadline) -> list[tuple]:
     """getaddrinfo within the deadline: the resolver has no timeout of its own that we control."""
-    answer: dict[str, object] = {}
+    infos: list[tuple] = []
+    errors: list[OSError | UnicodeError] = []
 
     def run() -> None:
         try:
-            answer["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
         except (OSError, UnicodeError) as error:
-            answer["error"] = error
+            errors.append(error)
 
     # A daemon thread: a lookup that outlives the deadline is abandoned, not waited for.
     worker = threading.Thread(target=run, name="import-dns", daemon=True)
@@ -121,9 +122,9 @@ def _lookup(host: str, port: int, deadline: _Deadline) -> list[tuple]:
     worker.join(deadline.remaining())
     if worker.is_alive():
         raise TimeoutError
-    if "error" in answer:
-        raise answer["error"]  # type: ignore[misc]
-    return answer["infos"]  # type: ignore[return-value]
+    if errors:
+        raise errors[0]
+    return infos
 
 
 def resolve(url: str, host: str, port: int, deadline: _Deadline) -> str:
@@ -204,7 +205,7 @@ def _connection(scheme: str, host: str, port: int, address: str, deadline: _Dead
         deadline.watch(sock)
         return sock
 
-    connection._create_connection = connect_to_checked_address  # type: ignore[attr-defined]
+    connection._create_connection = connect_to_checked_address  # type: ignore[attr-defined]  # http.client's private hook, not in typeshed
     return connection
 
 
@@ -268,11 +269,12 @@ def _fetch(url: str, deadline: _Deadline) -> Fetched:
                 chunks.append(chunk)
             header = Message()
             header["Content-Type"] = response.getheader("Content-Type", "application/octet-stream")
+            charset = header.get_param("charset")
             return Fetched(
                 url=current,
                 fetched_at=timezone.now(),
                 content_type=header.get_content_type(),
-                charset=header.get_param("charset") if isinstance(header.get_param("charset"), str) else None,
+                charset=charset if isinstance(charset, str) else None,
                 body=b"".join(chunks),
             )
         except TimeoutError:

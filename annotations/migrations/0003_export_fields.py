@@ -31,57 +31,67 @@ def backfill_first_approval(apps, schema_editor):
     # A bulk update: no history rows for a backfill, and updated_at keeps its meaning.
     Claim.objects.bulk_update(pending, ["approved_at"])
 
-class Migration(migrations.Migration):
 
+class Migration(migrations.Migration):
     dependencies = [
-        ('annotations', '0002_team_review_revisions_imports'),
+        ("annotations", "0002_team_review_revisions_imports"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='claim',
-            name='approved_at',
-            field=models.DateTimeField(blank=True, help_text='When the claim was first approved.', null=True),
+            model_name="claim",
+            name="approved_at",
+            field=models.DateTimeField(blank=True, help_text="When the claim was first approved.", null=True),
         ),
         migrations.AddField(
-            model_name='claim',
-            name='claimant_type',
-            field=models.CharField(choices=[('person', 'Person'), ('organization', 'Organization')], default='person', max_length=20),
+            model_name="claim",
+            name="claimant_type",
+            field=models.CharField(
+                choices=[("person", "Person"), ("organization", "Organization")], default="person", max_length=20
+            ),
         ),
         migrations.AddField(
-            model_name='historicalclaim',
-            name='approved_at',
-            field=models.DateTimeField(blank=True, help_text='When the claim was first approved.', null=True),
+            model_name="historicalclaim",
+            name="approved_at",
+            field=models.DateTimeField(blank=True, help_text="When the claim was first approved.", null=True),
         ),
         migrations.AddField(
-            model_name='historicalclaim',
-            name='claimant_type',
-            field=models.CharField(choices=[('person', 'Person'), ('organization', 'Organization')], default='person', max_length=20),
+            model_name="historicalclaim",
+            name="claimant_type",
+            field=models.CharField(
+                choices=[("person", "Person"), ("organization", "Organization")], default="person", max_length=20
+            ),
         ),
         migrations.AddField(
-            model_name='project',
-            name='publisher_logo_url',
-            field=models.URLField(blank=True, help_text='An image of its logo.', max_length=2000),
+            model_name="project",
+            name="publisher_logo_url",
+            field=models.URLField(blank=True, help_text="An image of its logo.", max_length=2000),
         ),
         migrations.AddField(
-            model_name='project',
-            name='publisher_name',
-            field=models.CharField(blank=True, help_text='The organisation publishing the checks.', max_length=200),
+            model_name="project",
+            name="publisher_name",
+            field=models.CharField(blank=True, help_text="The organisation publishing the checks.", max_length=200),
         ),
         migrations.AddField(
-            model_name='project',
-            name='publisher_url',
+            model_name="project",
+            name="publisher_url",
             field=models.URLField(blank=True, help_text="The organisation's home page.", max_length=2000),
         ),
         migrations.AddField(
-            model_name='project',
-            name='review_url_template',
-            field=models.CharField(blank=True, help_text='Where each published check lives, with {claim_id}: https://example.org/checks/{claim_id}', max_length=2000),
+            model_name="project",
+            name="review_url_template",
+            field=models.CharField(
+                blank=True,
+                help_text="Where each published check lives, with {claim_id}: https://example.org/checks/{claim_id}",
+                max_length=2000,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(('claimant_type__in', ['person', 'organization'])), name='claim_claimant_type_valid'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("claimant_type__in", ["person", "organization"])), name="claim_claimant_type_valid"
+            ),
         ),
         migrations.RunPython(backfill_first_approval, migrations.RunPython.noop),
     ]

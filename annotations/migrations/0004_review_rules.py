@@ -7,76 +7,116 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotations', '0003_export_fields'),
+        ("annotations", "0003_export_fields"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='claim',
-            name='retracted_at',
+            model_name="claim",
+            name="retracted_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='claim',
-            name='retracted_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="claim",
+            name="retracted_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='claim',
-            name='retraction_note',
+            model_name="claim",
+            name="retraction_note",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='claim',
-            name='submitted_at',
+            model_name="claim",
+            name="submitted_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='historicalclaim',
-            name='retracted_at',
+            model_name="historicalclaim",
+            name="retracted_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='historicalclaim',
-            name='retracted_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalclaim",
+            name="retracted_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalclaim',
-            name='retraction_note',
+            model_name="historicalclaim",
+            name="retraction_note",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='historicalclaim',
-            name='submitted_at',
+            model_name="historicalclaim",
+            name="submitted_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='article',
-            name='url',
-            field=models.URLField(blank=True, max_length=2000, validators=[django.core.validators.URLValidator(message='Enter a valid http(s) URL.', schemes=['http', 'https'])]),
+            model_name="article",
+            name="url",
+            field=models.URLField(
+                blank=True,
+                max_length=2000,
+                validators=[
+                    django.core.validators.URLValidator(message="Enter a valid http(s) URL.", schemes=["http", "https"])
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalsource',
-            name='archived_url',
-            field=models.URLField(blank=True, max_length=2000, validators=[django.core.validators.URLValidator(message='Enter a valid http(s) URL.', schemes=['http', 'https'])]),
+            model_name="historicalsource",
+            name="archived_url",
+            field=models.URLField(
+                blank=True,
+                max_length=2000,
+                validators=[
+                    django.core.validators.URLValidator(message="Enter a valid http(s) URL.", schemes=["http", "https"])
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalsource',
-            name='url',
-            field=models.URLField(max_length=2000, validators=[django.core.validators.URLValidator(message='Enter a valid http(s) URL.', schemes=['http', 'https'])]),
+            model_name="historicalsource",
+            name="url",
+            field=models.URLField(
+                max_length=2000,
+                validators=[
+                    django.core.validators.URLValidator(message="Enter a valid http(s) URL.", schemes=["http", "https"])
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='source',
-            name='archived_url',
-            field=models.URLField(blank=True, max_length=2000, validators=[django.core.validators.URLValidator(message='Enter a valid http(s) URL.', schemes=['http', 'https'])]),
+            model_name="source",
+            name="archived_url",
+            field=models.URLField(
+                blank=True,
+                max_length=2000,
+                validators=[
+                    django.core.validators.URLValidator(message="Enter a valid http(s) URL.", schemes=["http", "https"])
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='source',
-            name='url',
-            field=models.URLField(max_length=2000, validators=[django.core.validators.URLValidator(message='Enter a valid http(s) URL.', schemes=['http', 'https'])]),
+            model_name="source",
+            name="url",
+            field=models.URLField(
+                max_length=2000,
+                validators=[
+                    django.core.validators.URLValidator(message="Enter a valid http(s) URL.", schemes=["http", "https"])
+                ],
+            ),
         ),
     ]

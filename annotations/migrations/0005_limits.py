@@ -12,131 +12,210 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotations', '0004_review_rules'),
+        ("annotations", "0004_review_rules"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='blindverdict',
-            name='rationale',
-            field=models.TextField(blank=True, max_length=20000, validators=[django.core.validators.MaxLengthValidator(20000)]),
+            model_name="blindverdict",
+            name="rationale",
+            field=models.TextField(
+                blank=True, max_length=20000, validators=[django.core.validators.MaxLengthValidator(20000)]
+            ),
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='claim_text',
-            field=models.TextField(blank=True, help_text='The claim as a checkable, normalised sentence.', max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]),
+            model_name="claim",
+            name="claim_text",
+            field=models.TextField(
+                blank=True,
+                help_text="The claim as a checkable, normalised sentence.",
+                max_length=10000,
+                validators=[django.core.validators.MaxLengthValidator(10000)],
+            ),
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='correction_note',
-            field=models.TextField(blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]),
+            model_name="claim",
+            name="correction_note",
+            field=models.TextField(
+                blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]
+            ),
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='previous_quote',
-            field=models.TextField(blank=True, max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]),
+            model_name="claim",
+            name="previous_quote",
+            field=models.TextField(
+                blank=True, max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]
+            ),
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='quote',
+            model_name="claim",
+            name="quote",
             field=models.TextField(max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]),
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='rationale',
-            field=models.TextField(blank=True, max_length=20000, validators=[django.core.validators.MaxLengthValidator(20000)]),
+            model_name="claim",
+            name="rationale",
+            field=models.TextField(
+                blank=True, max_length=20000, validators=[django.core.validators.MaxLengthValidator(20000)]
+            ),
         ),
         migrations.AlterField(
-            model_name='claimcomment',
-            name='body',
+            model_name="claimcomment",
+            name="body",
             field=models.TextField(max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]),
         ),
         migrations.AlterField(
-            model_name='entitymention',
-            name='text',
+            model_name="entitymention",
+            name="text",
             field=models.TextField(max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]),
         ),
         migrations.AlterField(
-            model_name='historicalclaim',
-            name='claim_text',
-            field=models.TextField(blank=True, help_text='The claim as a checkable, normalised sentence.', max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]),
+            model_name="historicalclaim",
+            name="claim_text",
+            field=models.TextField(
+                blank=True,
+                help_text="The claim as a checkable, normalised sentence.",
+                max_length=10000,
+                validators=[django.core.validators.MaxLengthValidator(10000)],
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalclaim',
-            name='correction_note',
-            field=models.TextField(blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]),
+            model_name="historicalclaim",
+            name="correction_note",
+            field=models.TextField(
+                blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalclaim',
-            name='previous_quote',
-            field=models.TextField(blank=True, max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]),
+            model_name="historicalclaim",
+            name="previous_quote",
+            field=models.TextField(
+                blank=True, max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalclaim',
-            name='quote',
+            model_name="historicalclaim",
+            name="quote",
             field=models.TextField(max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]),
         ),
         migrations.AlterField(
-            model_name='historicalclaim',
-            name='rationale',
-            field=models.TextField(blank=True, max_length=20000, validators=[django.core.validators.MaxLengthValidator(20000)]),
+            model_name="historicalclaim",
+            name="rationale",
+            field=models.TextField(
+                blank=True, max_length=20000, validators=[django.core.validators.MaxLengthValidator(20000)]
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalsource',
-            name='excerpt',
-            field=models.TextField(blank=True, max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]),
+            model_name="historicalsource",
+            name="excerpt",
+            field=models.TextField(
+                blank=True, max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]
+            ),
         ),
         migrations.AlterField(
-            model_name='project',
-            name='description',
-            field=models.TextField(blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]),
+            model_name="project",
+            name="description",
+            field=models.TextField(
+                blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]
+            ),
         ),
         migrations.AlterField(
-            model_name='source',
-            name='excerpt',
-            field=models.TextField(blank=True, max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]),
+            model_name="source",
+            name="excerpt",
+            field=models.TextField(
+                blank=True, max_length=10000, validators=[django.core.validators.MaxLengthValidator(10000)]
+            ),
         ),
         migrations.AddConstraint(
-            model_name='blindverdict',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('rationale'), 20000), name='blind_verdict_rationale_length'),
+            model_name="blindverdict",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.LessThanOrEqual(
+                    django.db.models.functions.text.Length("rationale"), 20000
+                ),
+                name="blind_verdict_rationale_length",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('quote'), 10000), name='claim_quote_length'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.LessThanOrEqual(
+                    django.db.models.functions.text.Length("quote"), 10000
+                ),
+                name="claim_quote_length",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('claim_text'), 10000), name='claim_claim_text_length'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.LessThanOrEqual(
+                    django.db.models.functions.text.Length("claim_text"), 10000
+                ),
+                name="claim_claim_text_length",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('rationale'), 20000), name='claim_rationale_length'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.LessThanOrEqual(
+                    django.db.models.functions.text.Length("rationale"), 20000
+                ),
+                name="claim_rationale_length",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('previous_quote'), 10000), name='claim_previous_quote_length'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.LessThanOrEqual(
+                    django.db.models.functions.text.Length("previous_quote"), 10000
+                ),
+                name="claim_previous_quote_length",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('correction_note'), 5000), name='claim_correction_note_length'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.LessThanOrEqual(
+                    django.db.models.functions.text.Length("correction_note"), 5000
+                ),
+                name="claim_correction_note_length",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claimcomment',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('body'), 10000), name='comment_body_length'),
+            model_name="claimcomment",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.LessThanOrEqual(
+                    django.db.models.functions.text.Length("body"), 10000
+                ),
+                name="comment_body_length",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='entitymention',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('text'), 10000), name='mention_text_length'),
+            model_name="entitymention",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.LessThanOrEqual(
+                    django.db.models.functions.text.Length("text"), 10000
+                ),
+                name="mention_text_length",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='project',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('description'), 5000), name='project_description_length'),
+            model_name="project",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.LessThanOrEqual(
+                    django.db.models.functions.text.Length("description"), 5000
+                ),
+                name="project_description_length",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='source',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('excerpt'), 10000), name='source_excerpt_length'),
+            model_name="source",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.LessThanOrEqual(
+                    django.db.models.functions.text.Length("excerpt"), 10000
+                ),
+                name="source_excerpt_length",
+            ),
         ),
     ]

@@ -8,25 +8,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotations', '0005_limits'),
+        ("annotations", "0005_limits"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='claim',
-            name='retraction_note',
-            field=models.TextField(blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]),
+            model_name="claim",
+            name="retraction_note",
+            field=models.TextField(
+                blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalclaim',
-            name='retraction_note',
-            field=models.TextField(blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]),
+            model_name="historicalclaim",
+            name="retraction_note",
+            field=models.TextField(
+                blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('retraction_note'), 5000), name='claim_retraction_note_length'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.LessThanOrEqual(
+                    django.db.models.functions.text.Length("retraction_note"), 5000
+                ),
+                name="claim_retraction_note_length",
+            ),
         ),
     ]

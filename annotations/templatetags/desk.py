@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -60,3 +62,11 @@ def safe_link(url: str, text: str = "", css_class: str = "") -> SafeString:
     return format_html(
         '<a href="{}" class="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>', url, css_class, label
     )
+
+
+@register.filter
+def export_filters(filters: dict[str, Any]) -> str:
+    """An export job's filters in words."""
+    from annotations.exports.params import describe_filters
+
+    return describe_filters(filters or {})

@@ -11,7 +11,7 @@ from typing import Any
 
 from django import template
 
-from annotations import workflow
+from annotations import entities, workflow
 from annotations.extraction import is_stuck, project_progress
 from annotations.models import Article, EntityMention, ExtractionRun, Project
 
@@ -25,6 +25,8 @@ class EntityGroup:
     text: str
     label: str
     spans: list[tuple[int, int]] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+    corrected: bool = False
 
     @property
     def count(self) -> int:
@@ -40,9 +42,10 @@ def group_mentions(mentions: list[EntityMention]) -> list[EntityGroup]:
     groups: dict[tuple[str, str], EntityGroup] = {}
     for mention in mentions:
         key = (mention.text, mention.label)
-        groups.setdefault(key, EntityGroup(text=mention.text, label=mention.label)).spans.append(
-            (mention.start, mention.end)
-        )
+        group = groups.setdefault(key, EntityGroup(text=mention.text, label=mention.label))
+        group.spans.append((mention.start, mention.end))
+        group.ids.append(mention.pk)
+        group.corrected = group.corrected or mention.is_correction
     return sorted(groups.values(), key=lambda g: (-g.count, g.text.casefold(), g.label))
 
 
@@ -67,12 +70,31 @@ def extraction_state(context: template.Context, article: Article, run: Extractio
     }
 
 
-@register.inclusion_tag("annotations/partials/entities.html")
-def entity_panel(article: Article, mentions: list[EntityMention] | None = None) -> dict[str, Any]:
-    """The label legend (toggles) and the entity list (click to highlight the mentions)."""
+@register.inclusion_tag("annotations/partials/entities.html", takes_context=True)
+def entity_panel(
+    context: template.Context, article: Article, mentions: list[EntityMention] | None = None
+) -> dict[str, Any]:
+    """The label legend (toggles), the entity list (click to highlight the mentions) and, for
+    members, the forms that correct an entity's label or remove it."""
     if mentions is None:
         mentions = list(article.mentions.order_by("start", "end"))
-    return {"article": article, "labels": label_counts(mentions), "groups": group_mentions(mentions)}
+    labels = [(label, count, entities.label_name(label)) for label, count in label_counts(mentions)]
+    return {
+        "article": article,
+        "project": article.project,
+        "labels": labels,
+        "groups": group_mentions(mentions),
+        "count": len(mentions),
+        "all_labels": list(entities.LABEL_NAMES),
+        "can_correct": context.get("role") in workflow.MEMBER_ROLES,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.filter
+def label_name(label: str) -> str:
+    """What an entity label means, in words (for titles and the legend)."""
+    return entities.label_name(label)
 
 
 @register.inclusion_tag("annotations/partials/project_extraction_panel.html", takes_context=True)

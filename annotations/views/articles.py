@@ -54,14 +54,13 @@ def article_list(request: AuthedRequest, project_slug: str) -> HttpResponse:
     )
     page = Paginator(rows, forms.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     for item in page:
-        item.status_counts = [  # type: ignore[attr-defined]
-            (value, label, getattr(item, f"n_{value}")) for value, label in ClaimStatus.choices
-        ]
-        item.run_label = RunStatus(item.run_status).label if item.run_status else ""  # type: ignore[attr-defined]
+        item.status_counts = [(value, label, getattr(item, f"n_{value}")) for value, label in ClaimStatus.choices]
+        run_status = item.run_status  # type: ignore[attr-defined]  # django-stubs drops annotate() names in a Page
+        item.run_label = RunStatus(run_status).label if run_status else ""
     params = request.GET.copy()
     params.pop("page", None)
     context = {"project": project, "page": page, "filters": filters, "query_string": params.urlencode()}
-    if workflow.is_editor(project.my_role):  # type: ignore[attr-defined]
+    if workflow.is_editor(project.my_role):
         # Editors assign articles to reviewers from this list.
         context["members"] = list(project.members.order_by("username").values_list("username", flat=True))
     return render(request, "annotations/article_list.html", context, status=status)
@@ -104,7 +103,8 @@ def article_extraction(request: AuthedRequest, project_slug: str, article_id: in
                 if run is not None and is_stuck(run):
                     fail_run(run.pk, stuck_reason(run))
                 articles.enqueue_extraction(article)
-            messages.success(request, "Entity extraction queued.")
+            # No message: the run's state on the page says "queued", then "done", by itself; a
+            # message would still say "queued" after the run had finished.
         return redirect("article-detail", project_slug, article.pk)
     return render(
         request,
@@ -115,12 +115,17 @@ def article_extraction(request: AuthedRequest, project_slug: str, article_id: in
 
 @require_POST
 @lookups.project_role(*workflow.EDITOR_ROLES, message="Only editors can run entity extraction for a whole project.")
-def project_extraction(request: AuthedRequest, project_slug: str) -> HttpResponse:
+def project_extraction(request: lookups.ProjectRequest, project_slug: str) -> HttpResponse:
     """Queue extraction for the whole project (editors and admins)."""
-    project = request.project  # type: ignore[attr-defined]
+    project = request.project
     only_missing = request.POST.get("only_missing") in ("1", "on", "true")
     run_ids = articles.extract_project(project=project, only_missing=only_missing)
-    messages.success(request, f"Entity extraction queued for {len(run_ids)} article{pluralize(len(run_ids))}.")
+    if run_ids:
+        messages.success(request, f"Entity extraction queued for {len(run_ids)} article{pluralize(len(run_ids))}.")
+    elif only_missing:
+        messages.info(request, "Every article has its entities already: nothing to extract.")
+    else:
+        messages.info(request, "The project has no articles yet: nothing to extract.")
     return redirect("article-list", project.slug)
 
 
@@ -153,7 +158,7 @@ def import_articles(request: AuthedRequest, project_slug: str) -> HttpResponse:
         result = pipeline.submit(
             project=project,
             user=request.user,
-            items=form.inputs(),  # type: ignore[attr-defined]
+            items=form.inputs(),
             metadata=form.metadata(),
         )
     except pipeline.ImportFailed as failed:

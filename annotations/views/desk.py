@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import claims, forms, workflow
+from .. import claims, forms, review, workflow
 from .. import text as textlib
 from ..models import Article, Claim, ClaimStatus, EntityMention, Verdict
 from . import lookups
@@ -38,20 +38,22 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
     spans = [(c.start, c.end, f"claim:{c.pk}") for c in claim_list]
     spans += [(m.start, m.end, f"ent:{m.label}") for m in mentions]
     claims.editable_claims(claim_list, request.user, role)
+    # Why a claim needs changes, on its card (one query, only for claims sent back).
+    reasons = review.send_back_reasons([c.pk for c in claim_list if c.status == ClaimStatus.NEEDS_CHANGES])
     for claim in claim_list:
-        claim.linked_mentions = claim.mentions_inside(mentions)  # type: ignore[attr-defined]
-        claim.status_options = [  # type: ignore[attr-defined]
-            (value, _STATUS_LABELS[value])
-            for value in [claim.status, *claim.moves]  # type: ignore[attr-defined]
-        ]
+        claim.linked_mentions = claim.mentions_inside(mentions)
+        claim.send_back = reasons.get(claim.pk)
+        claim.status_options = [(value, _STATUS_LABELS[value]) for value in [claim.status, *claim.moves]]
     # Where claims overlap, the one that starts first in the text gives the highlight its colour.
     rank = {str(c.pk): (index, c.verdict) for index, c in enumerate(claim_list)}
-    paragraphs = textlib.segments(article.text, spans)
-    for paragraph in paragraphs:
-        for index, seg in enumerate(paragraph):
+    paragraphs: list[list[tuple[textlib.Segment, str]]] = []
+    for segments in textlib.segments(article.text, spans):
+        paragraph = []
+        for seg in segments:
             ids = seg.values("claim")
             verdict = min(rank[i] for i in ids)[1] if ids else ""
-            paragraph[index] = (seg, verdict)  # type: ignore[call-overload]
+            paragraph.append((seg, verdict))
+        paragraphs.append(paragraph)
     return {
         "project": article.project,
         "article": article,
@@ -142,15 +144,12 @@ def _one_card(request: AuthedRequest, claim_id: int, article_id: int) -> tuple[C
     article = claim.article
     role = claims.role_of(article.project_id, request.user)
     claims.editable_claims([claim], request.user, role)
-    claim.linked_mentions = list(  # type: ignore[attr-defined]
+    claim.linked_mentions = list(
         EntityMention.objects.filter(article=article, start__gte=claim.start, end__lte=claim.end).order_by(
             "start", "end"
         )
     )
-    claim.status_options = [  # type: ignore[attr-defined]
-        (value, _STATUS_LABELS[value])
-        for value in [claim.status, *claim.moves]  # type: ignore[attr-defined]
-    ]
+    claim.status_options = [(value, _STATUS_LABELS[value]) for value in [claim.status, *claim.moves]]
     context = {
         "project": article.project,
         "article": article,

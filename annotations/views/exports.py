@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -59,5 +59,5 @@ def export_job_detail(request: AuthedRequest, project_slug: str, job_id: int) ->
     return render(request, "annotations/_export_job.html", {"project": job.project, "job": job})
 
 
-def export_download(request: AuthedRequest, project_slug: str, job_id: int) -> HttpResponse:
+def export_download(request: AuthedRequest, project_slug: str, job_id: int) -> HttpResponse | FileResponse:
     return download_response(lookups.job_for(request, ExportJob.objects.all(), project_slug, job_id))

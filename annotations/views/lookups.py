@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Model, QuerySet
@@ -17,6 +17,7 @@ from ..models import Article, Claim, Project, Source
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django_stubs_ext import WithAnnotations
 
 M = TypeVar("M", bound=Model)
 View = Callable[..., HttpResponse]
@@ -28,7 +29,17 @@ class AuthedRequest(HttpRequest):
     user: User
 
 
-def project_for(request: AuthedRequest, project_slug: str) -> Project:
+class _MyRole(TypedDict):
+    my_role: str | None
+
+
+class ProjectRequest(AuthedRequest):
+    """A request let through by ``project_role``: ``project`` is the URL's project, with ``my_role``."""
+
+    project: WithAnnotations[Project, _MyRole]
+
+
+def project_for(request: AuthedRequest, project_slug: str) -> WithAnnotations[Project, _MyRole]:
     """The project, with the user's role in it as ``my_role`` (no second query for permission checks)."""
     projects = Project.objects.visible_to(request.user).annotate(my_role=F("memberships__role"))
     return get_object_or_404(projects, slug=project_slug)
@@ -74,11 +85,11 @@ def project_role(*roles: str, message: str = workflow.EDITORS_ONLY) -> Callable[
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapper(request: AuthedRequest, project_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: ProjectRequest, project_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
             project = project_for(request, project_slug)
-            if project.my_role not in allowed:  # type: ignore[attr-defined]
+            if project.my_role not in allowed:
                 raise PermissionDenied(message)
-            request.project = project  # type: ignore[attr-defined]
+            request.project = project
             return view(request, project_slug, *args, **kwargs)
 
         return wrapper

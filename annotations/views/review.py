@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from .. import claims, review, workflow
+from .. import text as textlib
 from ..models import Claim, ClaimStatus, Verdict
 from . import lookups
 from .lookups import AuthedRequest
@@ -47,6 +48,7 @@ def claim_review(
         "can_send_back": ClaimStatus.NEEDS_CHANGES in moves,
         "can_retract": workflow.is_editor(role) and claim.status == ClaimStatus.APPROVED and not claim.retracted_at,
         "timeline": review.timeline(claim),
+        "paragraph": textlib.paragraph_around(claim.article.text, claim.start, claim.end),
         "sources": sources,
         "blind_verdicts": review.blind_verdicts_visible_to(claim, request.user) if project.double_review else [],
         "verdicts": Verdict.choices,

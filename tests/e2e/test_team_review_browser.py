@@ -57,8 +57,13 @@ def test_a_claim_goes_through_review_send_back_and_four_eyes_approval(
     log_in(page, "author")
     open_from_queue(page, "to-fix", SENTENCE[:40])
     expect(page.locator("#timeline")).to_contain_text("Add the briefing as a source, please.")
+    # The reason is in the queue and on the claim's card too.
+    page.get_by_role("link", name="My queue").click()
+    expect(page.locator("#to-fix")).to_contain_text("Sent back by editor: Add the briefing as a source, please.")
+    page.go_back()
     page.goto(f"/p/{project.slug}/articles/{article.pk}/")
     card = page.locator(f"#claim-{claim.pk}")
+    expect(card.locator(".send-back-reason")).to_contain_text("Add the briefing as a source, please.")
     card.get_by_role("button", name="Add source").click()
     form = card.locator("form.source-form")
     expect(form).to_be_visible()
@@ -81,17 +86,18 @@ def test_a_claim_goes_through_review_send_back_and_four_eyes_approval(
     timeline = page.locator("#timeline")
     for step in [
         "author marked the claim",
-        "status: unstarted → in_progress",
-        "status: in_progress → in_review",
-        "editor changed",
-        "status: in_review → needs_changes",
-        "editor commented",
-        "author added source",
-        "Briefing report (refutes)",
-        "status: needs_changes → in_progress",
-        "editor-2 changed",
-        "status: in_review → approved",
-        "reviewed_by: — → editor-2",
+        "author started work on it",
+        "Status: Unstarted → In progress",
+        "Status: In progress → In review",
+        "editor sent it back for changes",
+        "Status: In review → Needs changes",
+        "editor sent it back, saying",
+        "author added the source “Briefing report”",
+        "Stance: Refutes",
+        "Status: Needs changes → In progress",
+        "editor-2 approved it",
+        "Status: In review → Approved",
+        "Approved by: — → editor-2",
     ]:
         expect(timeline).to_contain_text(step)
     page.screenshot(path=str(artifacts / "claim-review.png"), full_page=True)

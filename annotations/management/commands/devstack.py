@@ -1,6 +1,9 @@
 """Run the whole workbench on one machine: broker, migrations, seeds, worker and web server.
 
-This is what `make run` calls. Ctrl-C stops every process it started.
+This is what `make run` calls (manage.py has written var/local.env first: DEBUG, SECRET_KEY,
+the Redis key prefix and the demo password of this checkout). Ctrl-C stops every process it
+started. The demo login is the last thing printed before serving: after the worker's banner
+and once the web server answers, so it is not lost in the output.
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
-from typing import Any
+import urllib.error
+import urllib.request
+from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,9 +25,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from annotations.models import Membership, Project, Role
+from workbench import localenv
 from workbench.broker import ensure_broker
 
-DEMO_USER = "demo-reviewer"
+# Named for the role it has: an editor may also approve claims, which the demo should show.
+DEMO_USER = "demo-editor"
+READY_TIMEOUT = 90
 
 
 class Command(BaseCommand):
@@ -36,32 +45,41 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         broker_url, embedded = ensure_broker(settings.VAR_DIR, settings.DEFAULT_BROKER_URL)
         self.stdout.write(f"broker: {broker_url}" + (" (embedded redis-server under var/redis)" if embedded else ""))
+        prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix")
+        if prefix:
+            self.stdout.write(f"Redis keys of this checkout start with {prefix!r} (CELERY_BROKER_KEY_PREFIX)")
         children: list[subprocess.Popen[bytes]] = []
         try:
             call_command("migrate", interactive=False, verbosity=0)
             call_command("load_seeds", stdout=self.stdout)
-            self._demo_reviewer()
+            login = self._demo_user()
             env = {**os.environ, "CELERY_BROKER_URL": broker_url, "CELERY_RESULT_BACKEND": broker_url}
+            worker_ready = threading.Event()
             if not options["no_worker"]:
-                children.append(
-                    subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-m",
-                            "celery",
-                            "-A",
-                            "workbench",
-                            "worker",
-                            "--loglevel",
-                            "INFO",
-                            "--concurrency",
-                            "1",
-                            "--queues",
-                            settings.CELERY_TASK_DEFAULT_QUEUE,
-                        ],
-                        env=env,
-                    )
+                worker = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "workbench",
+                        "worker",
+                        "--loglevel",
+                        "INFO",
+                        "--concurrency",
+                        "1",
+                        "--queues",
+                        settings.CELERY_TASK_DEFAULT_QUEUE,
+                    ],
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
                 )
+                children.append(worker)
+                assert worker.stdout is not None
+                threading.Thread(target=_relay, args=(worker.stdout, worker_ready), daemon=True).start()
+            else:
+                worker_ready.set()
             children.append(
                 subprocess.Popen(
                     [sys.executable, "manage.py", "runserver", "--noreload", options["addr"]],
@@ -69,7 +87,13 @@ class Command(BaseCommand):
                     cwd=settings.BASE_DIR,
                 )
             )
-            self.stdout.write(self.style.SUCCESS(f"Serving on http://{options['addr']}/ - Ctrl-C stops everything."))
+            url = f"http://{options['addr']}/"
+            deadline = time.monotonic() + READY_TIMEOUT
+            while time.monotonic() < deadline and all(child.poll() is None for child in children):
+                if worker_ready.is_set() and _answers(url + "login/"):
+                    break
+                time.sleep(0.3)
+            self._banner(url, login)
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
             self.stderr.write("A child process exited; stopping the rest.")
@@ -87,18 +111,46 @@ class Command(BaseCommand):
             if embedded:
                 embedded.stop()
 
-    def _demo_reviewer(self) -> None:
+    def _demo_user(self) -> tuple[str, str]:
+        """The demo editor of the demo project and what to print about its password."""
         project = Project.objects.get(slug="demo")
         user, _ = get_user_model().objects.get_or_create(username=DEMO_USER)
         Membership.objects.update_or_create(project=project, user=user, defaults={"role": Role.EDITOR})
-        on_embedded_default = "DATABASE_URL" not in os.environ
-        if on_embedded_default:
-            # Local demo only: a fresh password each start, printed so the newcomer can log in.
-            password = secrets.token_urlsafe(9)
+        if "DATABASE_URL" in os.environ:
+            # A shared database: its people's passwords are not the devstack's to reset.
+            return DEMO_USER, f"(unchanged; set it with `manage.py changepassword {DEMO_USER}`)"
+        # The checkout's own password (var/local.env), so it stays the same across restarts.
+        password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
+        # Setting the same password again would re-salt the hash and end every open session.
+        if not user.check_password(password):
             user.set_password(password)
             user.save(update_fields=["password"])
-            self.stdout.write(self.style.SUCCESS(f"Demo login: user {DEMO_USER}  password {password}"))
-        else:
-            self.stdout.write(
-                f"Demo user {DEMO_USER} exists; set its password with `manage.py changepassword {DEMO_USER}`."
-            )
+        return DEMO_USER, password
+
+    def _banner(self, url: str, login: tuple[str, str]) -> None:
+        user, password = login
+        line = "-" * 64
+        self.stdout.write(line)
+        self.stdout.write(self.style.SUCCESS(f"Serving on {url} - Ctrl-C stops everything."))
+        self.stdout.write(self.style.SUCCESS(f"Demo login: user {user}  password {password}"))
+        self.stdout.write(f"(role: editor of the Demo project; the password is kept in {localenv.path()})")
+        self.stdout.write(line)
+        self.stdout.flush()
+
+
+def _relay(stream: IO[bytes], ready: threading.Event) -> None:
+    """Pass the worker's output through, noting when it says it is ready."""
+    for raw in iter(stream.readline, b""):
+        sys.stdout.write(raw.decode(errors="replace"))
+        sys.stdout.flush()
+        if b" ready." in raw:
+            ready.set()
+    ready.set()  # it exited: the main loop notices and stops everything
+
+
+def _answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=2).read()
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+    return True

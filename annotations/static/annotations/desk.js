@@ -106,6 +106,20 @@ function markClaim() {
   });
 }
 
+// A person marks an entity the model missed: the label form opens in the composer.
+function markEntity() {
+  const span = pending || measureSelection();
+  if (!span) {
+    toast("Select some text in the article first.");
+    return;
+  }
+  popover.hidden = true;
+  const url = `${desk.dataset.entityUrl}?${new URLSearchParams({ start: span.start, end: span.end, quote: span.quote })}`;
+  htmx.ajax("GET", url, { target: "#composer", swap: "innerHTML", source: desk }).then(() => {
+    document.querySelector("#entity-form [name=label]")?.focus();
+  });
+}
+
 function moveClaim() {
   const span = pending || measureSelection();
   const card = moving && document.getElementById(`claim-${moving}`);
@@ -206,6 +220,7 @@ document.addEventListener("click", (event) => {
   if (action.hasAttribute("data-cancel")) return cancelForm(action.closest("form"));
   const name = action.dataset.action;
   if (name === "mark") markClaim();
+  else if (name === "mark-entity") markEntity();
   else if (name === "move") moveClaim();
   else if (name === "help") help.showModal();
   else if (name === "reselect") {
@@ -237,6 +252,14 @@ document.addEventListener("click", (event) => {
 });
 
 document.addEventListener("htmx:configRequest", () => (popover.hidden = true));
+// A toast is about the last action: the next one that succeeds clears it (refusals are 4xx).
+document.addEventListener("htmx:afterRequest", (event) => {
+  const status = event.detail.xhr?.status || 0;
+  if (status >= 200 && status < 300) {
+    clearTimeout(toast.timer);
+    toastBox.hidden = true;
+  }
+});
 document.addEventListener("htmx:afterSettle", () => {
   // A whole panel names its focus; a card sent back alone (a new claim) carries focus-me.
   const fresh = document.querySelector("#claims .claim-card.focus-me");
