@@ -4,7 +4,7 @@ doccano is not a dependency of the workbench: it lives in its own virtualenv und
 committed), made once with
 
     python3.11 -m venv var/doccano-venv
-    var/doccano-venv/bin/pip install doccano==1.8.4 gunicorn "marshmallow<4" "numpy<2"
+    var/doccano-venv/bin/pip install doccano==1.8.4 gunicorn "marshmallow<4" "numpy<2" "psycopg[binary]"
 
 (its dependency ranges now resolve to a marshmallow its environs cannot import and a numpy its
 pandas was not built for; the two pins are what it ran with in 2023)
