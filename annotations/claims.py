@@ -20,8 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from . import limits, workflow
 from . import text as textlib
-from . import workflow
 from .models import (
     AnchorStatus,
     Article,
@@ -227,6 +227,143 @@ def create(
     with transaction.atomic():
         claim.save()
     return claim
+
+
+BULK_ITEM_FIELDS = frozenset({"start", "end", "quote", *CLAIM_FIELDS, "status", "sources"})
+
+
+class BulkRefused(Exception):
+    """A bulk write refused as a whole: ``errors`` says which item and field, one entry each.
+
+    ``forbidden`` is set when an item asked for something the person may not do (a claim
+    created approved): the API answers 403 rather than 400, as ``create`` would for that item.
+    """
+
+    def __init__(self, errors: list[dict[str, Any]], *, forbidden: bool = False) -> None:
+        super().__init__(f"{len(errors)} item(s) refused")
+        self.errors = errors
+        self.forbidden = forbidden
+
+
+def _bulk_item_errors(index: int, error: ValidationError, prefix: str = "") -> list[dict[str, Any]]:
+    if hasattr(error, "error_dict"):
+        return [
+            {"index": index, "field": f"{prefix}{name}", "message": message}
+            for name, messages in error.message_dict.items()
+            for message in messages
+        ]
+    return [{"index": index, "field": prefix.rstrip(".") or "non_field_errors", "message": m} for m in error.messages]
+
+
+def _bulk_types(item: Any) -> dict[str, str]:
+    """JSON type errors of one item, by field: the checks DRF's serializer makes on ``create``."""
+    if not isinstance(item, dict):
+        return {"non_field_errors": "Each claim is a JSON object."}
+    errors: dict[str, str] = {}
+    for name in item.keys() - BULK_ITEM_FIELDS:
+        errors[str(name)] = "Unknown field."
+    for name in ("start", "end"):
+        value = item.get(name)
+        if name not in item:
+            errors[name] = "This field is required."
+        elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 2_000_000_000:
+            errors[name] = "A whole number from 0 to 2000000000 is required."
+    for name in ("quote", *CLAIM_FIELDS, "status"):
+        if name in item and not isinstance(item[name], str):
+            errors[name] = "Not a valid string."
+    if "sources" in item and not (
+        isinstance(item["sources"], list) and all(isinstance(s, dict) for s in item["sources"])
+    ):
+        errors["sources"] = "A list of source objects is required."
+    return errors
+
+
+def create_many(*, article: Article, by: User, items: Sequence[Any], role: str | None = None) -> list[Claim]:
+    """Mark many claims (with their sources) at once: all of them, or none.
+
+    Every item is checked by ``create``'s rules and validation (membership, start statuses, the
+    span against the stored text, field validation, each source's validation) before anything is
+    written; a refusal names every bad item and field in one ``BulkRefused``. Then the claims,
+    their sources and all their history rows are written with a fixed number of bulk INSERTs
+    in one transaction, whatever the number of items.
+    """
+    role = role if role is not None else role_of(article.project_id, by)
+    if role not in workflow.MEMBER_ROLES:
+        raise PermissionDenied(workflow.MEMBERS_ONLY)
+    if len(items) > limits.BULK_CLAIMS_MAX:
+        raise BulkRefused(
+            [{"index": None, "field": "claims", "message": f"At most {limits.BULK_CLAIMS_MAX} claims per request."}]
+        )
+    errors: list[dict[str, Any]] = []
+    forbidden = False
+    claims: list[Claim] = []
+    sources: list[list[Source]] = []
+    for index, item in enumerate(items):
+        types = _bulk_types(item)
+        if types:
+            errors.extend({"index": index, "field": f, "message": m} for f, m in types.items())
+            continue
+        status = item.get("status", ClaimStatus.UNSTARTED)
+        if status == ClaimStatus.APPROVED:
+            forbidden = True
+            errors.append({"index": index, "field": "status", "message": workflow.APPROVE_OWN})
+            continue
+        try:
+            _check_choices({"status": status, "verdict": item.get("verdict", "")})
+            if status not in workflow.START_STATUSES:
+                raise ValidationError(
+                    {"status": "A new claim starts as unstarted or in_progress; review is a later workflow step."}
+                )
+            span = _span(article.text, item["start"], item["end"], item.get("quote"))
+            claim = Claim(
+                article=article,
+                start=span.start,
+                end=span.end,
+                quote=span.quote,
+                prefix=span.prefix,
+                suffix=span.suffix,
+                claim_text=item.get("claim_text", "").strip() or span.quote,
+                claimant=item.get("claimant", "").strip(),
+                claimant_type=item.get("claimant_type", ClaimantType.PERSON),
+                verdict=item.get("verdict", ""),
+                rationale=item.get("rationale", "").strip(),
+                status=status,
+                created_by=by,
+            )
+            _clean(claim)
+        except ValidationError as error:
+            errors.extend(_bulk_item_errors(index, error))
+            continue
+        item_sources = []
+        for number, fields in enumerate(item.get("sources", ())):
+            unknown = fields.keys() - set(SOURCE_FIELDS)
+            if unknown:
+                errors.extend(
+                    {"index": index, "field": f"sources[{number}].{name}", "message": "Unknown field."}
+                    for name in sorted(unknown)
+                )
+                continue
+            source = Source(claim=claim, added_by=by, **fields)
+            try:
+                _source_clean(source)
+            except ValidationError as error:
+                errors.extend(_bulk_item_errors(index, error, f"sources[{number}]."))
+                continue
+            item_sources.append(source)
+        claims.append(claim)
+        sources.append(item_sources)
+    if errors:
+        raise BulkRefused(errors, forbidden=forbidden)
+    with transaction.atomic():
+        created = bulk_create_with_history(claims, Claim, default_user=by)
+        rows = []
+        for claim, item_sources in zip(created, sources, strict=True):
+            for source in item_sources:
+                source.claim = claim  # the claim has its id now
+                rows.append(source)
+        if rows:
+            bulk_create_with_history(rows, Source, default_user=by)
+    return created
 
 
 def _open_correction(claim: Claim, *, by: User, role: str | None, note: str, source_count: int) -> None:

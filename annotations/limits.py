@@ -32,6 +32,10 @@ TOKEN_NAME_CHARS = 100
 # Messages written by the system (a run's or job's error): cut, never refused.
 ERROR_CHARS = 2000
 
+# Claims in one bulk write (the API's POST /articles/{id}/claims/): one transaction, so one
+# request's work and memory stay bounded.
+BULK_CLAIMS_MAX = 10_000
+
 # --- structure -------------------------------------------------------------------------------
 # Nesting of a JSON document (an API body, a JSON Lines record). Our deepest legitimate shape is
 # line -> claims -> claim -> sources -> source (5); the headroom is for clients' own wrappers.

@@ -1,4 +1,4 @@
-"""Request body limits for every door at once: pages, the API, the admin.
+"""Request body limits for every door at once (pages, the API, the admin), and the API's token fast path.
 
 Django's DATA_UPLOAD_MAX_MEMORY_SIZE only guards form parsing, and DRF reads the stream itself,
 so an API body of any size used to be read, parsed and stored. Here the declared length is
@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import middleware as auth_middleware
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages import middleware as messages_middleware
+from django.contrib.sessions import middleware as sessions_middleware
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from .imports.base import human_bytes
@@ -47,3 +51,42 @@ class RequestSizeLimitMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": message, "body": [message]}, status=status)
         return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+# --- the API's token fast path ---------------------------------------------------------------
+
+
+def is_token_api_request(request: HttpRequest) -> bool:
+    """An API call that authenticates with ``Authorization: Token ...`` and so carries no session.
+
+    Such a request is authenticated by DRF's TokenAuthentication or refused: a wrong token is a
+    401, never a fall-back to the session, so skipping the session here cannot turn a cookie
+    into credentials without CSRF protection.
+    """
+    return request.path_info.startswith("/api/") and request.META.get("HTTP_AUTHORIZATION", "")[:6].lower() == "token "
+
+
+class SessionMiddleware(sessions_middleware.SessionMiddleware):
+    def process_request(self, request: HttpRequest) -> None:
+        if not is_token_api_request(request):
+            super().process_request(request)
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if not hasattr(request, "session"):
+            return response
+        return super().process_response(request, response)
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    def process_request(self, request: HttpRequest) -> None:
+        if is_token_api_request(request):
+            # DRF sets the token's user on the request once it has checked the token.
+            request.user = AnonymousUser()
+            return
+        super().process_request(request)
+
+
+class MessageMiddleware(messages_middleware.MessageMiddleware):
+    def process_request(self, request: HttpRequest) -> None:
+        if not is_token_api_request(request):
+            super().process_request(request)

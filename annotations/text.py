@@ -150,23 +150,37 @@ def paragraph_around(text: str, start: int, end: int) -> tuple[str, str, str]:
     return text[first:start], text[start:end], text[end:last]
 
 
-def segments(text: str, spans: list[tuple[int, int, str]]) -> list[list[Segment]]:
+def segments(
+    text: str, spans: list[tuple[int, int, str]], lines: list[tuple[int, int]] | None = None
+) -> list[list[Segment]]:
     """Split ``text`` into paragraphs (lines) of segments at every span boundary.
 
     Overlapping and nested spans need no special case: each segment carries the keys of every
-    span that covers it, so the page can style it with all of them.
+    span that covers it, so the page can style it with all of them. ``lines`` limits the work to
+    some paragraphs (the desk re-renders only those a write touched).
+
+    One sweep over spans sorted by start: each paragraph looks only at the spans that reach
+    into it, so 500 claims and 500 mentions on a 400-paragraph article cost thousands of steps,
+    not the millions of comparing every span with every paragraph and segment.
     """
+    ordered_spans = sorted(spans)
+    next_span = 0
+    active: list[tuple[int, int, str]] = []
     result: list[list[Segment]] = []
-    for line_start, line_end in paragraphs(text):
+    for line_start, line_end in paragraphs(text) if lines is None else sorted(lines):
+        while next_span < len(ordered_spans) and ordered_spans[next_span][0] < line_end:
+            active.append(ordered_spans[next_span])
+            next_span += 1
+        active = [span for span in active if span[1] > line_start]
+        here = [span for span in active if span[0] < line_end]
         cuts = {line_start, line_end}
-        for start, end, _key in spans:
-            if start < line_end and end > line_start:
-                cuts.add(max(start, line_start))
-                cuts.add(min(end, line_end))
+        for start, end, _key in here:
+            cuts.add(max(start, line_start))
+            cuts.add(min(end, line_end))
         ordered = sorted(cuts)
         line: list[Segment] = []
         for seg_start, seg_end in zip(ordered, ordered[1:], strict=False):
-            keys = frozenset(key for start, end, key in spans if start < seg_end and end > seg_start)
+            keys = frozenset(key for start, end, key in here if start < seg_end and end > seg_start)
             line.append(Segment(seg_start, seg_end, text[seg_start:seg_end], keys))
         result.append(line)
     return result

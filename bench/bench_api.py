@@ -1,10 +1,13 @@
 """Benchmark: create claims through the API against a production server (gunicorn).
 
-For each database (SQLite, PostgreSQL) it migrates a throwaway database, starts gunicorn on a
-free loopback port and POSTs claims with a personal token: BENCH_API_CLAIMS (default 5,000)
-from one client, then BENCH_API_CONCURRENT_CLAIMS (default 2,000) from BENCH_API_CLIENTS (8)
-concurrent clients. Next to each it prints a floor measured in the same run: the same rows
-inserted with the ORM (claims.create) in one transaction. One JSON line per result.
+For each database (SQLite, PostgreSQL) it migrates a throwaway database and, for each server
+set-up in BENCH_API_SERVERS ("before": sync workers, a new connection and token lookup per
+request, as served until now; "gthread": gunicorn.conf.py), starts gunicorn on a free loopback
+port and POSTs claims with a personal token: BENCH_API_CLAIMS (default 3,000) from one client,
+then BENCH_API_CONCURRENT_CLAIMS (default 2,000) from BENCH_API_CLIENTS (8) concurrent clients.
+Next to each it prints a floor measured in the same run (the same rows inserted with the ORM,
+claims.create, in one transaction), and at the end the ratios the goals are stated in: each
+set-up against "before", and SQLite against PostgreSQL. One JSON line per result.
 
     make bench                                   # everything, full sizes
     BENCH_API_CLAIMS=500 BENCH_API_CONCURRENT_CLAIMS=200 python bench/bench_api.py   # quick
@@ -27,14 +30,19 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
+import doccano_peer
+
 ROOT = Path(__file__).resolve().parent.parent
-SERIAL = int(os.environ.get("BENCH_API_CLAIMS", "5000"))
+SERIAL = int(os.environ.get("BENCH_API_CLAIMS", "3000"))
 CONCURRENT = int(os.environ.get("BENCH_API_CONCURRENT_CLAIMS", "2000"))
 CLIENTS = int(os.environ.get("BENCH_API_CLIENTS", "8"))
-WORKERS = int(os.environ.get("BENCH_API_WORKERS", "4"))
+BULK = int(os.environ.get("BENCH_API_BULK_CLAIMS", "7000"))
+WORKERS = int(os.environ.get("BENCH_API_WORKERS", "5"))
 DATABASES = [d for d in os.environ.get("BENCH_API_DATABASES", "sqlite,postgres").split(",") if d]
 POSTGRES_URL = os.environ.get("BENCH_API_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench_api")
 # Sentences long enough to hold many distinct spans.
@@ -92,18 +100,39 @@ def prepare(database_url: str) -> dict[str, object]:
                 start, end = span(i)
                 claims.create(article=article, by=user, start=start, end=end, verdict="false", claimant="Bench")
         floors[name] = time.perf_counter() - started
-    return {"key": key, "article": api_article.pk, "floors": floors}
+    bulk_article = Article.objects.create(project=project, title="API bulk", text=f"{TEXT}\nbulk", created_by=user)
+    return {"key": key, "article": api_article.pk, "bulk_article": bulk_article.pk, "floors": floors}
 
 
-def post_claims(port: int, key: str, article: int, indexes: range, latencies: list[float], errors: list[str]) -> None:
+# Where one claim is POSTed, and its body for index i: the workbench's claims, doccano's spans.
+Target = tuple[str, Callable[[int], str]]
+
+
+def workbench_target(article: int) -> Target:
+    def body(i: int) -> str:
+        start, end = span(i)
+        return json.dumps({"article": article, "start": start, "end": end, "verdict": "false", "claimant": "Bench"})
+
+    return "/api/v1/claims/", body
+
+
+def doccano_target(setup: dict[str, Any]) -> Target:
+    def body(i: int) -> str:
+        start, end = span(i)
+        return json.dumps({"label": setup["label"], "start_offset": start, "end_offset": end})
+
+    return f"/v1/projects/{setup['project']}/examples/{setup['example']}/spans", body
+
+
+def post_claims(port: int, key: str, target: Target, indexes: range, latencies: list[float], errors: list[str]) -> None:
     headers = {"Authorization": f"Token {key}", "Content-Type": "application/json"}
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    path, body_for = target
     for i in indexes:
-        start, end = span(i)
-        body = json.dumps({"article": article, "start": start, "end": end, "verdict": "false", "claimant": "Bench"})
+        body = body_for(i)
         began = time.perf_counter()
         try:
-            conn.request("POST", "/api/v1/claims/", body, headers)
+            conn.request("POST", path, body, headers)
             response = conn.getresponse()
             payload = response.read()
             if response.getheader("Connection", "").lower() == "close":
@@ -118,13 +147,11 @@ def post_claims(port: int, key: str, article: int, indexes: range, latencies: li
     conn.close()
 
 
-def run_load(port: int, key: str, article: int, count: int, clients: int, offset: int) -> dict[str, object]:
+def run_load(port: int, key: str, target: Target, count: int, clients: int, offset: int) -> dict[str, object]:
     latencies: list[float] = []
     errors: list[str] = []
     per_client = [range(offset + c, offset + count, clients) for c in range(clients)]
-    threads = [
-        threading.Thread(target=post_claims, args=(port, key, article, r, latencies, errors)) for r in per_client
-    ]
+    threads = [threading.Thread(target=post_claims, args=(port, key, target, r, latencies, errors)) for r in per_client]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -145,7 +172,77 @@ def run_load(port: int, key: str, article: int, count: int, clients: int, offset
     }
 
 
-def start_server(env: dict[str, str], port: int, key: str, log_path: Path) -> subprocess.Popen[bytes]:
+# Each server set-up runs the same workload in the same run: "before" is how the workbench was
+# served until now (sync workers, a new database connection and a token lookup per request);
+# "gthread" is gunicorn.conf.py (keep-alive threads, persistent connections, cached tokens).
+SERVERS: dict[str, dict[str, Any]] = {
+    "before": {
+        "args": ["--config", "/dev/null", "--workers", str(WORKERS), "--worker-class", "sync"],
+        "env": {"DATABASE_CONN_MAX_AGE": "0", "API_TOKEN_CACHE_SECONDS": "0"},
+    },
+    "gthread": {"args": ["--config", str(ROOT / "gunicorn.conf.py")], "env": {}},
+}
+CONFIGS = [c for c in os.environ.get("BENCH_API_SERVERS", "before,gthread").split(",") if c]
+
+
+def post_bulk(port: int, key: str, article: int, count: int) -> dict[str, object]:
+    """Every claim in one request (with one source each), as a client migrating its data would."""
+    items = [
+        {
+            "start": span(i)[0],
+            "end": span(i)[1],
+            "verdict": "false",
+            "claimant": "Bench",
+            "sources": [{"url": f"https://example.org/{i}", "stance": "refutes"}],
+        }
+        for i in range(count)
+    ]
+    body = json.dumps({"claims": items})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    began = time.perf_counter()
+    conn.request(
+        "POST",
+        f"/api/v1/articles/{article}/claims/",
+        body,
+        {"Authorization": f"Token {key}", "Content-Type": "application/json"},
+    )
+    response = conn.getresponse()
+    payload = response.read()
+    seconds = time.perf_counter() - began
+    conn.close()
+    ok = response.status == 201
+    return {
+        "n": count,
+        "status": response.status,
+        "error": None if ok else payload[:300].decode(errors="replace"),
+        "seconds": round(seconds, 3),
+        "per_second": round(count / seconds, 1),
+    }
+
+
+def get_export(port: int, key: str, with_mentions: bool) -> dict[str, object]:
+    """The whole project as JSONL through the streaming API: every claim the run created so far."""
+    query = "include_unreviewed=1" + ("&include_mentions=1" if with_mentions else "")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    began = time.perf_counter()
+    conn.request(
+        "GET", f"/api/v1/projects/bench/exports/stream/jsonl/?{query}", headers={"Authorization": f"Token {key}"}
+    )
+    response = conn.getresponse()
+    payload = response.read()
+    seconds = time.perf_counter() - began
+    conn.close()
+    claims = sum(len(json.loads(line)["claims"]) for line in payload.splitlines()) if response.status == 200 else 0
+    return {
+        "status": response.status,
+        "claims": claims,
+        "mb": round(len(payload) / 1e6, 2),
+        "seconds": round(seconds, 3),
+        "claims_per_second": round(claims / seconds, 1),
+    }
+
+
+def start_server(env: dict[str, str], port: int, key: str, log_path: Path, config: str) -> subprocess.Popen[bytes]:
     log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
         [
@@ -153,35 +250,37 @@ def start_server(env: dict[str, str], port: int, key: str, log_path: Path) -> su
             "-m",
             "gunicorn",
             "workbench.wsgi:application",
+            *SERVERS[config]["args"],
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            "sync",
             "--log-level",
             "warning",
             "--timeout",
             "120",
         ],
         cwd=ROOT,
-        env=env,
+        env={**env, **SERVERS[config]["env"]},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    wait_until_up(server, port, key, "/api/v1/projects/", log_path)
+    return server
+
+
+def wait_until_up(server: subprocess.Popen[bytes], port: int, key: str, path: str, log_path: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{log_path.read_text()[-2000:]}")
+            raise RuntimeError(f"server exited:\n{log_path.read_text()[-2000:]}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/v1/projects/", headers={"Authorization": f"Token {key}"})
+            conn.request("GET", path, headers={"Authorization": f"Token {key}"})
             if conn.getresponse().status == 200:
-                return server
+                return
         except OSError:
             time.sleep(0.2)
     server.terminate()
-    raise RuntimeError("gunicorn did not answer within 60s")
+    raise RuntimeError("the server did not answer within 60s")
 
 
 def bench_database(name: str, database_url: str, workdir: Path) -> None:
@@ -202,26 +301,126 @@ def bench_database(name: str, database_url: str, workdir: Path) -> None:
     if prepared.returncode != 0:
         raise RuntimeError(f"prepare failed:\n{prepared.stderr[-3000:]}")
     setup = json.loads(prepared.stdout.strip().splitlines()[-1])
-    port = free_port()
-    server = start_server(env, port, setup["key"], workdir / f"gunicorn-{name}.log")
+    offset = 0
+    for config in CONFIGS:
+        port = free_port()
+        server = start_server(env, port, setup["key"], workdir / f"gunicorn-{name}-{config}.log", config)
+        try:
+            for mode, count, clients in (("serial", SERIAL, 1), ("concurrent", CONCURRENT, CLIENTS)):
+                result = run_load(port, setup["key"], workbench_target(setup["article"]), count, clients, offset)
+                offset += count
+                floor_seconds = setup["floors"][mode]
+                floor_rate = count / floor_seconds
+                RESULTS[(name, config, mode)] = result
+                emit(
+                    db=name,
+                    mode=mode,
+                    clients=clients,
+                    server=config,
+                    **result,
+                    floor_seconds=round(floor_seconds, 3),
+                    floor_per_second=round(floor_rate, 1),
+                    floor_over_api=round(floor_rate / result["per_second"], 2),
+                )
+            if BULK:
+                bulk = post_bulk(port, setup["key"], setup["bulk_article"], BULK)
+                RESULTS[(name, config, "bulk")] = bulk
+                emit(db=name, mode="bulk", server=config, **bulk)
+            for with_mentions in (False, True):
+                exported = get_export(port, setup["key"], with_mentions)
+                emit(db=name, mode="export_jsonl", server=config, include_mentions=with_mentions, **exported)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    if "doccano" in PEERS:
+        bench_doccano(name, database_url, workdir)
+
+
+PEERS = [p for p in os.environ.get("BENCH_API_PEERS", "doccano").split(",") if p]
+
+
+def bench_doccano(name: str, database_url: str, workdir: Path) -> None:
+    """The same claim-create workload against doccano (its spans), when its virtualenv exists."""
+    if not doccano_peer.available():
+        emit(
+            db=name,
+            server="doccano",
+            skipped=f"no doccano virtualenv at {doccano_peer.VENV}; see bench/doccano_peer.py",
+        )
+        return
+    if name == "postgres":
+        database_url = database_url.rsplit("/", 1)[0] + "/bench_api_doccano"
+        postgres_admin(POSTGRES_URL, 'DROP DATABASE IF EXISTS "bench_api_doccano"')
+        postgres_admin(POSTGRES_URL, 'CREATE DATABASE "bench_api_doccano"')
+    else:
+        database_url = f"sqlite:///{workdir / 'doccano.sqlite3'}"
     try:
-        for mode, count, clients, offset in (("serial", SERIAL, 1, 0), ("concurrent", CONCURRENT, CLIENTS, SERIAL)):
-            result = run_load(port, setup["key"], setup["article"], count, clients, offset)
-            floor_seconds = setup["floors"][mode]
-            floor_rate = count / floor_seconds
-            emit(
-                db=name,
-                mode=mode,
-                clients=clients,
-                server=f"gunicorn sync x{WORKERS}",
-                **result,
-                floor_seconds=round(floor_seconds, 3),
-                floor_per_second=round(floor_rate, 1),
-                floor_over_api=round(floor_rate / result["per_second"], 2),
-            )
+        setup = doccano_peer.prepare(database_url, workdir, TEXT)
+        port = free_port()
+        log = open(workdir / f"doccano-{name}.log", "ab")  # noqa: SIM115 - lives as long as the server
+        server = subprocess.Popen(
+            doccano_peer.server_command(port, WORKERS),
+            cwd=doccano_peer.backend_dir(),
+            env=doccano_peer.environment(database_url, workdir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_up(server, port, str(setup["key"]), "/v1/projects", workdir / f"doccano-{name}.log")
+            offset = 0
+            for mode, count, clients in (("serial", SERIAL, 1), ("concurrent", CONCURRENT, CLIENTS)):
+                result = run_load(port, str(setup["key"]), doccano_target(setup), count, clients, offset)
+                offset += count
+                RESULTS[(name, "doccano", mode)] = result
+                emit(db=name, mode=mode, clients=clients, server=f"doccano 1.8.4 gunicorn sync x{WORKERS}", **result)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        if name == "postgres":
+            postgres_admin(POSTGRES_URL, 'DROP DATABASE IF EXISTS "bench_api_doccano" WITH (FORCE)')
+
+
+RESULTS: dict[tuple[str, str, str], dict[str, object]] = {}
+
+
+def summary() -> None:
+    """The ratios the goals are stated in, each between figures of this same run."""
+    for (db, config, mode), result in RESULTS.items():
+        before = RESULTS.get((db, "before", mode))
+        if config != "before" and before:
+            emit(
+                summary="vs_before",
+                db=db,
+                server=config,
+                mode=mode,
+                per_second=result["per_second"],
+                before_per_second=before["per_second"],
+                speedup=round(float(result["per_second"]) / float(before["per_second"]), 2),  # type: ignore[arg-type]
+                p99_ms=result.get("p99_ms"),
+                before_p99_ms=before.get("p99_ms"),
+            )
+        doccano = RESULTS.get((db, "doccano", mode))
+        if config != "doccano" and doccano:
+            emit(
+                summary="vs_doccano",
+                db=db,
+                server=config,
+                mode=mode,
+                per_second=result["per_second"],
+                doccano_per_second=doccano["per_second"],
+                times_doccano=round(float(result["per_second"]) / float(doccano["per_second"]), 2),  # type: ignore[arg-type]
+                p99_ms=result.get("p99_ms"),
+                doccano_p99_ms=doccano.get("p99_ms"),
+            )
+        sqlite = RESULTS.get(("sqlite", config, mode))
+        if db == "postgres" and sqlite:
+            emit(
+                summary="postgres_vs_sqlite",
+                server=config,
+                mode=mode,
+                sqlite_over_postgres=round(float(sqlite["per_second"]) / float(result["per_second"]), 2),  # type: ignore[arg-type]
+            )
 
 
 def postgres_admin(url: str, sql: str) -> None:
@@ -253,6 +452,7 @@ def main() -> None:
                     postgres_admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
             else:
                 raise SystemExit(f"unknown database {name!r} in BENCH_API_DATABASES")
+    summary()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 Renders the article page (the desk) through Django's test client for growing numbers of claims
 (each with two sources and an entity mention inside) and prints one JSON line per size: median
 render time, the ratio against the smallest size measured in the same process, and the number
-of SQL queries (which must not grow). Sizes: BENCH_DESK_SIZES="5,100,500" (default).
+of SQL queries (which must not grow); then the answer to a claim write (a verdict change from
+the card) at the same size, against the page time (the write answered with the whole article
+until now). Sizes: BENCH_DESK_SIZES="5,100,500" (default).
 Uses a throwaway SQLite database under a temporary directory.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -41,6 +44,7 @@ def main() -> None:
     from django.contrib.auth import get_user_model
 
     from annotations.models import Article, Claim, EntityMention, Membership, Project, Source
+    from annotations.text import paragraphs
 
     call_command("migrate", verbosity=0)
     sizes = [int(n) for n in os.environ.get("BENCH_DESK_SIZES", "5,100,500").split(",")]
@@ -54,9 +58,10 @@ def main() -> None:
     for size in sizes:
         text = "\n".join(sentence * 3 for _ in range(size))  # three sentences a paragraph, a claim each
         article = Article.objects.create(project=project, title=f"Bench {size}", text=text)
+        article.refresh_from_db()  # the stored text is normalised (trailing spaces go)
+        text = article.text
         claims = []
-        for i in range(size):
-            start = i * (len(sentence) * 3 + 1)
+        for start, _end in paragraphs(text)[:size]:
             end = start + len(sentence) - 1
             claims.append(Claim(article=article, start=start, end=end, quote=text[start:end], created_by=user))
         Claim.objects.bulk_create(claims)
@@ -82,6 +87,23 @@ def main() -> None:
             assert response.status_code == 200
         median = statistics.median(timings)
         baseline = baseline or median
+        # A claim write (the verdict from the card's quick controls): until now it answered with
+        # the whole article, so it cost about what the page costs; now the card and its paragraph.
+        target = saved[len(saved) // 2]
+        write_url = reverse("claim-review", args=[project.slug, article.pk, target.pk])
+        write_timings = []
+        for n in range(5):
+            target.refresh_from_db()
+            data = {"verdict": "false" if n % 2 else "true", "status": target.status, "version": target.version}
+            with CaptureQueriesContext(connection) as write_queries:
+                began = time.perf_counter()
+                written = client.post(write_url, data)
+                write_timings.append(time.perf_counter() - began)
+            assert written.status_code == 200, (
+                written.status_code,
+                re.findall(r"role=.alert.[^<]*", written.content.decode()),
+            )
+        write_median = statistics.median(write_timings)
         print(
             json.dumps(
                 {
@@ -93,6 +115,10 @@ def main() -> None:
                     "ratio_vs_smallest": round(median / baseline, 2),
                     "queries": len(queries),
                     "html_kb": round(len(response.content) / 1024, 1),
+                    "write_median_ms": round(write_median * 1000, 1),
+                    "write_over_page": round(write_median / median, 3),
+                    "write_queries": len(write_queries),
+                    "write_kb": round(len(written.content) / 1024, 1),
                 }
             )
         )

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from annotations.models import ApiToken
+from annotations.models import ApiToken, Article, Claim
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,8 @@ def test_a_token_authenticates_and_records_its_last_use(author, project):
     assert token.last_used_at is not None
 
 
-def test_it_skips_the_last_used_write_when_the_token_was_used_a_moment_ago(author, django_assert_num_queries):
+def test_it_skips_the_last_used_write_when_the_token_was_used_a_moment_ago(author, django_assert_num_queries, settings):
+    settings.API_TOKEN_CACHE_SECONDS = 0  # the rows are changed behind the cache's back below
     token, key = ApiToken.issue(author, "script")
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - timedelta(seconds=5))
     api = _token_client(key)
@@ -60,6 +61,51 @@ def test_it_refuses_bad_tokens_with_401(author, header, detail):
     response = api.get("/api/v1/projects/")
     assert response.status_code == 401
     assert response.json() == {"detail": detail}
+
+
+def test_a_checked_token_is_trusted_for_a_few_seconds_without_a_query(author, django_assert_num_queries):
+    _, key = ApiToken.issue(author, "script")
+    api = _token_client(key)
+    api.get("/api/v1/projects/")
+    with django_assert_num_queries(1):  # the projects only: the token was checked a moment ago
+        assert api.get("/api/v1/projects/").status_code == 200
+
+
+def test_a_revoked_token_stops_working_at_once_though_it_was_cached(author):
+    token, key = ApiToken.issue(author, "script")
+    api = _token_client(key)
+    assert api.get("/api/v1/projects/").status_code == 200
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    assert api.get("/api/v1/projects/").status_code == 401
+
+
+def test_a_token_call_gets_no_session_and_no_cookies(author, project):
+    _, key = ApiToken.issue(author, "script")
+    response = _token_client(key).get("/api/v1/projects/")
+    assert response.status_code == 200
+    assert not response.cookies
+
+
+def test_a_session_api_write_still_needs_the_csrf_token(author, project):
+    article = Article.objects.create(project=project, title="A", text="The minister said taxes fell.")
+    api = APIClient(enforce_csrf_checks=True)
+    api.force_login(author)
+    body = {"article": article.pk, "start": 4, "end": 12}
+    refused = api.post("/api/v1/claims/", body, format="json")
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+    assert not Claim.objects.exists()
+
+
+def test_a_token_with_a_session_cookie_is_judged_by_the_token_alone(author, project):
+    article = Article.objects.create(project=project, title="A", text="The minister said taxes fell.")
+    api = APIClient(enforce_csrf_checks=True)
+    api.force_login(author)  # the cookie rides along, but a bad token is not rescued by it
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-real-key")
+    response = api.post("/api/v1/claims/", {"article": article.pk, "start": 4, "end": 12}, format="json")
+    assert response.status_code == 401
+    assert not Claim.objects.exists()
 
 
 def test_it_refuses_a_revoked_token(author):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotations import claims
+from annotations import articles, claims
 from annotations.models import Claim, ClaimStatus, EntityMention, ExtractionRun, Source, Verdict
 from tests.factories import ArticleFactory, ClaimFactory, SourceFactory
 
@@ -400,7 +402,74 @@ def test_it_moves_a_claim_to_a_new_selection(client_for, author, article, claim)
     assert response.status_code == 200
     claim.refresh_from_db()
     assert (claim.start, claim.end, claim.quote) == (new["start"], new["end"], new["quote"])
-    assert response["HX-Retarget"] == "#claims"
+    # Only the card and the paragraphs of the old and new span come back, not the article.
+    assert response["HX-Retarget"] == f"#claim-{claim.pk}"
+    html = response.content.decode()
+    assert 'id="article-text"' not in html
+    assert f'data-claims="{claim.pk}"' in html
+    assert html.count('class="para"') == 1  # old and new span share a paragraph
+
+
+def _claims_at(article, author, count: int) -> list[Claim]:
+    """``count`` claims, one a paragraph, on a long article of the same project."""
+    line = "The minister said that 40 towns were shelled in the past 24 hours near Kharkiv."
+    long = articles.create(
+        project=article.project, title=f"Long {count}", text="\n".join([line] * count), created_by=author
+    )
+    return [
+        claims.create(article=long, by=author, start=n * (len(line) + 1), end=n * (len(line) + 1) + 12)
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize("write", ["create", "review", "span", "delete"])
+def test_a_claim_write_answers_with_a_fixed_number_of_queries_whatever_the_claims(client_for, author, article, write):
+    client = client_for(author)
+    counts = []
+    for count in (3, 30):
+        made = _claims_at(article, author, count)
+        target, long = made[1], made[1].article
+        url = claim_url(f"claim-{write}", target) if write != "create" else _create_url(long)
+        data: dict[str, object] = {"version": target.version}
+        if write == "create":
+            data = {"start": 3, "end": 20, "quote": long.text[3:20], "status": "unstarted"}
+        elif write == "review":
+            data |= {"verdict": "false", "status": target.status}
+        elif write == "span":
+            data |= {"start": target.start + 1, "end": target.end, "quote": long.text[target.start + 1 : target.end]}
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(url, data)
+        assert response.status_code == 200, response.content
+        html = response.content.decode()
+        assert 'id="article-text"' not in html  # never the whole article
+        assert html.count('class="para"') == 1
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_a_new_claim_is_inserted_in_text_order_with_the_count(client_for, author, article):
+    first, second = _claims_at(article, author, 2)
+    long = first.article
+    data = {"start": 3, "end": 20, "quote": long.text[3:20], "status": "unstarted"}
+    response = client_for(author).post(_create_url(long), data)
+    new = Claim.objects.get(article=long, start=3)
+    assert response["HX-Retarget"] == "#composer"
+    html = response.content.decode()
+    assert f'<ol hx-swap-oob="beforebegin:#claim-{second.pk}">' in html
+    assert '<span class="count" id="claim-count" hx-swap-oob="true">3</span>' in html
+    assert f'id="claim-{new.pk}"' in html and "focus-me" in html
+    assert '<p class="para" id="para-0" hx-swap-oob="true">' in html
+
+
+def test_deleting_a_claim_removes_its_card_and_highlight(client_for, author, article):
+    first, second = _claims_at(article, author, 2)
+    response = client_for(author).post(claim_url("claim-delete", second), {})
+    assert response.status_code == 200
+    assert (response["HX-Retarget"], response["HX-Reswap"]) == (f"#claim-{second.pk}", "delete")
+    html = response.content.decode()
+    assert '<p class="para" id="para-1" hx-swap-oob="true">' in html
+    assert f'data-claims="{second.pk}"' not in html
+    assert '<span class="count" id="claim-count" hx-swap-oob="true">1</span>' in html
 
 
 def test_a_bad_new_selection_gets_400_and_the_claim_stays(client_for, author, other_reviewer, outsider, claim):

@@ -191,7 +191,9 @@ def test_the_jsonl_export_marks_corrections(extracted, author):
     entities.relabel(article=extracted, mention_ids=[relabelled.pk], label="LOC", by=author)
     entities.remove(article=extracted, mention_ids=[removed.pk], by=author)
     added = entities.add(article=extracted, start=0, end=3, label="ORG", by=author)
-    params = parse_params({"format": "jsonl", "include_unreviewed": "1"}, project=extracted.project)
+    params = parse_params(
+        {"format": "jsonl", "include_unreviewed": "1", "include_mentions": "1"}, project=extracted.project
+    )
     row = json.loads("".join(ExportStream(extracted.project, params).iter_text()).splitlines()[0])
     validate(row, "jsonl")
     by_id = {m["id"]: m for m in row["mentions"]}

@@ -113,7 +113,7 @@ def exported_claim_ids_jsonl(text: str) -> set[int]:
 
 
 def test_it_exports_jsonl_that_validates_and_holds_exactly_the_approved_claims(dataset):
-    text = export_text(dataset["project"], format="jsonl")
+    text = export_text(dataset["project"], format="jsonl", include_mentions="1")
     lines = text.splitlines()
     assert len(lines) == 1  # only the article with approved claims; no other project's article
     row = json.loads(lines[0])
@@ -132,9 +132,23 @@ def test_it_exports_jsonl_that_validates_and_holds_exactly_the_approved_claims(d
     assert by_verdict["false"]["mention_ids"] == []
 
 
+def test_jsonl_leaves_entity_mentions_out_unless_asked(dataset):
+    project = dataset["project"]
+    without = export_text(project, format="jsonl")
+    row = json.loads(without.splitlines()[0])
+    validate(row, "jsonl")
+    assert row["mentions"] == []
+    assert all(claim["mention_ids"] == [] for claim in row["claims"])
+    assert json.loads(export_text(project, format="jsonl", include_mentions="true").splitlines()[0])["mentions"]
+    assert parse_params({"format": "jsonl", "include_mentions": "1"}, project=project).to_dict() == {
+        "format": "jsonl",
+        "include_mentions": True,
+    }
+
+
 def test_it_round_trips_a_full_jsonl_dump_through_the_parser(dataset):
     project = dataset["project"]
-    text = export_text(project, format="jsonl", include_unreviewed="1")
+    text = export_text(project, format="jsonl", include_unreviewed="1", include_mentions="1")
     records = list(parse_jsonl(io.StringIO(text)))
     assert {r.id for r in records} == set(project.articles.values_list("pk", flat=True))  # claimless one too
     for record in records:
@@ -468,7 +482,7 @@ def make_articles(project, author, articles: int, claims_each: int) -> None:
 def test_it_makes_a_fixed_number_of_queries_per_chunk_whatever_the_rows(project, author, fmt, per_chunk):
     publish(project)
     make_articles(project, author, articles=6, claims_each=1)
-    params = parse_params({"format": fmt}, project=project)
+    params = parse_params({"format": fmt, **({"include_mentions": "1"} if fmt == "jsonl" else {})}, project=project)
 
     def run() -> tuple[int, int]:
         stream = ExportStream(project, params, chunk_articles=2)
@@ -492,7 +506,7 @@ def test_it_makes_a_fixed_number_of_queries_per_chunk_whatever_the_rows(project,
 def test_it_splits_jsonl_chunks_by_text_size(project, author, settings, django_assert_num_queries):
     settings.EXPORT_CHUNK_CHARS = 60  # about one article's text
     make_articles(project, author, articles=3, claims_each=1)
-    params = parse_params({"format": "jsonl"}, project=project)
+    params = parse_params({"format": "jsonl", "include_mentions": "1"}, project=project)
     stream = ExportStream(project, params, chunk_articles=100)
     with django_assert_num_queries(2 + 3 * 5):  # one page of ids (+ the empty one), then 3 chunks of 1 article
         text = "".join(stream.iter_text())

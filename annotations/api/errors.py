@@ -15,6 +15,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ..claims import BulkRefused
+
 
 def as_drf(error: Exception) -> Exception:
     if isinstance(error, DjangoValidationError):
@@ -27,4 +29,11 @@ def as_drf(error: Exception) -> Exception:
 
 
 def exception_handler(error: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(error, BulkRefused):
+        # Per item, so a client can point at each bad claim: [{"index", "field", "message"}].
+        status = 403 if error.forbidden else 400
+        detail = "Nothing was written: " + (
+            "an item asks for something your role does not allow." if error.forbidden else "some items are not valid."
+        )
+        return Response({"detail": detail, "errors": error.errors}, status=status)
     return drf_exception_handler(as_drf(error), context)

@@ -37,6 +37,9 @@ FILTER_PARAMETERS = [
     OpenApiParameter("date_to", OpenApiTypes.DATE, description="Claims changed on or before this day (UTC)."),
     OpenApiParameter("article", int, description="Only this article."),
     OpenApiParameter("include_unreviewed", bool, description="Export claims that are not approved too."),
+    OpenApiParameter(
+        "include_mentions", bool, description="JSONL only: the articles' entity mentions too (off: empty lists)."
+    ),
     OpenApiParameter("bom", bool, description="CSV only: start with a UTF-8 byte order mark."),
 ]
 
@@ -74,6 +77,7 @@ class ExportParamsSerializer(serializers.Serializer):
     date_to = serializers.DateField(required=False)
     article = serializers.IntegerField(required=False)
     include_unreviewed = serializers.BooleanField(required=False)
+    include_mentions = serializers.BooleanField(required=False)
     bom = serializers.BooleanField(required=False)
 
 

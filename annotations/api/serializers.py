@@ -308,6 +308,43 @@ class ClaimSerializer(serializers.ModelSerializer):
         return article
 
 
+class BulkSourceSerializer(SourceSerializer):
+    class Meta(SourceSerializer.Meta):
+        fields = ["url", "title", "publisher", "excerpt", "stance", "archived_url", "accessed_at"]
+
+
+class BulkClaimSerializer(ClaimSerializer):
+    """One item of a bulk write (documentation only: claims.create_many checks the items)."""
+
+    sources = BulkSourceSerializer(many=True, required=False)
+
+    class Meta(ClaimSerializer.Meta):
+        fields = ["start", "end", "quote", "claim_text", "claimant", "claimant_type", "verdict", "rationale"]
+        fields += ["status", "sources"]
+
+
+class BulkClaimsSerializer(serializers.Serializer):
+    claims = BulkClaimSerializer(many=True)
+
+
+class BulkClaimsCreatedSerializer(serializers.Serializer):
+    article = serializers.IntegerField()
+    count = serializers.IntegerField()
+    ids = serializers.ListField(child=serializers.IntegerField(), help_text="In the order the claims were sent.")
+
+
+class BulkItemErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(allow_null=True, help_text="The item's position in `claims`.")
+    field = serializers.CharField(help_text="e.g. `end` or `sources[0].url`.")
+    message = serializers.CharField()
+
+
+class BulkErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    # Absent when the body itself is refused (not JSON, too deep): then `detail` says why.
+    errors = BulkItemErrorSerializer(many=True, required=False)  # type: ignore[assignment]  # a field named like Serializer.errors
+
+
 class StaleClaimSerializer(serializers.Serializer):
     detail = serializers.CharField()
     current = ClaimSerializer()

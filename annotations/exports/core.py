@@ -213,7 +213,7 @@ class ExportStream:
                 author_name=_username("author"),
             ):
                 by_id[comment["claim_id"]]["comments"].append(comment)
-        if fmt.needs_mentions:
+        if fmt.needs_mentions and self.params.include_mentions:
             spans_by_article: dict[int, list[_Span]] = {}
             for mention in (
                 EntityMention.objects.filter(article_id__in=article_ids)

@@ -30,6 +30,7 @@ PARAM_NAMES = (
     "date_to",
     "article",
     "include_unreviewed",
+    "include_mentions",
     "bom",
 )
 _TRUE = {"1", "true", "yes", "on"}
@@ -54,6 +55,9 @@ class ExportParams:
     date_to: date | None = None
     article: int | None = None
     include_unreviewed: bool = False
+    # Entity mentions (JSONL): machine output, most of a large export's bytes (27 MB of the
+    # 7,000-claim export were mentions) and recomputed by extraction after an import; on request.
+    include_mentions: bool = False
     bom: bool = False
     # Resolved during parsing so building the queryset needs no further lookups.
     reviewer_id: int | None = field(default=None, compare=False, repr=False)
@@ -128,6 +132,8 @@ class ExportParams:
             data["article"] = self.article
         if self.include_unreviewed:
             data["include_unreviewed"] = True
+        if self.include_mentions:
+            data["include_mentions"] = True
         if self.bom:
             data["bom"] = True
         return data
@@ -212,6 +218,7 @@ def parse_params(data: Mapping[str, Any], *, project: Project) -> ExportParams:
     verdict = _list(data, "verdict", Verdict.values, errors)
     include_unreviewed = _bool(data, "include_unreviewed", errors)
     bom = _bool(data, "bom", errors)
+    include_mentions = _bool(data, "include_mentions", errors)
     date_from = _date(data, "date_from", errors)
     date_to = _date(data, "date_to", errors)
     if date_from and date_to and date_from > date_to:
@@ -260,6 +267,7 @@ def parse_params(data: Mapping[str, Any], *, project: Project) -> ExportParams:
             date_to=date_to,
             article=article_id,
             include_unreviewed=include_unreviewed,
+            include_mentions=include_mentions,
             bom=bom,
             reviewer_id=reviewer_id,
         )

@@ -95,16 +95,128 @@ def _stale(request: AuthedRequest, template: str, context: dict[str, Any]) -> Ht
     return render(request, template, context, status=409)
 
 
-def _card(request: AuthedRequest, claim: Claim, *, status: int = 200, error: str = "") -> HttpResponse:
-    """One card re-rendered from a fresh desk context (so the card and the text agree)."""
-    article = Article.objects.select_related("project").get(pk=claim.article_id)
-    context = desk_context(request, article)
-    card = next((c for c in context["claims"] if c.pk == claim.pk), None)
+Paragraphs = list[tuple[int, list[tuple[textlib.Segment, str]]]]
+
+
+def _changed_paragraphs(article: Article, spans: list[tuple[int, int]]) -> Paragraphs:
+    """The paragraphs the given spans touch, highlighted from the claims and mentions inside them.
+
+    What a claim write changes in the text: a write answers with these (out of band) instead of
+    the whole article, so its cost does not grow with the article or its number of claims.
+    """
+    lines = textlib.paragraphs(article.text)
+    touched = [(n, line) for n, line in enumerate(lines) if any(s < line[1] and e > line[0] for s, e in spans)]
+    if not touched:
+        return []
+    low, high = touched[0][1][0], touched[-1][1][1]
+    in_text = list(
+        article.claims.in_text_order().filter(start__lt=high, end__gt=low).values_list("pk", "start", "end", "verdict")
+    )
+    mentions = EntityMention.objects.filter(article=article, start__lt=high, end__gt=low).values_list(
+        "start", "end", "label"
+    )
+    keyed = [(start, end, f"claim:{pk}") for pk, start, end, _verdict in in_text]
+    keyed += [(start, end, f"ent:{label}") for start, end, label in mentions]
+    # Where claims overlap, the one that starts first in the text gives the highlight its colour.
+    rank = {str(pk): (index, verdict) for index, (pk, _start, _end, verdict) in enumerate(in_text)}
+    result: Paragraphs = []
+    for (number, _line), paragraph in zip(
+        touched, textlib.segments(article.text, keyed, [line for _n, line in touched]), strict=True
+    ):
+        coloured = []
+        for seg in paragraph:
+            ids = seg.values("claim")
+            coloured.append((seg, min(rank[i] for i in ids)[1] if ids else ""))
+        result.append((number, coloured))
+    return result
+
+
+def _one_card(request: AuthedRequest, claim_id: int, article_id: int) -> tuple[Claim | None, dict[str, Any]]:
+    """One claim as its card shows it (sources, linked mentions, allowed moves): a fixed few queries."""
+    claim = (
+        Claim.objects.select_related("created_by", "article__project")
+        .prefetch_related("sources")
+        .filter(pk=claim_id, article_id=article_id)
+        .first()
+    )
+    if claim is None:
+        return None, {}
+    article = claim.article
+    role = claims.role_of(article.project_id, request.user)
+    claims.editable_claims([claim], request.user, role)
+    claim.linked_mentions = list(
+        EntityMention.objects.filter(article=article, start__gte=claim.start, end__lte=claim.end).order_by(
+            "start", "end"
+        )
+    )
+    claim.status_options = [(value, _STATUS_LABELS[value]) for value in [claim.status, *claim.moves]]
+    context = {
+        "project": article.project,
+        "article": article,
+        "role": role,
+        "is_editor": workflow.is_editor(role),
+        "claim": claim,
+        **_REVIEW_CHOICES,
+    }
+    return claim, context
+
+
+def _card(
+    request: AuthedRequest,
+    claim: Claim,
+    *,
+    status: int = 200,
+    error: str = "",
+    moved_from: tuple[int, int] | None = None,
+) -> HttpResponse:
+    """The claim's card and the paragraphs it highlights, nothing else of the article.
+
+    ``moved_from`` is the claim's span before the write, when the write moved it: those
+    paragraphs lose its highlight.
+    """
+    card, context = _one_card(request, claim.pk, claim.article_id)
+    if card is None:  # deleted meanwhile
+        article = Article.objects.select_related("project").get(pk=claim.article_id)
+        return _retarget(_desk_update(request, article), "#claims")
+    spans = [(card.start, card.end), *([moved_from] if moved_from else [])]
+    context.update(card_error=error, changed=_changed_paragraphs(card.article, spans))
+    response = render(request, "annotations/partials/claim_card_update.html", context, status=status)
+    return _retarget(response, f"#claim-{card.pk}")
+
+
+def _created(request: AuthedRequest, article: Article, claim: Claim) -> HttpResponse:
+    """A new claim: its card inserted in text order, the count, and its paragraphs (out of band)."""
+    order = list(article.claims.in_text_order().values_list("pk", flat=True))
+    if len(order) == 1:  # the first claim: the panel's "no claims yet" line goes too
+        return _retarget(_desk_update(request, article, focus=claim.pk), "#claims")
+    card, context = _one_card(request, claim.pk, article.pk)
     if card is None:  # deleted meanwhile
         return _retarget(_desk_update(request, article), "#claims")
-    context.update(claim=card, focus=claim.pk, card_error=error)
-    response = render(request, "annotations/partials/claim_card_update.html", context, status=status)
-    return _retarget(response, f"#claim-{claim.pk}")
+    position = order.index(card.pk)
+    following = order[position + 1] if position + 1 < len(order) else None
+    context.update(
+        placement=f"beforebegin:#claim-{following}" if following else "beforeend:#claims ol.claims",
+        count=len(order),
+        focus=card.pk,  # desk.js moves the focus to it
+        changed=_changed_paragraphs(card.article, [(card.start, card.end)]),
+    )
+    response = render(request, "annotations/partials/claim_created.html", context)
+    # The main answer empties the composer; the card, count and text arrive out of band.
+    return _retarget(response, "#composer", "innerHTML")
+
+
+def _removed(request: AuthedRequest, article: Article, claim: Claim) -> HttpResponse:
+    """A deleted claim: its card goes, the count and its paragraphs are updated (out of band)."""
+    count = article.claims.count()
+    if count == 0:
+        return _retarget(_desk_update(request, article), "#claims")
+    context = {
+        "claim_pk": claim.pk,
+        "count": count,
+        "changed": _changed_paragraphs(article, [(claim.start, claim.end)]),
+    }
+    response = render(request, "annotations/partials/claim_removed.html", context)
+    return _retarget(response, f"#claim-{claim.pk}", "delete")
 
 
 @require_http_methods(["GET", "POST"])
@@ -146,7 +258,7 @@ def claim_create(request: AuthedRequest, project_slug: str, article_id: int) -> 
             return render(
                 request, template, {**context, "form": form}, status=403 if isinstance(error, PermissionDenied) else 400
             )
-        return _retarget(_desk_update(request, article, focus=claim.pk), "#claims")
+        return _created(request, article, claim)
     return render(request, template, {**context, "form": form}, status=400)
 
 
@@ -230,7 +342,7 @@ def claim_span(request: AuthedRequest, project_slug: str, article_id: int, claim
     if form.is_valid():
         data = form.cleaned_data
         try:
-            claims.update(
+            moved = claims.update(
                 claim=claim,
                 by=request.user,
                 expected_version=data["version"],
@@ -247,7 +359,7 @@ def claim_span(request: AuthedRequest, project_slug: str, article_id: int, claim
             form.add_error(None, str(refused))
             status = 403
         else:
-            return _retarget(_desk_update(request, claim.article, focus=claim.pk), "#claims")
+            return _card(request, moved, moved_from=(claim.start, claim.end))
     return render(request, template, {"claim": claim, "form": form}, status=status)
 
 
@@ -261,7 +373,7 @@ def claim_delete(request: AuthedRequest, project_slug: str, article_id: int, cla
         claims.delete(claim=claim, by=request.user)
     except ValidationError as error:
         return render(request, template, {"claim": claim, "error": refusal_text(error)}, status=400)
-    return _retarget(_desk_update(request, claim.article), "#claims")
+    return _removed(request, claim.article, claim)
 
 
 # --- sources -------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--date-to", default="", help="Claims changed on or before YYYY-MM-DD (UTC).")
         parser.add_argument("--article", default="", help="Only this article id.")
         parser.add_argument("--include-unreviewed", action="store_true", help="Export claims that are not approved.")
+        parser.add_argument("--include-mentions", action="store_true", help="JSONL: entity mentions too.")
         parser.add_argument("--bom", action="store_true", help="CSV: start with a UTF-8 byte order mark.")
         parser.add_argument("--manifest", default="", help="Also write the manifest (JSON) to this file.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
@@ -47,6 +48,7 @@ class Command(BaseCommand):
             "date_to": options["date_to"],
             "article": options["article"],
             "include_unreviewed": options["include_unreviewed"],
+            "include_mentions": options["include_mentions"],
             "bom": options["bom"],
         }
         try:

@@ -261,7 +261,10 @@ document.addEventListener("htmx:afterRequest", (event) => {
   }
 });
 document.addEventListener("htmx:afterSettle", () => {
-  const wanted = document.querySelector("#claims[data-focus]")?.dataset.focus;
+  // A whole panel names its focus; a card sent back alone (a new claim) carries focus-me.
+  const fresh = document.querySelector("#claims .claim-card.focus-me");
+  fresh?.classList.remove("focus-me");
+  const wanted = document.querySelector("#claims[data-focus]")?.dataset.focus || fresh?.dataset.claimId;
   if (wanted) document.getElementById("claims").removeAttribute("data-focus");
   const card = document.getElementById(`claim-${wanted || focusedId}`);
   if (card && !typing(document.activeElement)) focusClaim(card, Boolean(wanted));
