@@ -379,7 +379,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = env_float("CELERY_BROKER_SOCKET_CONNECT_TIMEOUT", 1.0)
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS: dict[str, Any] = {
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "retry_policy": {
         "max_retries": env_int("CELERY_PUBLISH_MAX_RETRIES", 1),
         "interval_start": 0,
@@ -387,9 +387,6 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS: dict[str, Any] = {
         "interval_max": 0.2,
     },
 }
-if env_str("CELERY_BROKER_KEY_PREFIX", ""):
-    # Task results too: two checkouts on one Redis keep apart in every key they write.
-    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX", "")
 # A job (extraction run, export, import, agreement report) still queued after this long has lost
 # its message: its page offers "Run again" (annotations/jobs.py).
 JOB_QUEUED_STUCK_SECONDS = env_int("JOB_QUEUED_STUCK_SECONDS", 900)
