@@ -131,18 +131,15 @@ def private_keyspace(broker_url) -> Iterator[str]:
     """
     prefix = f"wbtest-{uuid.uuid4().hex[:8]}:"
     saved = dict(app.conf.broker_transport_options or {})
-    saved_results = dict(app.conf.result_backend_transport_options or {})
     # The namespaced name: with config_from_object(namespace="CELERY") the plain
-    # ``broker_transport_options`` key is shadowed by the Django setting. Results too: a worker
-    # given the prefix writes its results under it (settings apply it to both).
+    # ``broker_transport_options`` key is shadowed by the Django setting. (Results need no
+    # prefix: they are keyed by task ids, unique across checkouts.)
     app.conf.CELERY_BROKER_TRANSPORT_OPTIONS = {**saved, "global_keyprefix": prefix}
-    app.conf.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {**saved_results, "global_keyprefix": prefix}
     _drop_publisher_pools()
     try:
         yield prefix
     finally:
         app.conf.CELERY_BROKER_TRANSPORT_OPTIONS = saved
-        app.conf.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = saved_results
         _drop_publisher_pools()
         client = redis.Redis.from_url(broker_url)
         for key in client.scan_iter(f"{prefix}*"):
@@ -150,10 +147,8 @@ def private_keyspace(broker_url) -> Iterator[str]:
 
 
 def _drop_publisher_pools() -> None:
-    # Celery caches its producer and connection pools, and its result backend; they must be
-    # rebuilt to pick up new transport options (kombu keys its pools by the options, so the old
-    # ones stay intact).
-    app._local.__dict__.pop("backend", None)
+    # Celery caches its producer and connection pools; they must be rebuilt to pick up new
+    # transport options (kombu keys its pools by the options, so the old ones stay intact).
     app._pool = None
     app.amqp._producer_pool = None
 
