@@ -176,29 +176,25 @@ def facts(
 # --- claims --------------------------------------------------------------------------------------
 
 
-def create(
+def _new_claim(
     *,
     article: Article,
     by: User,
     start: int,
     end: int,
-    quote: str | None = None,
-    claim_text: str = "",
-    claimant: str = "",
-    claimant_type: str = ClaimantType.PERSON,
-    verdict: str = "",
-    rationale: str = "",
-    status: str = ClaimStatus.UNSTARTED,
-    role: str | None = None,
+    quote: str | None,
+    claim_text: str,
+    claimant: str,
+    claimant_type: str,
+    verdict: str,
+    rationale: str,
+    status: str,
 ) -> Claim:
-    """Mark a span of the article as a claim; offsets are checked against the stored text.
+    """An unsaved, validated new claim: the rules every way of marking claims shares.
 
-    A new claim starts unstarted or in progress: review is a later step, and nobody approves
-    a claim they mark. ``role`` may be passed by a caller that already looked it up.
+    A new claim starts unstarted or in progress (review is a later step, and nobody approves a
+    claim they mark: PermissionDenied); its span is checked against the stored text.
     """
-    role = role if role is not None else role_of(article.project_id, by)
-    if role not in workflow.MEMBER_ROLES:
-        raise PermissionDenied(workflow.MEMBERS_ONLY)
     if status == ClaimStatus.APPROVED:
         raise PermissionDenied(workflow.APPROVE_OWN)
     _check_choices({"status": status, "verdict": verdict})
@@ -223,6 +219,36 @@ def create(
         created_by=by,
     )
     _clean(claim)
+    return claim
+
+
+def create(
+    *,
+    article: Article,
+    by: User,
+    start: int,
+    end: int,
+    quote: str | None = None,
+    claim_text: str = "",
+    claimant: str = "",
+    claimant_type: str = ClaimantType.PERSON,
+    verdict: str = "",
+    rationale: str = "",
+    status: str = ClaimStatus.UNSTARTED,
+    role: str | None = None,
+) -> Claim:
+    """Mark a span of the article as a claim; offsets are checked against the stored text.
+
+    A new claim starts unstarted or in progress: review is a later step, and nobody approves
+    a claim they mark. ``role`` may be passed by a caller that already looked it up.
+    """
+    role = role if role is not None else role_of(article.project_id, by)
+    if role not in workflow.MEMBER_ROLES:
+        raise PermissionDenied(workflow.MEMBERS_ONLY)
+    claim = _new_claim(
+        article=article, by=by, start=start, end=end, quote=quote, claim_text=claim_text, claimant=claimant,
+        claimant_type=claimant_type, verdict=verdict, rationale=rationale, status=status,
+    )  # fmt: skip
     claim._history_user = by  # type: ignore[attr-defined]  # simple_history (untyped) reads it on save
     with transaction.atomic():
         claim.save()
@@ -303,34 +329,24 @@ def create_many(*, article: Article, by: User, items: Sequence[Any], role: str |
         if types:
             errors.extend({"index": index, "field": f, "message": m} for f, m in types.items())
             continue
-        status = item.get("status", ClaimStatus.UNSTARTED)
-        if status == ClaimStatus.APPROVED:
-            forbidden = True
-            errors.append({"index": index, "field": "status", "message": workflow.APPROVE_OWN})
-            continue
         try:
-            _check_choices({"status": status, "verdict": item.get("verdict", "")})
-            if status not in workflow.START_STATUSES:
-                raise ValidationError(
-                    {"status": "A new claim starts as unstarted or in_progress; review is a later workflow step."}
-                )
-            span = _span(article.text, item["start"], item["end"], item.get("quote"))
-            claim = Claim(
+            claim = _new_claim(
                 article=article,
-                start=span.start,
-                end=span.end,
-                quote=span.quote,
-                prefix=span.prefix,
-                suffix=span.suffix,
-                claim_text=item.get("claim_text", "").strip() or span.quote,
-                claimant=item.get("claimant", "").strip(),
+                by=by,
+                start=item["start"],
+                end=item["end"],
+                quote=item.get("quote"),
+                claim_text=item.get("claim_text", ""),
+                claimant=item.get("claimant", ""),
                 claimant_type=item.get("claimant_type", ClaimantType.PERSON),
                 verdict=item.get("verdict", ""),
-                rationale=item.get("rationale", "").strip(),
-                status=status,
-                created_by=by,
+                rationale=item.get("rationale", ""),
+                status=item.get("status", ClaimStatus.UNSTARTED),
             )
-            _clean(claim)
+        except PermissionDenied as refused:
+            forbidden = True
+            errors.append({"index": index, "field": "status", "message": str(refused)})
+            continue
         except ValidationError as error:
             errors.extend(_bulk_item_errors(index, error))
             continue
