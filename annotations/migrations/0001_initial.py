@@ -7,6 +7,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
@@ -15,446 +16,236 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name="ApiToken",
+            name='ApiToken',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("name", models.CharField(max_length=100)),
-                ("key_prefix", models.CharField(help_text="The first characters, to tell tokens apart.", max_length=8)),
-                ("key_hash", models.CharField(max_length=64, unique=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("last_used_at", models.DateTimeField(blank=True, null=True)),
-                ("revoked_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="api_tokens",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100)),
+                ('key_prefix', models.CharField(help_text='The first characters, to tell tokens apart.', max_length=8)),
+                ('key_hash', models.CharField(max_length=64, unique=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('last_used_at', models.DateTimeField(blank=True, null=True)),
+                ('revoked_at', models.DateTimeField(blank=True, null=True)),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
+                'ordering': ['-created_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="Article",
+            name='Article',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("title", models.CharField(max_length=500)),
-                ("url", models.URLField(blank=True, max_length=2000)),
-                ("publisher", models.CharField(blank=True, max_length=200)),
-                ("published_at", models.DateTimeField(blank=True, null=True)),
-                ("language", models.CharField(default="en", max_length=16)),
-                ("text", models.TextField(error_messages={"blank": "The article text is empty."})),
-                ("text_sha256", models.CharField(editable=False, max_length=64)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('title', models.CharField(max_length=500)),
+                ('url', models.URLField(blank=True, max_length=2000)),
+                ('publisher', models.CharField(blank=True, max_length=200)),
+                ('published_at', models.DateTimeField(blank=True, null=True)),
+                ('language', models.CharField(default='en', max_length=16)),
+                ('text', models.TextField(error_messages={'blank': 'The article text is empty.'})),
+                ('text_sha256', models.CharField(editable=False, max_length=64)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
+                'ordering': ['-created_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="Claim",
+            name='Claim',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("start", models.PositiveIntegerField()),
-                ("end", models.PositiveIntegerField()),
-                ("quote", models.TextField()),
-                ("prefix", models.CharField(blank=True, max_length=64)),
-                ("suffix", models.CharField(blank=True, max_length=64)),
-                (
-                    "claim_text",
-                    models.TextField(blank=True, help_text="The claim as a checkable, normalised sentence."),
-                ),
-                ("claimant", models.CharField(blank=True, max_length=300)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("unstarted", "Unstarted"),
-                            ("in_progress", "In progress"),
-                            ("in_review", "In review"),
-                            ("needs_changes", "Needs changes"),
-                            ("approved", "Approved"),
-                        ],
-                        default="unstarted",
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "verdict",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("true", "True"),
-                            ("mostly_true", "Mostly true"),
-                            ("mixed", "Mixed"),
-                            ("misleading", "Misleading"),
-                            ("mostly_false", "Mostly false"),
-                            ("false", "False"),
-                            ("unverifiable", "Unverifiable"),
-                            ("not_checkable", "Not checkable"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                ("rationale", models.TextField(blank=True)),
-                ("version", models.PositiveIntegerField(default=1)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "article",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="claims", to="annotations.article"
-                    ),
-                ),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="claims_created",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "reviewed_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="claims_reviewed",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('start', models.PositiveIntegerField()),
+                ('end', models.PositiveIntegerField()),
+                ('quote', models.TextField()),
+                ('prefix', models.CharField(blank=True, max_length=64)),
+                ('suffix', models.CharField(blank=True, max_length=64)),
+                ('claim_text', models.TextField(blank=True, help_text='The claim as a checkable, normalised sentence.')),
+                ('claimant', models.CharField(blank=True, max_length=300)),
+                ('status', models.CharField(choices=[('unstarted', 'Unstarted'), ('in_progress', 'In progress'), ('in_review', 'In review'), ('needs_changes', 'Needs changes'), ('approved', 'Approved')], default='unstarted', max_length=20)),
+                ('verdict', models.CharField(blank=True, choices=[('true', 'True'), ('mostly_true', 'Mostly true'), ('mixed', 'Mixed'), ('misleading', 'Misleading'), ('mostly_false', 'Mostly false'), ('false', 'False'), ('unverifiable', 'Unverifiable'), ('not_checkable', 'Not checkable')], max_length=20)),
+                ('rationale', models.TextField(blank=True)),
+                ('version', models.PositiveIntegerField(default=1)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='claims', to='annotations.article')),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='claims_created', to=settings.AUTH_USER_MODEL)),
+                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='claims_reviewed', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["article", "start", "end", "id"],
+                'ordering': ['article', 'start', 'end', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="ExtractionRun",
+            name='ExtractionRun',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("queued", "Queued"), ("running", "Running"), ("done", "Done"), ("failed", "Failed")],
-                        default="queued",
-                        max_length=20,
-                    ),
-                ),
-                ("model_name", models.CharField(blank=True, max_length=200)),
-                ("model_version", models.CharField(blank=True, max_length=50)),
-                ("task_id", models.CharField(blank=True, max_length=255)),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("started_at", models.DateTimeField(blank=True, null=True)),
-                ("finished_at", models.DateTimeField(blank=True, null=True)),
-                ("error", models.TextField(blank=True)),
-                ("attempts", models.PositiveIntegerField(default=0)),
-                ("char_count", models.PositiveIntegerField(default=0)),
-                ("mention_count", models.PositiveIntegerField(default=0)),
-                (
-                    "article",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="extraction_runs",
-                        to="annotations.article",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=20)),
+                ('model_name', models.CharField(blank=True, max_length=200)),
+                ('model_version', models.CharField(blank=True, max_length=50)),
+                ('task_id', models.CharField(blank=True, max_length=255)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('started_at', models.DateTimeField(blank=True, null=True)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('error', models.TextField(blank=True)),
+                ('attempts', models.PositiveIntegerField(default=0)),
+                ('char_count', models.PositiveIntegerField(default=0)),
+                ('mention_count', models.PositiveIntegerField(default=0)),
+                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='extraction_runs', to='annotations.article')),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
+                'ordering': ['-created_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="EntityMention",
+            name='EntityMention',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("start", models.PositiveIntegerField()),
-                ("end", models.PositiveIntegerField()),
-                ("text", models.TextField()),
-                ("label", models.CharField(max_length=32)),
-                (
-                    "model",
-                    models.CharField(
-                        blank=True, help_text="The model that found it; empty for a person.", max_length=200
-                    ),
-                ),
-                (
-                    "article",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="mentions", to="annotations.article"
-                    ),
-                ),
-                (
-                    "run",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="mentions",
-                        to="annotations.extractionrun",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('start', models.PositiveIntegerField()),
+                ('end', models.PositiveIntegerField()),
+                ('text', models.TextField()),
+                ('label', models.CharField(max_length=32)),
+                ('model', models.CharField(blank=True, help_text='The model that found it; empty for a person.', max_length=200)),
+                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mentions', to='annotations.article')),
+                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='mentions', to='annotations.extractionrun')),
             ],
             options={
-                "ordering": ["article", "start", "end", "id"],
+                'ordering': ['article', 'start', 'end', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="Membership",
+            name='Membership',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "role",
-                    models.CharField(
-                        choices=[("reviewer", "Reviewer"), ("editor", "Editor"), ("admin", "Admin")],
-                        default="reviewer",
-                        max_length=20,
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="memberships",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('role', models.CharField(choices=[('reviewer', 'Reviewer'), ('editor', 'Editor'), ('admin', 'Admin')], default='reviewer', max_length=20)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.CreateModel(
-            name="Project",
+            name='Project',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("name", models.CharField(max_length=200)),
-                ("slug", models.SlugField(max_length=100, unique=True)),
-                ("description", models.TextField(blank=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "members",
-                    models.ManyToManyField(
-                        related_name="projects", through="annotations.Membership", to=settings.AUTH_USER_MODEL
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=200)),
+                ('slug', models.SlugField(max_length=100, unique=True)),
+                ('description', models.TextField(blank=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('members', models.ManyToManyField(related_name='projects', through='annotations.Membership', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["name"],
+                'ordering': ['name'],
             },
         ),
         migrations.AddField(
-            model_name="membership",
-            name="project",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="annotations.project"
-            ),
+            model_name='membership',
+            name='project',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='annotations.project'),
         ),
         migrations.CreateModel(
-            name="ExportJob",
+            name='ExportJob',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("format", models.CharField(max_length=40)),
-                ("filters", models.JSONField(blank=True, default=dict)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("queued", "Queued"), ("running", "Running"), ("done", "Done"), ("failed", "Failed")],
-                        default="queued",
-                        max_length=20,
-                    ),
-                ),
-                ("progress", models.PositiveSmallIntegerField(default=0, help_text="Percent done.")),
-                ("row_count", models.PositiveIntegerField(default=0)),
-                ("file", models.FileField(blank=True, upload_to="exports/")),
-                ("sha256", models.CharField(blank=True, max_length=64)),
-                ("manifest", models.JSONField(blank=True, default=dict)),
-                ("error", models.TextField(blank=True)),
-                ("task_id", models.CharField(blank=True, max_length=255)),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("finished_at", models.DateTimeField(blank=True, null=True)),
-                ("expires_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "project",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="export_jobs",
-                        to="annotations.project",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('format', models.CharField(max_length=40)),
+                ('filters', models.JSONField(blank=True, default=dict)),
+                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=20)),
+                ('progress', models.PositiveSmallIntegerField(default=0, help_text='Percent done.')),
+                ('row_count', models.PositiveIntegerField(default=0)),
+                ('file', models.FileField(blank=True, upload_to='exports/')),
+                ('sha256', models.CharField(blank=True, max_length=64)),
+                ('manifest', models.JSONField(blank=True, default=dict)),
+                ('error', models.TextField(blank=True)),
+                ('task_id', models.CharField(blank=True, max_length=255)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('expires_at', models.DateTimeField(blank=True, null=True)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='export_jobs', to='annotations.project')),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
+                'ordering': ['-created_at', '-id'],
             },
         ),
         migrations.AddField(
-            model_name="article",
-            name="project",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="articles", to="annotations.project"
-            ),
+            model_name='article',
+            name='project',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='articles', to='annotations.project'),
         ),
         migrations.CreateModel(
-            name="Source",
+            name='Source',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("url", models.URLField(max_length=2000)),
-                ("title", models.CharField(blank=True, max_length=500)),
-                ("publisher", models.CharField(blank=True, max_length=200)),
-                ("excerpt", models.TextField(blank=True)),
-                (
-                    "stance",
-                    models.CharField(
-                        choices=[("supports", "Supports"), ("refutes", "Refutes"), ("context", "Context")],
-                        default="context",
-                        max_length=20,
-                    ),
-                ),
-                ("archived_url", models.URLField(blank=True, max_length=2000)),
-                ("accessed_at", models.DateTimeField(blank=True, null=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "added_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "claim",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="sources", to="annotations.claim"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('url', models.URLField(max_length=2000)),
+                ('title', models.CharField(blank=True, max_length=500)),
+                ('publisher', models.CharField(blank=True, max_length=200)),
+                ('excerpt', models.TextField(blank=True)),
+                ('stance', models.CharField(choices=[('supports', 'Supports'), ('refutes', 'Refutes'), ('context', 'Context')], default='context', max_length=20)),
+                ('archived_url', models.URLField(blank=True, max_length=2000)),
+                ('accessed_at', models.DateTimeField(blank=True, null=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sources', to='annotations.claim')),
             ],
             options={
-                "ordering": ["claim", "id"],
+                'ordering': ['claim', 'id'],
             },
         ),
         migrations.AddIndex(
-            model_name="claim",
-            index=models.Index(fields=["article", "start"], name="annotations_article_bb3749_idx"),
+            model_name='claim',
+            index=models.Index(fields=['article', 'start'], name='annotations_article_bb3749_idx'),
         ),
         migrations.AddIndex(
-            model_name="claim",
-            index=models.Index(fields=["status"], name="annotations_status_51291d_idx"),
+            model_name='claim',
+            index=models.Index(fields=['status'], name='annotations_status_51291d_idx'),
         ),
         migrations.AddConstraint(
-            model_name="claim",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("start__gte", 0), ("start__lt", models.F("end"))), name="claim_span_ordered"
-            ),
+            model_name='claim',
+            constraint=models.CheckConstraint(condition=models.Q(('start__gte', 0), ('start__lt', models.F('end'))), name='claim_span_ordered'),
         ),
         migrations.AddConstraint(
-            model_name="claim",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("status__in", ["unstarted", "in_progress", "in_review", "needs_changes", "approved"])
-                ),
-                name="claim_status_valid",
-            ),
+            model_name='claim',
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['unstarted', 'in_progress', 'in_review', 'needs_changes', 'approved'])), name='claim_status_valid'),
         ),
         migrations.AddConstraint(
-            model_name="claim",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    (
-                        "verdict__in",
-                        [
-                            "true",
-                            "mostly_true",
-                            "mixed",
-                            "misleading",
-                            "mostly_false",
-                            "false",
-                            "unverifiable",
-                            "not_checkable",
-                            "",
-                        ],
-                    )
-                ),
-                name="claim_verdict_valid",
-            ),
+            model_name='claim',
+            constraint=models.CheckConstraint(condition=models.Q(('verdict__in', ['true', 'mostly_true', 'mixed', 'misleading', 'mostly_false', 'false', 'unverifiable', 'not_checkable', ''])), name='claim_verdict_valid'),
         ),
         migrations.AddIndex(
-            model_name="extractionrun",
-            index=models.Index(fields=["article", "-created_at"], name="annotations_article_272b62_idx"),
+            model_name='extractionrun',
+            index=models.Index(fields=['article', '-created_at'], name='annotations_article_272b62_idx'),
         ),
         migrations.AddConstraint(
-            model_name="extractionrun",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("status__in", ["queued", "running", "done", "failed"])), name="run_status_valid"
-            ),
+            model_name='extractionrun',
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'running', 'done', 'failed'])), name='run_status_valid'),
         ),
         migrations.AddIndex(
-            model_name="entitymention",
-            index=models.Index(fields=["article", "start"], name="annotations_article_064dac_idx"),
+            model_name='entitymention',
+            index=models.Index(fields=['article', 'start'], name='annotations_article_064dac_idx'),
         ),
         migrations.AddConstraint(
-            model_name="entitymention",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("start__gte", 0), ("start__lt", models.F("end"))), name="mention_span_ordered"
-            ),
+            model_name='entitymention',
+            constraint=models.CheckConstraint(condition=models.Q(('start__gte', 0), ('start__lt', models.F('end'))), name='mention_span_ordered'),
         ),
         migrations.AddConstraint(
-            model_name="membership",
-            constraint=models.UniqueConstraint(fields=("project", "user"), name="membership_unique_user"),
+            model_name='membership',
+            constraint=models.UniqueConstraint(fields=('project', 'user'), name='membership_unique_user'),
         ),
         migrations.AddConstraint(
-            model_name="membership",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("role__in", ["reviewer", "editor", "admin"])), name="membership_role_valid"
-            ),
+            model_name='membership',
+            constraint=models.CheckConstraint(condition=models.Q(('role__in', ['reviewer', 'editor', 'admin'])), name='membership_role_valid'),
         ),
         migrations.AddConstraint(
-            model_name="exportjob",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("progress__lte", 100)), name="export_progress_percent"
-            ),
+            model_name='exportjob',
+            constraint=models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='export_progress_percent'),
         ),
         migrations.AddConstraint(
-            model_name="article",
-            constraint=models.UniqueConstraint(
-                fields=("project", "text_sha256"), name="article_unique_text_in_project"
-            ),
+            model_name='article',
+            constraint=models.UniqueConstraint(fields=('project', 'text_sha256'), name='article_unique_text_in_project'),
         ),
         migrations.AddConstraint(
-            model_name="article",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("text", ""), _negated=True), name="article_text_not_empty"
-            ),
+            model_name='article',
+            constraint=models.CheckConstraint(condition=models.Q(('text', ''), _negated=True), name='article_text_not_empty'),
         ),
         migrations.AddConstraint(
-            model_name="source",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("stance__in", ["supports", "refutes", "context"])), name="source_stance_valid"
-            ),
+            model_name='source',
+            constraint=models.CheckConstraint(condition=models.Q(('stance__in', ['supports', 'refutes', 'context'])), name='source_stance_valid'),
         ),
     ]
