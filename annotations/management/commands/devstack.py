@@ -24,7 +24,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from annotations.models import Membership, Project, Role
+from annotations import members
+from annotations.models import Project, Role
 from workbench import localenv
 from workbench.broker import ensure_broker
 
@@ -115,7 +116,8 @@ class Command(BaseCommand):
         """The demo editor of the demo project and what to print about its password."""
         project = Project.objects.get(slug="demo")
         user, _ = get_user_model().objects.get_or_create(username=DEMO_USER)
-        Membership.objects.update_or_create(project=project, user=user, defaults={"role": Role.EDITOR})
+        # Through members.py like every other door (it keeps the project's last admin one).
+        members.set_member(project=project, username=user.get_username(), role=Role.EDITOR, by=None)
         if "DATABASE_URL" in os.environ:
             # A shared database: its people's passwords are not the devstack's to reset.
             return DEMO_USER, f"(unchanged; set it with `manage.py changepassword {DEMO_USER}`)"
