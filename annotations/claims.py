@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import limits, workflow
+from . import bulkrows, limits, workflow
 from . import text as textlib
 from .models import (
     AnchorStatus,
@@ -74,11 +74,15 @@ def _is_author(claim: Claim, user: User) -> bool:
     return claim.created_by_id is not None and claim.created_by_id == user.pk
 
 
+_VERDICTS = frozenset([*Verdict.values, ""])
+_STATUSES = frozenset(ClaimStatus.values)
+
+
 def _check_choices(changes: dict[str, Any]) -> None:
     errors: dict[str, str] = {}
-    if "verdict" in changes and changes["verdict"] not in (*Verdict.values, ""):
+    if "verdict" in changes and changes["verdict"] not in _VERDICTS:
         errors["verdict"] = f"{changes['verdict']!r} is not a verdict; use one of: {', '.join(Verdict.values)}."
-    if "status" in changes and changes["status"] not in ClaimStatus.values:
+    if "status" in changes and changes["status"] not in _STATUSES:
         errors["status"] = f"{changes['status']!r} is not a status; use one of: {', '.join(ClaimStatus.values)}."
     if errors:
         raise ValidationError(errors)
@@ -176,10 +180,9 @@ def facts(
 # --- claims --------------------------------------------------------------------------------------
 
 
-def _new_claim(
+def _claim_values(
     *,
     article: Article,
-    by: User,
     start: int,
     end: int,
     quote: str | None,
@@ -189,11 +192,12 @@ def _new_claim(
     verdict: str,
     rationale: str,
     status: str,
-) -> Claim:
-    """An unsaved, validated new claim: the rules every way of marking claims shares.
+) -> dict[str, Any]:
+    """The fields of a new claim, by the rules every way of marking claims shares.
 
     A new claim starts unstarted or in progress (review is a later step, and nobody approves a
-    claim they mark: PermissionDenied); its span is checked against the stored text.
+    claim they mark: PermissionDenied); its span is checked against the stored text. Field
+    validation (lengths, choices) is the caller's next step.
     """
     if status == ClaimStatus.APPROVED:
         raise PermissionDenied(workflow.APPROVE_OWN)
@@ -203,21 +207,24 @@ def _new_claim(
             {"status": "A new claim starts as unstarted or in_progress; review is a later workflow step."}
         )
     span = _span(article.text, start, end, quote)
-    claim = Claim(
-        article=article,
-        start=span.start,
-        end=span.end,
-        quote=span.quote,
-        prefix=span.prefix,
-        suffix=span.suffix,
-        claim_text=claim_text.strip() or span.quote,
-        claimant=claimant.strip(),
-        claimant_type=claimant_type,
-        verdict=verdict,
-        rationale=rationale.strip(),
-        status=status,
-        created_by=by,
-    )
+    return {
+        "start": span.start,
+        "end": span.end,
+        "quote": span.quote,
+        "prefix": span.prefix,
+        "suffix": span.suffix,
+        "claim_text": claim_text.strip() or span.quote,
+        "claimant": claimant.strip(),
+        "claimant_type": claimant_type,
+        "verdict": verdict,
+        "rationale": rationale.strip(),
+        "status": status,
+    }
+
+
+def _new_claim(*, article: Article, by: User, **fields: Any) -> Claim:
+    """An unsaved, validated new claim (``_claim_values``' rules, then ``full_clean``)."""
+    claim = Claim(article=article, created_by=by, **_claim_values(article=article, **fields))
     _clean(claim)
     return claim
 
@@ -304,14 +311,19 @@ def _bulk_types(item: Any) -> dict[str, str]:
     return errors
 
 
-def create_many(*, article: Article, by: User, items: Sequence[Any], role: str | None = None) -> list[Claim]:
-    """Mark many claims (with their sources) at once: all of them, or none.
+# Field validation for bulk writes: the model fields' own rules, decided cheaply per value.
+_BULK_CLAIM_FIELDS = bulkrows.Cleaner(Claim, ("quote", "prefix", "suffix", *CLAIM_FIELDS, "status"))
+_BULK_SOURCE_FIELDS = bulkrows.Cleaner(Source, SOURCE_FIELDS)
+
+
+def create_many(*, article: Article, by: User, items: Sequence[Any], role: str | None = None) -> list[int]:
+    """Mark many claims (with their sources) at once: all of them, or none. Returns their ids.
 
     Every item is checked by ``create``'s rules and validation (membership, start statuses, the
     span against the stored text, field validation, each source's validation) before anything is
     written; a refusal names every bad item and field in one ``BulkRefused``. Then the claims,
-    their sources and all their history rows are written with a fixed number of bulk INSERTs
-    in one transaction, whatever the number of items.
+    their sources and all their history rows are written with a few multi-row INSERTs in one
+    transaction (``bulkrows``: 7,000 claims with a source each take about as long as their JSON).
     """
     role = role if role is not None else role_of(article.project_id, by)
     if role not in workflow.MEMBER_ROLES:
@@ -322,17 +334,17 @@ def create_many(*, article: Article, by: User, items: Sequence[Any], role: str |
         )
     errors: list[dict[str, Any]] = []
     forbidden = False
-    claims: list[Claim] = []
-    sources: list[list[Source]] = []
+    claims: list[dict[str, Any]] = []
+    sources: list[list[dict[str, Any]]] = []
+    source_fields = set(SOURCE_FIELDS)
     for index, item in enumerate(items):
         types = _bulk_types(item)
         if types:
             errors.extend({"index": index, "field": f, "message": m} for f, m in types.items())
             continue
         try:
-            claim = _new_claim(
+            values = _claim_values(
                 article=article,
-                by=by,
                 start=item["start"],
                 end=item["end"],
                 quote=item.get("quote"),
@@ -350,36 +362,51 @@ def create_many(*, article: Article, by: User, items: Sequence[Any], role: str |
         except ValidationError as error:
             errors.extend(_bulk_item_errors(index, error))
             continue
+        bad = _BULK_CLAIM_FIELDS.clean(values)
+        errors.extend({"index": index, "field": f, "message": m} for f, messages in bad.items() for m in messages)
         item_sources = []
         for number, fields in enumerate(item.get("sources", ())):
-            unknown = fields.keys() - set(SOURCE_FIELDS)
+            unknown = fields.keys() - source_fields
             if unknown:
                 errors.extend(
                     {"index": index, "field": f"sources[{number}].{name}", "message": "Unknown field."}
                     for name in sorted(unknown)
                 )
                 continue
-            source = Source(claim=claim, added_by=by, **fields)
-            try:
-                _source_clean(source)
-            except ValidationError as error:
-                errors.extend(_bulk_item_errors(index, error, f"sources[{number}]."))
-                continue
+            source = dict(fields)
+            bad = _BULK_SOURCE_FIELDS.clean(source)
+            errors.extend(
+                {"index": index, "field": f"sources[{number}].{f}", "message": m}
+                for f, messages in bad.items()
+                for m in messages
+            )
             item_sources.append(source)
-        claims.append(claim)
+        claims.append(values)
         sources.append(item_sources)
     if errors:
         raise BulkRefused(errors, forbidden=forbidden)
+    now = timezone.now()
+    written = {"created_at": now, "history_date": now, "history_type": "+", "history_change_reason": ""}
     with transaction.atomic():
-        created = bulk_create_with_history(claims, Claim, default_user=by)
-        rows = []
-        for claim, item_sources in zip(created, sources, strict=True):
-            for source in item_sources:
-                source.claim = claim  # the claim has its id now
-                rows.append(source)
+        for values in claims:
+            values.update(article_id=article.pk, created_by_id=by.pk, created_at=now, updated_at=now)
+        ids = bulkrows.insert(Claim, claims, returning=True)
+        history = Claim.history.model
+        bulkrows.insert(
+            history, [{**c, "id": pk, **written, "history_user_id": by.pk} for c, pk in zip(claims, ids, strict=True)]
+        )
+        rows = [
+            {**source, "claim_id": pk, "added_by_id": by.pk, "created_at": now}
+            for pk, item_sources in zip(ids, sources, strict=True)
+            for source in item_sources
+        ]
         if rows:
-            bulk_create_with_history(rows, Source, default_user=by)
-    return created
+            source_ids = bulkrows.insert(Source, rows, returning=True)
+            bulkrows.insert(
+                Source.history.model,
+                [{**r, "id": pk, **written, "history_user_id": by.pk} for r, pk in zip(rows, source_ids, strict=True)],
+            )
+    return ids
 
 
 def _open_correction(claim: Claim, *, by: User, role: str | None, note: str, source_count: int) -> None:

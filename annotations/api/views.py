@@ -308,9 +308,9 @@ class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         article = self.get_object()
-        created = claims.create_many(article=article, by=actor(request), items=items, role=article.my_role)
+        ids = claims.create_many(article=article, by=actor(request), items=items, role=article.my_role)
         return Response(
-            {"article": article.pk, "count": len(created), "ids": [claim.pk for claim in created]},
+            {"article": article.pk, "count": len(ids), "ids": ids},
             status=status.HTTP_201_CREATED,
         )
 

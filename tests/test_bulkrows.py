@@ -1,0 +1,104 @@
+"""bulkrows: the bulk validator gives full_clean's verdict and messages; insert writes what the ORM reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from annotations import bulkrows, limits
+from annotations.models import Claim, Source
+
+pytestmark = pytest.mark.django_db
+
+CLAIM_FIELDS = (
+    *("quote", "prefix", "suffix", "claim_text", "claimant", "claimant_type", "verdict", "rationale", "status"),
+)
+SOURCE_FIELDS = ("url", "title", "publisher", "excerpt", "stance", "archived_url", "accessed_at")
+
+HOSTILE = [
+    "",
+    "ok",
+    "x" * (limits.CLAIMANT_CHARS + 1),
+    "x" * (limits.QUOTE_CHARS + 1),
+    "nul\x00byte",
+    "approved",
+    "false",
+    "bogus",
+    "javascript:alert(1)",
+    "data:text/html,hi",
+    "https://example.org/a",
+    "ftp://example.org/a",
+    "not a date",
+    "2026-01-02T03:04:05Z",
+    None,
+    17,
+]
+
+
+def _full_clean_errors(model, fields: tuple[str, ...], name: str, value) -> dict[str, list[str]]:
+    instance = model(**{name: value})
+    try:
+        instance.clean_fields(exclude=[f.name for f in model._meta.fields if f.name not in fields])
+    except TypeError:
+        return {name: ["(full_clean crashes)"]}
+    except ValidationError as error:
+        return {k: v for k, v in error.message_dict.items() if k == name}
+    return {}
+
+
+@pytest.mark.parametrize(("model", "fields"), [(Claim, CLAIM_FIELDS), (Source, SOURCE_FIELDS)])
+@pytest.mark.parametrize("value", HOSTILE, ids=lambda v: repr(v)[:20])
+def test_the_bulk_cleaner_agrees_with_full_clean(model, fields, value):
+    cleaner = bulkrows.Cleaner(model, fields)
+    for name in fields:
+        got = {k: v for k, v in cleaner.clean({name: value}).items() if k == name}
+        expected = _full_clean_errors(model, fields, name, value)
+        if expected == {name: ["(full_clean crashes)"]}:
+            assert got and got[name], name  # where full_clean raises TypeError, a refusal here
+        else:
+            assert got == expected, name
+
+
+def test_the_cleaner_converts_values_as_clean_does():
+    values = {"url": "https://example.org/", "accessed_at": "2026-01-02T03:04:05Z"}
+    assert bulkrows.Cleaner(Source, SOURCE_FIELDS).clean(values) == {}
+    assert values["accessed_at"] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_insert_returns_keys_in_order_and_fills_defaults(article, author):
+    stamp = timezone.now() - timedelta(days=1)
+    rows = [
+        {
+            "article_id": article.pk,
+            "start": n,
+            "end": n + 5,
+            "quote": article.text[n : n + 5],
+            "created_by_id": author.pk,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        for n in range(0, 50, 5)
+    ]
+    keys = bulkrows.insert(Claim, rows, returning=True)
+    stored = {c.pk: c for c in Claim.objects.filter(pk__in=keys)}
+    assert [stored[k].start for k in keys] == list(range(0, 50, 5))
+    first = stored[keys[0]]
+    # Columns the rows did not name take the model's defaults, as bulk_create would give them.
+    assert (first.status, first.version, first.anchor_status, first.claimant_type) == (
+        "unstarted",
+        1,
+        "anchored",
+        "person",
+    )
+    assert first.created_at == stamp and first.approved_at is None
+
+
+def test_insert_splits_statements_past_the_parameter_limit(article, author, monkeypatch):
+    monkeypatch.setattr(bulkrows, "_MAX_PARAMETERS", 60)  # two or three rows a statement
+    rows = [{"article_id": article.pk, "start": n, "end": n + 1, "quote": article.text[n]} for n in range(11)]
+    keys = bulkrows.insert(Claim, rows, returning=True)
+    assert len(keys) == len(set(keys)) == 11
+    assert sorted(Claim.objects.filter(pk__in=keys).values_list("start", flat=True)) == list(range(11))
