@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from . import claims, queueing, workflow
+from . import bulkrows, claims, queueing, workflow
 from . import text as textlib
 from .models import Article, ArticleRevision, Claim, EntityMention, ExtractionRun, Membership, Project
 
@@ -67,6 +68,154 @@ def create(
         # Lost a race with a concurrent import of the same text.
         raise DuplicateArticle(Article.objects.get(project=project, text_sha256=article.text_sha256)) from None
     return article
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One article to create in a batch: its fields, and what an imported record says of it."""
+
+    title: str
+    text: str
+    url: str = ""
+    publisher: str = ""
+    published_at: datetime | date | None = None
+    language: str = "en"
+    fetched_at: datetime | None = None
+    created_by: str | None = None  # usernames: kept when they are members of the project
+    assignee: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass
+class Drafted:
+    """What became of one draft: the new article, or the one already holding its text."""
+
+    article: Article | None = None
+    duplicate_of: Article | None = None
+    # Usernames the draft named that are not members (their fields stay as for a new article).
+    unknown_people: set[str] = field(default_factory=set)
+
+
+class DraftInvalid(Exception):
+    """Draft number ``index`` is not valid; nothing of the batch was written."""
+
+    def __init__(self, index: int, error: ValidationError) -> None:
+        super().__init__(f"draft {index}: {error}")
+        self.index = index
+        self.error = error
+
+
+def create_many(*, project: Project, drafts: list[Draft], created_by: User | None = None) -> list[Drafted]:
+    """Create many articles at once with ``create``'s rules: every draft, or none (DraftInvalid).
+
+    A draft whose normalised text the project already holds, or an earlier draft of the batch
+    holds, is not created (``duplicate_of``). The articles, their extraction runs and what the
+    drafts say of people and times are written with a few multi-row INSERTs, and one task per
+    article is sent once the transaction commits: a thousand articles cost about as much as
+    their text takes to hash, where one ``create`` each cost ten queries and a broker round trip.
+    """
+    built: list[Article] = []
+    for index, draft in enumerate(drafts):
+        article = _new_article(project, draft, created_by)
+        try:
+            # The project and the people are ours, not the draft's: checking that they exist
+            # would cost two queries an article. Duplicates are found below, in one query.
+            article.full_clean(
+                exclude=["text_sha256", "project", "created_by", "assignee"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+        except ValidationError as error:
+            raise DraftInvalid(index, error) from None
+        article.text_sha256 = textlib.sha256(article.text)
+        built.append(article)
+    names = {name for draft in drafts for name in (draft.created_by, draft.assignee) if name}
+    members = dict(
+        Membership.objects.filter(project=project, user__username__in=names).values_list("user__username", "user_id")
+    )
+    hashes = [article.text_sha256 for article in built]
+    existing: dict[str, Article] = {}
+    for begin in range(0, len(hashes), 500):
+        for found in Article.objects.filter(project=project, text_sha256__in=hashes[begin : begin + 500]):
+            existing[found.text_sha256] = found
+    results: list[Drafted] = []
+    fresh: list[Article] = []
+    now = timezone.now()
+    for article, draft in zip(built, drafts, strict=True):
+        if article.text_sha256 in existing:
+            results.append(Drafted(duplicate_of=existing[article.text_sha256]))
+            continue
+        existing[article.text_sha256] = article
+        if draft.created_by in members:
+            article.created_by_id = members[draft.created_by]
+        if draft.assignee in members:
+            article.assignee_id = members[draft.assignee]
+        unknown = {name for name in (draft.created_by, draft.assignee) if name and name not in members}
+        article.created_at = draft.created_at or now
+        article.updated_at = draft.updated_at or now
+        results.append(Drafted(article=article, unknown_people=unknown))
+        fresh.append(article)
+    if not fresh:
+        return results
+    columns = [f.attname for f in Article._meta.concrete_fields if not f.primary_key]
+    rows = [{name: getattr(article, name) for name in columns} for article in fresh]
+    try:
+        with transaction.atomic():
+            ids = bulkrows.insert(Article, rows, returning=True)
+    except IntegrityError:
+        # Lost a race with a concurrent import of one of these texts: one at a time, so each
+        # article says which one it duplicates.
+        return [_create_one(project, draft, created_by) for draft in drafts]
+    for article, pk in zip(fresh, ids, strict=True):
+        article.pk = pk
+        article._state.adding = False
+    _enqueue_many(fresh)
+    return results
+
+
+def _new_article(project: Project, draft: Draft, created_by: User | None) -> Article:
+    published_at = draft.published_at
+    if isinstance(published_at, date) and not isinstance(published_at, datetime):
+        published_at = datetime(published_at.year, published_at.month, published_at.day, tzinfo=UTC)
+    return Article(
+        project=project,
+        title=draft.title,
+        text=textlib.normalise(draft.text),
+        url=draft.url,
+        publisher=draft.publisher,
+        published_at=published_at,
+        language=draft.language,
+        fetched_at=draft.fetched_at,
+        created_by=created_by,
+    )
+
+
+def _create_one(project: Project, draft: Draft, created_by: User | None) -> Drafted:
+    try:
+        article = create(
+            project=project, title=draft.title, text=draft.text, created_by=created_by, url=draft.url,
+            publisher=draft.publisher, published_at=draft.published_at, language=draft.language,
+            fetched_at=draft.fetched_at,
+        )  # fmt: skip
+    except DuplicateArticle as duplicate:
+        return Drafted(duplicate_of=duplicate.existing)
+    unknown = keep_imported(
+        article=article, created_by=draft.created_by, assignee=draft.assignee,
+        created_at=draft.created_at, updated_at=draft.updated_at,
+    )  # fmt: skip
+    return Drafted(article=article, unknown_people=unknown)
+
+
+def _enqueue_many(created: list[Article]) -> None:
+    """Queued extraction runs for new articles, their tasks sent by a worker once this commits."""
+    from .tasks import queue_extractions
+
+    run_ids = bulkrows.insert(
+        ExtractionRun, [{"article_id": article.pk, "status": "queued"} for article in created], returning=True
+    )
+    pairs = [[article.pk, run] for article, run in zip(created, run_ids, strict=True)]
+    queueing.send_batch_on_commit(queue_extractions, [pairs], job_model=ExtractionRun, job_pks=run_ids)
 
 
 def enqueue_extraction(article: Article) -> ExtractionRun:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from . import bulkrows, limits, workflow
 from . import text as textlib
@@ -720,29 +720,54 @@ def _import_status(
 
 @dataclass
 class ImportedClaims:
-    claims: list[Claim]
+    claims: list[int]  # the new claims' ids
     notes: list[str]
+
+
+class ClaimsRefused(Exception):
+    """Item number ``index`` of an import_claims_many call was refused (``error`` names the field)."""
+
+    def __init__(self, index: int, error: ValidationError) -> None:
+        super().__init__(f"item {index}: {error}")
+        self.index = index
+        self.error = error
 
 
 def import_claims(
     *, article: Article, by: User | None, records: Sequence[ClaimRecord], now: datetime | None = None
 ) -> ImportedClaims:
-    """Write an imported article's claims, sources and comments under the review rules.
+    """``import_claims_many`` for one article; a refusal is the ValidationError itself."""
+    try:
+        return import_claims_many(items=[(article, records)], by=by, now=now)[0]
+    except ClaimsRefused as refused:
+        raise refused.error from None
+
+
+def import_claims_many(
+    *, items: Sequence[tuple[Article, Sequence[ClaimRecord]]], by: User | None, now: datetime | None = None
+) -> list[ImportedClaims]:
+    """Write imported articles' claims, sources and comments under the review rules, all at once.
 
     What a record says is kept where the rules allow: people (matched to members by username;
     others are named in the notes and the importer stands in), versions, timestamps, the first
-    approval, corrections, retraction, anchor state. Model validation runs on every row before the
-    bulk write (URL schemes, lengths, choices, spans). A ValidationError names the field as
-    ``claims[i].field`` or ``claims[i].sources[j].field``; the caller's transaction then writes
-    nothing.
+    approval, corrections, retraction, anchor state. Model validation runs on every row before
+    the write (URL schemes, lengths, choices, spans). A refusal is ``ClaimsRefused`` with the
+    item's index and a ValidationError naming ``claims[i].field`` or
+    ``claims[i].sources[j].field``; the caller's transaction then writes nothing. The articles
+    belong to one project. Rows and history rows go in with a few multi-row INSERTs whatever the
+    number of articles (``bulkrows``).
     """
+    results = [ImportedClaims(claims=[], notes=[]) for _item in items]
+    if not any(records for _article, records in items):
+        return results
     now = now or timezone.now()
-    importer_role = role_of(article.project_id, by) if by is not None else workflow.ADMIN
+    project_id = items[0][0].project_id
+    assert all(article.project_id == project_id for article, _records in items), "one project per call"
+    importer_role = role_of(project_id, by) if by is not None else workflow.ADMIN
     members = {
         m.user.get_username(): (m.user, m.role)
-        for m in Membership.objects.filter(project_id=article.project_id).select_related("user")
+        for m in Membership.objects.filter(project_id=project_id).select_related("user")
     }
-    notes: list[str] = []
     unknown: set[str] = set()
 
     def person(name: str | None, fallback: User | None) -> User | None:
@@ -753,91 +778,108 @@ def import_claims(
             return fallback
         return members[name][0]
 
-    claims: list[Claim] = []
-    for index, record in enumerate(records):
-        try:
-            status, approver, note = _import_status(record, importer_role=importer_role, members=members)
-            if note:
-                notes.append(f"claims[{index}]: {note}")
-            span = _span(article.text, record.start, record.end, record.quote)
-            kept = status == record.status
-            claim = Claim(
-                article=article,
-                start=span.start,
-                end=span.end,
-                quote=span.quote,
-                prefix=span.prefix,
-                suffix=span.suffix,
-                claim_text=record.claim_text or span.quote,
-                claimant=record.claimant,
-                claimant_type=record.claimant_type,
-                status=status,
-                verdict=record.verdict,
-                rationale=record.rationale,
-                created_by=person(record.created_by, by),
-                reviewed_by=approver,
-                version=record.version or 1,
-                submitted_at=now if status == ClaimStatus.IN_REVIEW else None,
-                corrected_at=record.corrected_at,
-                correction_note=record.correction_note,
-                # A first approval the import did not keep is not a publication date here.
-                approved_at=record.approved_at if kept and status == ClaimStatus.APPROVED else None,
-                retracted_at=record.retracted_at if kept else None,
-                retracted_by=person(record.retracted_by, None) if kept and record.retracted_at else None,
-                retraction_note=record.retraction_note if kept else "",
-                anchor_status=record.anchor_status,
-                anchor_confidence=record.anchor_confidence,
-                previous_quote=record.previous_quote,
-            )
-            _clean(claim)
-        except ValidationError as error:
-            raise _prefixed(error, f"claims[{index}].") from None
-        claims.append(claim)
-    created = bulk_create_with_history(claims, Claim, default_user=by, default_change_reason="imported")
-    sources: list[Source] = []
-    comments: list[ClaimComment] = []
-    for index, (claim, record) in enumerate(zip(created, records, strict=True)):
-        for number, item in enumerate(record.sources):
-            source = Source(claim=claim, added_by=person(item.added_by, by),
-                            **{name: getattr(item, name) for name in SOURCE_FIELDS})  # fmt: skip
+    def pk(user: User | None) -> int | None:
+        return user.pk if user is not None else None
+
+    claim_rows: list[dict[str, Any]] = []
+    source_rows: list[list[dict[str, Any]]] = []  # by claim
+    comment_rows: list[list[dict[str, Any]]] = []
+    owners: list[int] = []  # the item each claim row belongs to
+    columns = [f.attname for f in Claim._meta.concrete_fields if not f.primary_key]
+    for item_index, (article, records) in enumerate(items):
+        notes = results[item_index].notes
+        unknown.clear()
+        for index, record in enumerate(records):
             try:
-                _source_clean(source)
+                status, approver, note = _import_status(record, importer_role=importer_role, members=members)
+                if note:
+                    notes.append(f"claims[{index}]: {note}")
+                span = _span(article.text, record.start, record.end, record.quote)
+                kept = status == record.status
+                claim = Claim(
+                    article=article,
+                    start=span.start,
+                    end=span.end,
+                    quote=span.quote,
+                    prefix=span.prefix,
+                    suffix=span.suffix,
+                    claim_text=record.claim_text or span.quote,
+                    claimant=record.claimant,
+                    claimant_type=record.claimant_type,
+                    status=status,
+                    verdict=record.verdict,
+                    rationale=record.rationale,
+                    created_by=person(record.created_by, by),
+                    reviewed_by=approver,
+                    version=record.version or 1,
+                    submitted_at=now if status == ClaimStatus.IN_REVIEW else None,
+                    corrected_at=record.corrected_at,
+                    correction_note=record.correction_note,
+                    # A first approval the import did not keep is not a publication date here.
+                    approved_at=record.approved_at if kept and status == ClaimStatus.APPROVED else None,
+                    retracted_at=record.retracted_at if kept else None,
+                    retracted_by=person(record.retracted_by, None) if kept and record.retracted_at else None,
+                    retraction_note=record.retraction_note if kept else "",
+                    anchor_status=record.anchor_status,
+                    anchor_confidence=record.anchor_confidence,
+                    previous_quote=record.previous_quote,
+                    # The times the record names; Django's auto_now would say "now".
+                    created_at=record.created_at or now,
+                    updated_at=record.updated_at or now,
+                )
+                _clean(claim)
             except ValidationError as error:
-                raise _prefixed(error, f"claims[{index}].sources[{number}].") from None
-            sources.append(source)
-        for comment in record.comments:
-            body = comment.body.strip()
-            if body:
-                comments.append(ClaimComment(claim=claim, author=person(comment.author, None), body=body))
-    sources = bulk_create_with_history(sources, Source, default_user=by, default_change_reason="imported")
-    comments = ClaimComment.objects.bulk_create(comments)
-    _keep_times(created, records, sources, comments)
-    if unknown:
-        notes.append(f"not members of this project, recorded as the importer: {', '.join(sorted(unknown))}")
-    return ImportedClaims(claims=created, notes=notes)
-
-
-def _keep_times(
-    claims: list[Claim], records: Sequence[ClaimRecord], sources: list[Source], comments: list[ClaimComment]
-) -> None:
-    """The timestamps the records name (Django sets auto_now fields on insert; these UPDATEs win)."""
-    source_records = [item for record in records for item in record.sources]
-    comment_records = [item for record in records for item in record.comments if item.body.strip()]
-    for rows, items, fields in (
-        (claims, records, ("created_at", "updated_at")),
-        (sources, source_records, ("created_at",)),
-        (comments, comment_records, ("created_at",)),
-    ):
-        changed = []
-        for row, item in zip(rows, items, strict=True):
-            values = {name: getattr(item, name) for name in fields if getattr(item, name, None) is not None}
-            if values:
-                for name, value in values.items():
-                    setattr(row, name, value)
-                changed.append(row)
-        if changed:
-            # bulk_update, not save(): auto_now would move updated_at to now again.
-            type(changed[0])._default_manager.bulk_update(changed, list(fields), batch_size=500)
+                raise ClaimsRefused(item_index, _prefixed(error, f"claims[{index}].")) from None
+            sources = []
+            for number, source_record in enumerate(record.sources):
+                source = Source(claim=claim, added_by=person(source_record.added_by, by),
+                                **{name: getattr(source_record, name) for name in SOURCE_FIELDS})  # fmt: skip
+                try:
+                    _source_clean(source)
+                except ValidationError as error:
+                    raise ClaimsRefused(item_index, _prefixed(error, f"claims[{index}].sources[{number}].")) from None
+                source.created_at = source_record.created_at or now
+                sources.append({f.attname: getattr(source, f.attname) for f in Source._meta.concrete_fields})
+            comments = []
+            for comment in record.comments:
+                body = comment.body.strip()
+                if body:
+                    comments.append(
+                        {"author_id": pk(person(comment.author, None)), "body": body,
+                         "created_at": comment.created_at or now}
+                    )  # fmt: skip
+            claim_rows.append({name: getattr(claim, name) for name in columns})
+            source_rows.append(sources)
+            comment_rows.append(comments)
+            owners.append(item_index)
+        if unknown:
+            notes.append(f"not members of this project, recorded as the importer: {', '.join(sorted(unknown))}")
+    history = {"history_date": now, "history_type": "+", "history_change_reason": "imported", "history_user_id": pk(by)}
+    claim_ids = bulkrows.insert(Claim, claim_rows, returning=True)
+    bulkrows.insert(
+        Claim.history.model, [{**row, "id": key, **history} for row, key in zip(claim_rows, claim_ids, strict=True)]
+    )
+    flat_sources: list[dict[str, Any]] = []
+    for key, rows in zip(claim_ids, source_rows, strict=True):
+        for row in rows:
+            row.pop("id", None)
+            row["claim_id"] = key
+            flat_sources.append(row)
+    source_ids = bulkrows.insert(Source, flat_sources, returning=True)
+    bulkrows.insert(
+        Source.history.model, [{**row, "id": key, **history} for row, key in zip(flat_sources, source_ids, strict=True)]
+    )
+    bulkrows.insert(
+        ClaimComment,
+        [
+            {**comment, "claim_id": key}
+            for key, comments in zip(claim_ids, comment_rows, strict=True)
+            for comment in comments
+        ],
+    )
+    for key, owner in zip(claim_ids, owners, strict=True):
+        results[owner].claims.append(key)
+    return results
 
 
 def _prefixed(error: ValidationError, prefix: str) -> ValidationError:

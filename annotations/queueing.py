@@ -28,7 +28,7 @@ from .models import QUEUE_FAILED, RunStatus
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["QUEUE_FAILED", "requeue", "send_many_on_commit", "send_on_commit"]
+__all__ = ["QUEUE_FAILED", "requeue", "send_batch_on_commit", "send_many_on_commit", "send_on_commit"]
 BROKER_ERRORS: tuple[type[BaseException], ...] = (
     kombu.exceptions.OperationalError,
     redis.exceptions.ConnectionError,
@@ -93,6 +93,22 @@ def send_many_on_commit(task: Task, calls: Sequence[tuple[Sequence[Any], int]], 
             except BROKER_ERRORS as error:
                 mark_unqueued(job_model, [pk for _args, pk in calls[index:]], error)
                 return
+
+    transaction.on_commit(publish)
+
+
+def send_batch_on_commit(task: Task, args: Sequence[Any], *, job_model: type[Model], job_pks: Sequence[int]) -> None:
+    """Send one message that stands for many jobs (a task that fans out); if refused, fail them all.
+
+    A thousand imported articles then cost the request one publish instead of a thousand
+    (a Redis round trip each, 0.5-2 ms): the worker sends the per-article tasks.
+    """
+
+    def publish() -> None:
+        try:
+            send(task, args)
+        except BROKER_ERRORS as error:
+            mark_unqueued(job_model, list(job_pks), error)
 
     transaction.on_commit(publish)
 

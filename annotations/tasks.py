@@ -13,7 +13,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import extraction
+from . import extraction, queueing
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,24 @@ def _best_effort(function: Callable[..., object], *args: object) -> None:
         function(*args)
     except Exception:  # the original error is what matters, and the caller re-raises it
         logger.warning("could not record the state of extraction run %s", args[0], exc_info=True)
+
+
+@shared_task(name="annotations.queue_extractions", acks_late=True, reject_on_worker_lost=True)
+def queue_extractions(pairs: list[list[int]]) -> int:
+    """Send one extraction task per ``[article, run]``: what a batch of new articles sends as one message.
+
+    If the broker refuses part-way, the runs not yet sent are marked failed (and can be re-run
+    from the article page), as when a request cannot queue its run.
+    """
+    from .models import ExtractionRun
+
+    for index, (article_id, run_id) in enumerate(pairs):
+        try:
+            queueing.send(extract_entities, [article_id, run_id])
+        except queueing.BROKER_ERRORS as error:
+            queueing.mark_unqueued(ExtractionRun, [run for _article, run in pairs[index:]], error)
+            return index
+    return len(pairs)
 
 
 @shared_task(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import orjson
 from datetime import date, datetime
 from typing import Any
+
+import orjson
 
 # Every source column an export may write; a format picks the ones it needs.
 SOURCE_FIELDS = (

@@ -158,41 +158,39 @@ def _problem(error: ValidationError, source: str, line: int | None) -> ImportPro
     return ImportProblem(f"{field_name}: {' '.join(messages)}", source=source, line=line, field=field_name)
 
 
-def _write_record(project: Project, user: User | None, record: ArticleRecord, source: str) -> Outcome:
-    """One article with its claims, sources and a person's entity mentions, through the owner modules."""
-    try:
-        article = articles.create(
-            project=project,
-            title=record.title,
-            text=record.text,
-            created_by=user,
-            url=record.url,
-            publisher=record.publisher,
-            published_at=record.published_at,
-            language=record.language,
-            fetched_at=record.fetched_at,
-        )
-    except articles.DuplicateArticle as duplicate:
-        message = f"already imported as article {duplicate.existing.pk}"
+def _draft(record: ArticleRecord) -> articles.Draft:
+    return articles.Draft(
+        title=record.title, text=record.text, url=record.url, publisher=record.publisher,
+        published_at=record.published_at, language=record.language, fetched_at=record.fetched_at,
+        created_by=record.created_by, assignee=record.assignee, created_at=record.created_at,
+        updated_at=record.updated_at,
+    )  # fmt: skip
+
+
+def _outcome(record: ArticleRecord, drafted: articles.Drafted, imported: list[str], source: str) -> Outcome:
+    """What became of one record: a new article (with the notes of its claims), or a duplicate."""
+    if drafted.duplicate_of is not None:
+        message = f"already imported as article {drafted.duplicate_of.pk}"
         if record.claims:
             message += f"; its {len(record.claims)} claim(s) were not imported again"
-        return Outcome(source, "duplicate", record.title, duplicate.existing.pk, record.line, message)
-    except ValidationError as error:
-        raise _problem(error, source, record.line) from None
-    try:
-        imported = claims.import_claims(article=article, by=user, records=record.claims)
-    except ValidationError as error:
-        raise _problem(error, source, record.line) from None
-    unknown = articles.keep_imported(
-        article=article, created_by=record.created_by, assignee=record.assignee,
-        created_at=record.created_at, updated_at=record.updated_at,
-    )  # fmt: skip
-    # Machine mentions too, with the model that found them: extraction (queued on create)
-    # replaces those when it runs; a person's mentions stay.
+        return Outcome(source, "duplicate", record.title, drafted.duplicate_of.pk, record.line, message)
+    article = drafted.article
+    assert article is not None
+    notes = list(imported)
+    if drafted.unknown_people:
+        notes.append(f"article people not in this project: {', '.join(sorted(drafted.unknown_people))}")
+    return Outcome(
+        source, "created", article.title, article.pk, record.line, "; ".join(notes), claims=len(record.claims)
+    )
+
+
+def _mentions(records: list[ArticleRecord], outcomes: list[Outcome]) -> None:
+    """Machine mentions too, with the model that found them: extraction (queued on create)
+    replaces those when it runs; a person's mentions stay."""
     now = timezone.now()
     EntityMention.objects.bulk_create(
         EntityMention(
-            article=article,
+            article_id=outcome.article_id or 0,  # created: always set
             start=m.start,
             end=m.end,
             text=m.text,
@@ -201,11 +199,9 @@ def _write_record(project: Project, user: User | None, record: ArticleRecord, so
             corrected_at=now if m.corrected and m.model else None,
             original_label=m.original_label,
         )
+        for record, outcome in zip(records, outcomes, strict=True)
+        if outcome.status == "created"
         for m in record.mentions
-    )
-    notes = imported.notes + ([f"article people not in this project: {', '.join(sorted(unknown))}"] if unknown else [])
-    return Outcome(
-        source, "created", article.title, article.pk, record.line, "; ".join(notes), claims=len(record.claims)
     )
 
 
@@ -217,13 +213,29 @@ def write_records(
     source: str,
     progress: Progress | None = None,
 ) -> list[Outcome]:
-    """Write one input's records in one transaction: all of them, or (on ImportProblem) none."""
+    """Write one input's records in one transaction: all of them, or (on ImportProblem) none.
+
+    The articles go in as one batch (articles.create_many), then all their claims
+    (claims.import_claims_many): a fixed number of queries whatever the number of records.
+    """
     outcomes: list[Outcome] = []
     with transaction.atomic():
-        for record in records:
-            outcomes.append(_write_record(project, user, record, source))
+        try:
+            created = articles.create_many(project=project, drafts=[_draft(r) for r in records], created_by=user)
+        except articles.DraftInvalid as invalid:
+            raise _problem(invalid.error, source, records[invalid.index].line) from None
+        new = [(record, drafted.article) for record, drafted in zip(records, created, strict=True) if drafted.article]
+        try:
+            imported = claims.import_claims_many(items=[(article, record.claims) for record, article in new], by=user)
+        except claims.ClaimsRefused as refused:
+            raise _problem(refused.error, source, new[refused.index][0].line) from None
+        notes = {article.pk: result.notes for (_record, article), result in zip(new, imported, strict=True)}
+        for record, drafted in zip(records, created, strict=True):
+            article_notes = notes.get(drafted.article.pk, []) if drafted.article else []
+            outcomes.append(_outcome(record, drafted, article_notes, source))
             if progress:
                 progress(1)
+        _mentions(records, outcomes)
     return outcomes
 
 
