@@ -220,6 +220,49 @@ def post_bulk(port: int, key: str, article: int, count: int) -> dict[str, object
     }
 
 
+IMPORT = int(os.environ.get("BENCH_API_IMPORT_ARTICLES", "1000"))
+BENCH_QUEUE = f"bench-api-{os.getpid()}"
+SEED = (ROOT / "seeds" / "000_ddd837a79f5b304a.txt").read_text(encoding="utf-8")
+
+
+def post_import(port: int, key: str, count: int) -> dict[str, object]:
+    """``count`` copies of the seed article (each with its own first line) as one JSONL upload,
+    then the article list: the time until all of them are listed, as the issue measures peers."""
+    lines = "\n".join(json.dumps({"title": f"Copy {n}", "text": f"Copy {n}.\n{SEED}"}) for n in range(count))
+    boundary = "bench-boundary-7d1f"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="copies.jsonl"\r\n'
+        f"Content-Type: application/x-ndjson\r\n\r\n{lines}\r\n--{boundary}--\r\n"
+    ).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    began = time.perf_counter()
+    conn.request(
+        "POST",
+        "/api/v1/projects/bench/imports/",
+        body,
+        {"Authorization": f"Token {key}", "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    response = conn.getresponse()
+    report = json.loads(response.read() or b"{}")
+    conn.request("GET", "/api/v1/articles/?page_size=1", headers={"Authorization": f"Token {key}"})
+    listed = conn.getresponse()
+    listed.read()
+    seconds = time.perf_counter() - began
+    conn.close()
+    created = sum(1 for row in report.get("report", report.get("outcomes", [])) if row.get("status") == "created")
+    return {
+        "articles": count,
+        "status": response.status,
+        "created": created,
+        "list_status": listed.status,
+        "mb": round(len(body) / 1e6, 2),
+        "seconds": round(seconds, 3),
+        "articles_per_second": round(count / seconds, 1),
+        "goal_seconds": 0.6,
+        "error": None if response.status in (200, 201) else str(report)[:300],
+    }
+
+
 def get_export(port: int, key: str, with_mentions: bool) -> dict[str, object]:
     """The whole project as JSONL through the streaming API: every claim the run created so far."""
     query = "include_unreviewed=1" + ("&include_mentions=1" if with_mentions else "")
@@ -288,6 +331,8 @@ def bench_database(name: str, database_url: str, workdir: Path) -> None:
         **os.environ,
         "DATABASE_URL": database_url,
         "DATABASE_CONN_MAX_AGE": "60",
+        # Imported articles queue their extraction: on a private queue, deleted at the end.
+        "CELERY_TASK_DEFAULT_QUEUE": BENCH_QUEUE,
         "WORKBENCH_VAR_DIR": str(workdir),
         "DJANGO_SETTINGS_MODULE": "workbench.settings",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -308,6 +353,8 @@ def bench_database(name: str, database_url: str, workdir: Path) -> None:
         port = free_port()
         server = start_server(env, port, setup["key"], workdir / f"gunicorn-{name}-{config}.log", config)
         try:
+            if IMPORT and config == CONFIGS[-1]:
+                emit(db=name, mode="import", server=config, **post_import(port, setup["key"], IMPORT))
             for mode, count, clients in (("serial", SERIAL, 1), ("concurrent", CONCURRENT, CLIENTS)):
                 result = run_load(port, setup["key"], workbench_target(setup["article"]), count, clients, offset)
                 offset += count
@@ -460,7 +507,18 @@ def main() -> None:
                     postgres_admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
             else:
                 raise SystemExit(f"unknown database {name!r} in BENCH_API_DATABASES")
+    drop_bench_queue()
     summary()
+
+
+def drop_bench_queue() -> None:
+    """The private queue the imports' extraction message went to (no worker runs here)."""
+    try:
+        import redis
+
+        redis.Redis.from_url(os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")).delete(BENCH_QUEUE)
+    except Exception as error:  # noqa: BLE001 - a broker away only means there is nothing to delete
+        emit(warning=f"could not delete the bench queue {BENCH_QUEUE}: {error}")
 
 
 if __name__ == "__main__":
