@@ -343,6 +343,8 @@ class Claim(models.Model):
     status_options: list[tuple[str, str]]
     # The latest send-back comment, for claims that need changes (review.send_back_reasons).
     send_back: ClaimComment | None
+    # Shown as a light stub the page fills in later (views.desk.desk_context).
+    stub: bool
 
     class Meta:
         ordering = ["article", "start", "end", "id"]

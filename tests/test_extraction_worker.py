@@ -118,6 +118,25 @@ def test_the_bulk_command_on_50_articles_ends_with_50_done_runs(celery_worker, p
     assert "Queued 0 extraction run(s)" in out.getvalue()
 
 
+def test_an_import_sends_one_message_and_the_worker_fans_it_out_to_every_article(celery_worker, project, seed_text):
+    import json
+
+    from annotations.imports import pipeline
+    from annotations.imports.base import Metadata
+
+    paragraphs = seed_text.split("\n")
+    lines = "\n".join(
+        json.dumps({"title": f"Wire {i}", "text": f"Wire {i}.\n" + "\n".join(paragraphs[i : i + 2])}) for i in range(12)
+    )
+    report = pipeline.import_all_or_nothing(
+        project=project, user=None, items=[pipeline.ImportInput.file("wire.jsonl", lines.encode())], metadata=Metadata()
+    )
+    runs = ExtractionRun.objects.filter(article_id__in=[o.article_id for o in report.created])
+    assert runs.count() == 12
+    wait_for(lambda: runs.filter(status=RunStatus.DONE).count() == 12, "every imported article's run", celery_worker)
+    assert EntityMention.objects.filter(article__project=project).exists()
+
+
 # --- a worker killed mid-task --------------------------------------------------------------------
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 from copy import copy
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,21 +31,36 @@ _REVIEW_CHOICES = {"verdict_choices": Verdict.choices, "status_choices": ClaimSt
 _STATUS_LABELS = dict(ClaimStatus.choices)
 
 
-def desk_context(request: AuthedRequest, article: Article, role: str | None = None) -> dict[str, Any]:
-    """Everything the text and the claim panel show, in a fixed number of queries."""
-    if role is None:
-        role = claims.role_of(article.project_id, request.user)
-    claim_list = list(article.claims.in_text_order().select_related("created_by").prefetch_related("sources"))
-    mentions = list(EntityMention.objects.filter(article=article).order_by("start", "end"))
-    spans = [(c.start, c.end, f"claim:{c.pk}") for c in claim_list]
-    spans += [(m.start, m.end, f"ent:{m.label}") for m in mentions]
-    claims.editable_claims(claim_list, request.user, role)
+def _dress(claim_list: list[Claim], user: Any, role: str | None, mentions: list[EntityMention]) -> None:
+    """What full cards show beyond the row: sources, allowed moves, linked mentions, send-back
+    reasons. A fixed number of queries whatever the number of claims."""
+    prefetch_related_objects(claim_list, "sources")
+    claims.editable_claims(claim_list, user, role)
     # Why a claim needs changes, on its card (one query, only for claims sent back).
     reasons = review.send_back_reasons([c.pk for c in claim_list if c.status == ClaimStatus.NEEDS_CHANGES])
     for claim in claim_list:
+        claim.stub = False
         claim.linked_mentions = claim.mentions_inside(mentions)
         claim.send_back = reasons.get(claim.pk)
         claim.status_options = [(value, _STATUS_LABELS[value]) for value in [claim.status, *claim.moves]]
+
+
+def desk_context(request: AuthedRequest, article: Article, role: str | None = None) -> dict[str, Any]:
+    """Everything the text and the claim panel show, in a fixed number of queries.
+
+    Every claim is highlighted in the text, but only the first DESK_FULL_CARDS get a full card;
+    the others are stubs (quote, status) that desk.js fills in through ``claim_cards``.
+    """
+    if role is None:
+        role = claims.role_of(article.project_id, request.user)
+    claim_list = list(article.claims.in_text_order().select_related("created_by"))
+    mentions = list(EntityMention.objects.filter(article=article).order_by("start", "end"))
+    spans = [(c.start, c.end, f"claim:{c.pk}") for c in claim_list]
+    spans += [(m.start, m.end, f"ent:{m.label}") for m in mentions]
+    full = settings.DESK_FULL_CARDS
+    _dress(claim_list[:full], request.user, role, mentions)
+    for claim in claim_list[full:]:
+        claim.stub = True
     # Where claims overlap, the one that starts first in the text gives the highlight its colour.
     rank = {str(c.pk): (index, c.verdict) for index, c in enumerate(claim_list)}
     paragraphs: list[list[tuple[textlib.Segment, str]]] = []
@@ -68,10 +85,44 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
     }
 
 
+@require_GET
+def claim_cards(request: AuthedRequest, project_slug: str, article_id: int) -> HttpResponse:
+    """Full cards for stubs (``?ids=3,4,5``): the first replaces the stub that asked, the rest
+    arrive out of band. desk.js names only stubs, so no card being edited is replaced."""
+    article = lookups.article_for(request, project_slug, article_id)
+    try:
+        ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip()]
+    except ValueError:
+        return HttpResponse("ids: a comma-separated list of claim ids.", status=400, content_type="text/plain")
+    ids = ids[: settings.DESK_CARD_CHUNK]
+    if not ids:
+        return HttpResponse("ids: name at least one claim.", status=400, content_type="text/plain")
+    claim_list = list(article.claims.in_text_order().select_related("created_by").filter(pk__in=ids))
+    role = claims.role_of(article.project_id, request.user)
+    mentions: list[EntityMention] = []
+    if claim_list:
+        low, high = min(c.start for c in claim_list), max(c.end for c in claim_list)
+        mentions = list(
+            EntityMention.objects.filter(article=article, start__gte=low, end__lte=high).order_by("start", "end")
+        )
+    _dress(claim_list, request.user, role, mentions)
+    context = {
+        "project": article.project,
+        "article": article,
+        "role": role,
+        "is_editor": workflow.is_editor(role),
+        "cards": claim_list,
+        "asked": ids[0],
+        **_REVIEW_CHOICES,
+    }
+    return render(request, "annotations/partials/claim_cards.html", context)
+
+
 def article_detail(request: AuthedRequest, project_slug: str, article_id: int) -> HttpResponse:
     article = lookups.article_for(request, project_slug, article_id)
     context = desk_context(request, article)
     context["run"] = article.latest_run
+    context["card_chunk"] = settings.DESK_CARD_CHUNK
     return render(request, "annotations/article_detail.html", context)
 
 

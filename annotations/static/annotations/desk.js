@@ -133,8 +133,43 @@ function moveClaim() {
   moving = null;
 }
 
+// Past the first full cards, claims arrive as stubs (quote and status) that are filled in a
+// chunk at a time as they come near the viewport, or at once when one gets the focus. Only
+// stubs are asked for, so a card with an open form is never replaced.
+const chunk = Number(desk?.dataset.cardChunk || 25);
+const asked = new Set();
+
+function fill(stub) {
+  if (!stub?.classList.contains("stub") || asked.has(stub.dataset.claimId)) return;
+  const ids = [];
+  for (let el = stub; el && ids.length < chunk; el = el.nextElementSibling) {
+    if (el.classList.contains("stub") && !asked.has(el.dataset.claimId)) ids.push(el.dataset.claimId);
+  }
+  ids.forEach((id) => asked.add(id));
+  // The stub as the source: htmx keeps one request in flight per source element and would drop
+  // the others, so a shared source would leave stubs unfilled.
+  htmx.ajax("GET", `${desk.dataset.cardsUrl}?ids=${ids.join(",")}`, { target: stub, swap: "outerHTML", source: stub });
+}
+
+const nearby =
+  "IntersectionObserver" in window
+    ? new IntersectionObserver(
+        (entries) => {
+          for (const entry of entries) {
+            if (!entry.isIntersecting) continue;
+            nearby.unobserve(entry.target);
+            fill(entry.target);
+          }
+        },
+        { rootMargin: "600px 0px" },
+      )
+    : null;
+const watchStubs = () => document.querySelectorAll(".claim-card.stub").forEach((stub) => nearby?.observe(stub));
+watchStubs();
+
 function focusClaim(card, scroll = true) {
   if (!card) return;
+  fill(card);
   focusedId = card.dataset.claimId;
   card.focus({ preventScroll: !scroll });
   if (scroll) card.scrollIntoView({ block: "nearest" });
@@ -164,6 +199,7 @@ function step(delta) {
 }
 
 function openEditor(card) {
+  if (card?.classList.contains("stub")) return toast("The claim is still loading: try again in a moment.");
   const button = card?.querySelector('[data-action="edit"]');
   if (!button) {
     toast(card ? "You can only change claims you marked." : "Focus a claim first (j / k).");
@@ -174,6 +210,7 @@ function openEditor(card) {
 
 function setVerdict(digit) {
   const card = currentCard();
+  if (card?.classList.contains("stub")) return toast("The claim is still loading: try again in a moment.");
   const select = card?.querySelector("form.quick select[name=verdict]");
   if (!card || !select) {
     toast(card ? "You can only change claims you marked." : "Focus a claim first (j / k).");
@@ -238,6 +275,7 @@ document.addEventListener("keyup", (event) => {
 });
 document.addEventListener("focusin", (event) => {
   const card = event.target.closest?.(".claim-card");
+  fill(card);
   if (card && card.dataset.claimId !== focusedId) {
     focusedId = card.dataset.claimId;
     markActive();
@@ -261,6 +299,7 @@ document.addEventListener("htmx:afterRequest", (event) => {
   }
 });
 document.addEventListener("htmx:afterSettle", () => {
+  watchStubs(); // a panel sent anew brings new stubs
   // A whole panel names its focus; a card sent back alone (a new claim) carries focus-me.
   const fresh = document.querySelector("#claims .claim-card.focus-me");
   fresh?.classList.remove("focus-me");
