@@ -256,10 +256,25 @@ def create(
         article=article, by=by, start=start, end=end, quote=quote, claim_text=claim_text, claimant=claimant,
         claimant_type=claimant_type, verdict=verdict, rationale=rationale, status=status,
     )  # fmt: skip
-    claim._history_user = by  # type: ignore[attr-defined]  # simple_history (untyped) reads it on save
     with transaction.atomic():
-        claim.save()
+        # The history row is written here rather than by simple_history's post_save, which
+        # builds a manager class and a model instance per save (~0.5 ms of a 3 ms request).
+        claim.save_without_historical_record()  # type: ignore[attr-defined]  # simple_history (untyped)
+        _history_rows(Claim, [claim], by=by)
     return claim
+
+
+def _history_rows(model: type[Claim] | type[Source], rows: Sequence[Claim | Source], *, by: User | None) -> None:
+    """The "+" history row of each new row, as simple_history writes it, in one INSERT."""
+    columns = [f.attname for f in model._meta.concrete_fields]
+    now = timezone.now()
+    written = {
+        "history_date": now,
+        "history_type": "+",
+        "history_change_reason": None,
+        "history_user_id": by.pk if by else None,
+    }
+    bulkrows.insert(model.history.model, [{**{c: getattr(row, c) for c in columns}, **written} for row in rows])
 
 
 BULK_ITEM_FIELDS = frozenset({"start", "end", "quote", *CLAIM_FIELDS, "status", "sources"})
