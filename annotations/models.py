@@ -34,6 +34,16 @@ if TYPE_CHECKING:
 HTTP_URL = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
 
 
+class HttpURLField(models.URLField):
+    """A URLField for web links only, checked by one validator.
+
+    URLField's own validator (which also takes ftp://) would run beside HTTP_URL: twice the
+    cost of the most expensive check of a bulk write of sources, for no stricter result.
+    """
+
+    default_validators = [HTTP_URL]
+
+
 class Span(Protocol):
     """Anything with a start and an end offset in an article's text."""
 
@@ -209,7 +219,7 @@ class ArticleQuerySet(models.QuerySet["Article"]):
 class Article(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="articles")
     title = models.CharField(max_length=limits.TITLE_CHARS)
-    url = models.URLField(max_length=limits.URL_CHARS, blank=True, validators=[HTTP_URL])
+    url = HttpURLField(max_length=limits.URL_CHARS, blank=True)
     publisher = models.CharField(max_length=limits.PUBLISHER_CHARS, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     language = models.CharField(max_length=limits.LANGUAGE_CHARS, default="en")
@@ -399,12 +409,12 @@ class Claim(models.Model):
 
 class Source(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="sources")
-    url = models.URLField(max_length=limits.URL_CHARS, validators=[HTTP_URL])
+    url = HttpURLField(max_length=limits.URL_CHARS)
     title = models.CharField(max_length=limits.TITLE_CHARS, blank=True)
     publisher = models.CharField(max_length=limits.PUBLISHER_CHARS, blank=True)
     excerpt = bounded_text(limits.EXCERPT_CHARS, blank=True)
     stance = models.CharField(max_length=20, choices=Stance.choices, default=Stance.CONTEXT)
-    archived_url = models.URLField(max_length=limits.URL_CHARS, blank=True, validators=[HTTP_URL])
+    archived_url = HttpURLField(max_length=limits.URL_CHARS, blank=True)
     accessed_at = models.DateTimeField(null=True, blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
