@@ -49,7 +49,10 @@ os.environ.update(ENV)
 SENTENCES = 400
 CLIENTS = int(os.environ.get("LOAD_CLIENTS", "16"))
 SECONDS = int(os.environ.get("LOAD_SECONDS", "10"))
-CONFIGS = os.environ.get("LOAD_CONFIGS", "sync:3:1,sync:5:1,gthread:2:4,gthread:3:4").split(",")
+CONFIGS = os.environ.get("LOAD_CONFIGS", "sync:3:1,gthread:3:4").split(",")
+# "mixed" (the issue's workload): of every 10 requests, 5 desk pages (session), 3 claim lists and
+# 2 claim creates (API token); "page": the desk page only.
+MIX = os.environ.get("LOAD_MIX", "mixed")
 
 
 def ensure_database() -> None:
@@ -61,8 +64,11 @@ def ensure_database() -> None:
             admin.execute(f'CREATE DATABASE "{name}"')
 
 
-def prepare() -> tuple[str, str]:
-    """Migrate, create the project, the article and a session; returns the desk URL path and cookie."""
+def prepare() -> tuple[str, str, int, str, int]:
+    """Migrate, create the project, the article, a session and a token.
+
+    Returns the desk URL path, the session key, the article id, the token and the text length.
+    """
     import django
 
     django.setup()
@@ -70,7 +76,7 @@ def prepare() -> tuple[str, str]:
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
 
-    from annotations.models import Article, Claim, EntityMention, Membership, Project, Source
+    from annotations.models import ApiToken, Article, Claim, EntityMention, Membership, Project, Source
 
     call_command("migrate", verbosity=0)
     Project.objects.filter(slug="load").delete()
@@ -100,7 +106,33 @@ def prepare() -> tuple[str, str]:
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
-    return f"/p/{project.slug}/articles/{article.pk}/", session.session_key or ""
+    _, key = ApiToken.issue(user, "load")
+    path = f"/p/{project.slug}/articles/{article.pk}/"
+    return path, session.session_key or "", article.pk, key, len(text)
+
+
+def mixed_script(path: str, cookie: str, article: int, key: str, length: int) -> Path:
+    """A wrk script: 5 desk pages, 3 claim lists and 2 claim creates in every 10 requests."""
+    script = Path(TMP) / "mixed.lua"
+    script.write_text(
+        f"""
+counter = 0
+request = function()
+  counter = counter + 1
+  local k = counter % 10
+  if k < 5 then
+    return wrk.format("GET", "{path}", {{["Cookie"] = "{cookie}"}})
+  elseif k < 8 then
+    return wrk.format("GET", "/api/v1/claims/?article={article}", {{["Authorization"] = "Token {key}"}})
+  end
+  local start = (counter * 37) % {length - 40}
+  local body = string.format('{{"article": {article}, "start": %d, "end": %d, "verdict": "false"}}', start, start + 25)
+  return wrk.format("POST", "/api/v1/claims/", {{["Authorization"] = "Token {key}",
+    ["Content-Type"] = "application/json"}}, body)
+end
+"""
+    )
+    return script
 
 
 def free_port() -> int:
@@ -131,10 +163,11 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run_wrk(url: str, cookie: str, seconds: int) -> dict[str, float | str]:
+def run_wrk(url: str, cookie: str, seconds: int, script: Path | None = None) -> dict[str, float | str]:
     output = subprocess.run(
         [
             "wrk",
+            *(["-s", str(script)] if script else []),
             f"-t{min(2, CLIENTS)}",
             f"-c{CLIENTS}",
             f"-d{seconds}s",
@@ -172,8 +205,9 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
     ensure_database()
-    path, session_key = prepare()
+    path, session_key, article, key, length = prepare()
     cookie = f"sessionid={session_key}"
+    script = mixed_script(path, cookie, article, key, length) if MIX == "mixed" else None
     for config in CONFIGS:
         worker_class, workers, threads = config.split(":")
         port = free_port()
@@ -206,7 +240,7 @@ def main() -> None:
             # every worker process imports, compiles its templates and opens its connection.
             for _ in range(2 * int(workers) * int(threads)):
                 urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": cookie}), timeout=60).read()
-            result = run_wrk(url, cookie, SECONDS)
+            result = run_wrk(url, cookie, SECONDS, script)
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -214,6 +248,7 @@ def main() -> None:
             json.dumps(
                 {
                     "bench": "load_desk",
+                    "mix": MIX,
                     "config": config,
                     "clients": CLIENTS,
                     "seconds": SECONDS,

@@ -481,8 +481,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# The desk renders the first DESK_FULL_CARDS claim cards in full and the rest as light stubs that
-# the page fills in DESK_CARD_CHUNK at a time as they scroll into view (or get the focus): a
-# full card costs ~0.7 ms of template time, so a 500-claim article would take 0.4 s to render.
-DESK_FULL_CARDS = env_int("DESK_FULL_CARDS", 30)
+# The desk renders the first DESK_FULL_CARDS claim cards in full (more than a screen) and the
+# rest as light stubs that the page fills in DESK_CARD_CHUNK at a time as they come near the
+# viewport (or get the focus): a full card costs ~1 ms of template time, so a 500-claim article
+# would take half a second to render and a long debate page's first paint would wait for it.
+DESK_FULL_CARDS = env_int("DESK_FULL_CARDS", 10)
 DESK_CARD_CHUNK = env_int("DESK_CARD_CHUNK", 25)
