@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import limits, workflow
+from . import captures, limits, workflow
 from . import text as textlib
 from .models import (
     AnchorStatus,
@@ -378,7 +378,7 @@ def create_many(*, article: Article, by: User, items: Sequence[Any], role: str |
                 source.claim = claim  # the claim has its id now
                 rows.append(source)
         if rows:
-            bulk_create_with_history(rows, Source, default_user=by)
+            captures.schedule(bulk_create_with_history(rows, Source, default_user=by), by=by)
     return created
 
 
@@ -623,6 +623,8 @@ def add_source(*, claim: Claim, by: User, correction_note: str = "", **fields: A
         source.claim = fresh
         source._history_user = by  # type: ignore[attr-defined]  # simple_history (untyped) reads it on save
         source.save()
+        # In the same transaction as the source: every door queues exactly one capture.
+        captures.schedule([source], by=by)
     return source
 
 
@@ -641,6 +643,10 @@ def edit_source(*, source: Source, by: User, correction_note: str = "", **fields
         fresh.claim = _source_write(fresh.claim, by, correction_note, 0, "source edited")
         fresh._history_user = by  # type: ignore[attr-defined]  # simple_history (untyped) reads it on save
         fresh.save()
+        if "url" in changed:
+            captures.schedule([fresh], by=by)
+        if "excerpt" in changed:
+            captures.excerpt_changed(fresh)
     return fresh
 
 
@@ -783,6 +789,9 @@ def import_claims(
             if body:
                 comments.append(ClaimComment(claim=claim, author=person(comment.author, None), body=body))
     sources = bulk_create_with_history(sources, Source, default_user=by, default_change_reason="imported")
+    # Captures in the file are not imported (a capture is what this server fetched; one read from
+    # a file proves nothing): each imported source's page is captured anew.
+    captures.schedule(sources, by=by)
     comments = ClaimComment.objects.bulk_create(comments)
     _keep_times(created, records, sources, comments)
     if unknown:

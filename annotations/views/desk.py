@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import claims, forms, review, workflow
+from .. import captures, claims, forms, review, workflow
 from .. import text as textlib
 from ..models import Article, Claim, ClaimStatus, EntityMention, Verdict
 from . import lookups
@@ -38,6 +38,7 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
     spans = [(c.start, c.end, f"claim:{c.pk}") for c in claim_list]
     spans += [(m.start, m.end, f"ent:{m.label}") for m in mentions]
     claims.editable_claims(claim_list, request.user, role)
+    captures.attach_states(s for c in claim_list for s in c.sources.all())
     # Why a claim needs changes, on its card (one query, only for claims sent back).
     reasons = review.send_back_reasons([c.pk for c in claim_list if c.status == ClaimStatus.NEEDS_CHANGES])
     for claim in claim_list:
@@ -144,6 +145,7 @@ def _one_card(request: AuthedRequest, claim_id: int, article_id: int) -> tuple[C
     article = claim.article
     role = claims.role_of(article.project_id, request.user)
     claims.editable_claims([claim], request.user, role)
+    captures.attach_states(claim.sources.all())
     claim.linked_mentions = list(
         EntityMention.objects.filter(article=article, start__gte=claim.start, end__lte=claim.end).order_by(
             "start", "end"
