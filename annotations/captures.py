@@ -124,12 +124,26 @@ def capture_again(*, source: Source, by: User) -> tuple[Capture, bool]:
         return schedule([fresh], by=by)[0], True
 
 
-def pending_for_project(project_id: int, *, only_missing: bool) -> list[Source]:
-    """The sources ``manage.py capture_sources`` captures: all of them, or those with no capture done."""
-    sources = Source.objects.filter(claim__article__project_id=project_id).order_by("id")
+def capture_project(*, project_id: int, only_missing: bool, chunk_size: int = 200) -> list[int]:
+    """Queue a capture of every source of a project (``manage.py capture_sources``); the capture ids.
+
+    ``only_missing`` leaves out sources with a finished capture. Sources with a capture already
+    queued or running are left out either way: asking twice does not fetch twice.
+    """
+    sources = (
+        Source.objects.filter(claim__article__project_id=project_id)
+        .exclude(captures__status__in=jobs.ACTIVE)
+        .order_by("id")
+        .only("id", "url", "excerpt")
+    )
     if only_missing:
         sources = sources.exclude(captures__status=RunStatus.DONE)
-    return [s for s in sources.only("id", "url", "excerpt") if _capturable(s.url)]
+    pending = [s for s in sources.distinct() if _capturable(s.url)]
+    ids: list[int] = []
+    for at in range(0, len(pending), chunk_size):
+        with transaction.atomic():
+            ids += [c.pk for c in schedule(pending[at : at + chunk_size], by=None)]
+    return ids
 
 
 # --- the task's work ---------------------------------------------------------------------------

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
+import json
 
 import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
 from django.urls import reverse
 
 from annotations import captures, claims
-from annotations.models import Capture, ExcerptState, RunStatus
+from annotations.models import Capture, ExcerptState, RunStatus, Source
 from tests.factories import ClaimFactory
 from tests.local_http import Route, serve
 
@@ -187,3 +191,181 @@ def test_a_capture_run_twice_is_done_once(loopback, claim, author):
         assert captures.run_capture(capture_id=capture.pk) == "done"
         assert captures.run_capture(capture_id=capture.pk) == "skipped"
         assert site.hits == ["/news"]
+
+
+# --- every door queues exactly one capture per new or changed URL --------------------------------
+
+
+def _jsonl_with_source(url: str) -> bytes:
+    text = "The minister said 20 ships were stuck. Officials disputed it."
+    line = {
+        "title": "Ships",
+        "text": text,
+        "claims": [
+            {
+                "start": 18,
+                "end": 38,
+                "quote": "20 ships were stuck.",
+                "sources": [
+                    {
+                        "url": url,
+                        "stance": "supports",
+                        # A capture in the file (our own export carries them) is not imported.
+                        "captures": [{"sha256": "0" * 64, "fetched_at": "2020-01-01T00:00:00Z", "text": "forged"}],
+                    }
+                ],
+            }
+        ],
+    }
+    return (json.dumps(line) + "\n").encode()
+
+
+def test_every_door_queues_one_capture_per_new_url_never_two(
+    loopback, claim, article, author, project, client_for, api_client_for, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(author)
+    api = api_client_for(author)
+    base = "https://evidence.example"
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(
+            reverse("source-create", args=["newsroom", article.pk, claim.pk]),
+            {"url": f"{base}/desk", "stance": "supports"},
+        )
+    assert len(callbacks) == 1  # one on-commit send for the one source
+    api.post(f"/api/v1/claims/{claim.pk}/sources/", {"url": f"{base}/api", "stance": "refutes"}, format="json")
+    bulk = api.post(
+        f"/api/v1/articles/{article.pk}/claims/",
+        {"claims": [{"start": 10, "end": 20, "sources": [{"url": f"{base}/bulk1"}, {"url": f"{base}/bulk2"}]}]},
+        format="json",
+    )
+    assert bulk.status_code == 201, bulk.content
+    response = client.post(
+        reverse("import-articles", args=["newsroom"]),
+        {"source": "upload", "files": [SimpleUploadedFile("x.jsonl", _jsonl_with_source(f"{base}/jsonl"))]},
+    )
+    assert response.status_code == 200
+    urls = sorted(Capture.objects.values_list("url", flat=True))
+    assert urls == sorted(f"{base}/{door}" for door in ("desk", "api", "bulk1", "bulk2", "jsonl"))
+    assert not Capture.objects.filter(text="forged").exists()
+    assert all(c.status == RunStatus.QUEUED for c in Capture.objects.all())
+
+    # Edits: a change of URL queues one more; any other change queues none.
+    desk_source = Source.objects.get(url=f"{base}/desk")
+    client.post(
+        reverse("source-edit", args=["newsroom", article.pk, claim.pk, desk_source.pk]),
+        {"url": f"{base}/desk", "stance": "supports", "title": "Now with a title"},
+    )
+    api.patch(f"/api/v1/claims/{claim.pk}/sources/{desk_source.pk}/", {"publisher": "Wire"}, format="json")
+    assert Capture.objects.filter(source=desk_source).count() == 1
+    api.patch(f"/api/v1/claims/{claim.pk}/sources/{desk_source.pk}/", {"url": f"{base}/moved"}, format="json")
+    assert list(Capture.objects.filter(source=desk_source).order_by("id").values_list("url", flat=True)) == [
+        f"{base}/desk",
+        f"{base}/moved",
+    ]
+
+
+def test_a_bulk_write_sends_one_message_that_queues_the_captures(
+    loopback, settings, article, author, django_capture_on_commit_callbacks
+):
+    settings.CAPTURE_FANOUT_THRESHOLD = 2
+    items = [{"start": i, "end": i + 3, "sources": [{"url": f"https://e.example/{i}"}]} for i in range(0, 30, 5)]
+    with django_capture_on_commit_callbacks() as callbacks:
+        claims.create_many(article=article, by=author, items=items)
+    assert len(callbacks) == 1 and Capture.objects.count() == 6
+
+
+def test_capture_again_while_one_is_queued_gives_that_one(loopback, claim, author, other_reviewer, outsider):
+    source = claims.add_source(claim=claim, by=author, url="https://e.example/page")
+    first = Capture.objects.get(source=source)
+    again, created = captures.capture_again(source=source, by=other_reviewer)  # any member may ask
+    assert (again.pk, created) == (first.pk, False)
+    with pytest.raises(PermissionDenied):
+        captures.capture_again(source=source, by=outsider)
+    assert Capture.objects.filter(source=source).count() == 1
+
+
+def test_nothing_is_captured_when_captures_are_off(loopback, settings, claim, author):
+    settings.CAPTURE_SOURCES = False
+    claims.add_source(claim=claim, by=author, url="https://e.example/page")
+    assert not Capture.objects.exists()
+
+
+# --- the API ------------------------------------------------------------------------------------
+
+
+def test_the_api_lists_captures_read_only_and_captures_again(loopback, claim, author, outsider, api_client_for):
+    with serve({"/news": Route(PAGE.encode())}) as site:
+        source = claims.add_source(claim=claim, by=author, url=site.url("/news"), excerpt=EXCERPT)
+        run_queued()
+    api = api_client_for(author)
+    listed = api.get(f"/api/v1/captures/?source={source.pk}").json()["results"]
+    assert len(listed) == 1
+    row = listed[0]
+    capture = Capture.objects.get(source=source)
+    assert (row["id"], row["status"], row["sha256"], row["excerpt_state"]) == (
+        capture.pk,
+        "done",
+        capture.sha256,
+        "found",
+    )
+    assert row["fetched_at"] and row["has_body"] and row["http_status"] == 200
+    assert api.get(f"/api/v1/captures/{capture.pk}/").json()["text"] == capture.text
+    assert api.post("/api/v1/captures/", {}, format="json").status_code == 405
+    assert api.delete(f"/api/v1/captures/{capture.pk}/").status_code == 405
+
+    again = api.post(f"/api/v1/claims/{claim.pk}/sources/{source.pk}/capture/")
+    assert again.status_code == 201 and again.json()["status"] == "queued"
+    assert api.post(f"/api/v1/claims/{claim.pk}/sources/{source.pk}/capture/").status_code == 200
+    assert Capture.objects.filter(source=source).count() == 2
+
+    stranger = api_client_for(outsider)
+    assert stranger.get(f"/api/v1/captures/{capture.pk}/").status_code == 404
+    assert stranger.get("/api/v1/captures/").json()["results"] == []
+    assert stranger.post(f"/api/v1/claims/{claim.pk}/sources/{source.pk}/capture/").status_code == 404
+
+
+def test_an_outsider_gets_404_on_capture_pages(loopback, claim, author, outsider, client_for):
+    source = claims.add_source(claim=claim, by=author, url="https://e.example/page")
+    capture = Capture.objects.get(source=source)
+    client = client_for(outsider)
+    for name in ("capture-detail", "capture-raw"):
+        assert client.get(reverse(name, args=["newsroom", capture.pk])).status_code == 404
+    assert client.post(reverse("capture-quote", args=["newsroom", capture.pk])).status_code == 404
+    args = ["newsroom", claim.article_id, claim.pk, source.pk]
+    assert client.get(reverse("capture-state", args=args)).status_code == 404
+    assert client.post(reverse("capture-again", args=args)).status_code == 404
+    assert Capture.objects.count() == 1
+
+
+def test_try_again_on_the_desk_and_the_review_page(loopback, settings, claim, author, client_for):
+    settings.IMPORT_ALLOW_PRIVATE_URLS = False
+    source = claims.add_source(claim=claim, by=author, url="http://127.0.0.1:9/nothing")
+    run_queued()
+    client = client_for(author)
+    args = ["newsroom", claim.article_id, claim.pk, source.pk]
+    review_url = reverse("claim-workflow", args=["newsroom", claim.pk])
+    page = client.get(review_url).content.decode()
+    assert "Capture failed:" in page and "Try again" in page
+    # The desk asks with htmx and gets the state back; the review page posts a form and goes back.
+    partial = client.post(reverse("capture-again", args=args), HTTP_HX_REQUEST="true")
+    assert partial.status_code == 200 and "Capture queued" in partial.content.decode()
+    Capture.objects.filter(status=RunStatus.QUEUED).update(status=RunStatus.FAILED, error="x")
+    back = client.post(reverse("capture-again", args=args), {"next": review_url})
+    assert back.status_code == 302 and back["Location"] == review_url
+    assert Capture.objects.filter(source=source).count() == 3
+
+
+def test_capture_sources_command_captures_a_project(loopback, claim, author, project):
+    with serve({"/a": Route(PAGE.encode()), "/b": Route(PAGE.encode())}) as site:
+        done = claims.add_source(claim=claim, by=author, url=site.url("/a"))
+        run_queued()
+        claims.add_source(claim=claim, by=author, url=site.url("/b"))
+        Capture.objects.filter(status=RunStatus.QUEUED).delete()  # its message was lost, say
+        out = io.StringIO()
+        call_command("capture_sources", "--project", project.slug, "--only-missing", "--no-wait", stdout=out)
+        assert "Queued 1 capture(s)" in out.getvalue()
+        assert Capture.objects.filter(source=done).count() == 1
+        call_command("capture_sources", "--project", project.slug, "--no-wait", stdout=io.StringIO())
+        assert Capture.objects.filter(source=done).count() == 2
