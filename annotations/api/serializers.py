@@ -12,8 +12,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import (
-    Capture,
     Article,
+    Capture,
     Claim,
     ClaimStatus,
     EntityMention,
