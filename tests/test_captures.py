@@ -369,3 +369,36 @@ def test_capture_sources_command_captures_a_project(loopback, claim, author, pro
         assert Capture.objects.filter(source=done).count() == 1
         call_command("capture_sources", "--project", project.slug, "--no-wait", stdout=io.StringIO())
         assert Capture.objects.filter(source=done).count() == 2
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+def test_jsonl_and_its_manifest_carry_the_captures_and_their_hashes(loopback, claim, author, project):
+    from pathlib import Path
+
+    import jsonschema
+
+    from annotations.exports import ExportStream, parse_params
+    from annotations.exports.core import write_export
+    from annotations.exports.jobs import build_manifest
+
+    with serve({"/news": Route(PAGE.encode())}) as site:
+        source = claims.add_source(claim=claim, by=author, url=site.url("/news"), excerpt=EXCERPT)
+        run_queued()
+        captures.capture_again(source=source, by=author)
+        run_queued()
+    done = list(Capture.objects.filter(source=source).order_by("fetched_at", "id"))
+    stream = ExportStream(project, parse_params({"format": "jsonl", "include_unreviewed": "1"}, project=project))
+    out = io.BytesIO()
+    result = write_export(stream, out)
+    line = json.loads(out.getvalue().decode())
+    schema = json.loads((Path(__file__).parent.parent / "docs/schemas/jsonl.schema.json").read_text())
+    jsonschema.validate(line, schema)
+    exported = line["claims"][0]["sources"][0]["captures"]
+    assert [c["sha256"] for c in exported] == [c.sha256 for c in done]
+    assert exported[0]["excerpt_state"] == "found" and exported[0]["final_url"] == site.url("/news")
+    manifest = build_manifest(stream, result)
+    assert manifest["capture_count"] == 2
+    expected = hashlib.sha256("".join(f"{c.sha256}\n" for c in done).encode()).hexdigest()
+    assert manifest["captures_sha256"] == expected
