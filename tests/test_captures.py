@@ -402,3 +402,33 @@ def test_jsonl_and_its_manifest_carry_the_captures_and_their_hashes(loopback, cl
     assert manifest["capture_count"] == 2
     expected = hashlib.sha256("".join(f"{c.sha256}\n" for c in done).encode()).hexdigest()
     assert manifest["captures_sha256"] == expected
+
+
+# --- the real worker ----------------------------------------------------------------------------
+
+
+@pytest.mark.worker
+def test_a_real_worker_captures_a_source_added_in_a_committed_write(start_worker, tmp_path, settings):
+    import time
+
+    from tests.factories import ArticleFactory, MembershipFactory, UserFactory
+
+    settings.CAPTURE_SOURCES = True
+    worker = start_worker(IMPORT_ALLOW_PRIVATE_URLS="1", IMPORT_FETCH_TIMEOUT="5", WORKBENCH_VAR_DIR=str(tmp_path))
+    author = UserFactory(username="capture-author")
+    project = MembershipFactory(user=author, role="editor").project
+    claim = ClaimFactory(article=ArticleFactory(project=project), created_by=author)
+    with serve({"/news": Route(PAGE.encode())}) as site:
+        # No transaction of the test's own: add_source commits, and its on-commit send reaches Redis.
+        source = claims.add_source(claim=claim, by=author, url=site.url("/news"), excerpt=EXCERPT)
+        capture = Capture.objects.get(source=source)
+        deadline = time.monotonic() + 60
+        while capture.status in (RunStatus.QUEUED, RunStatus.RUNNING) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            capture.refresh_from_db()
+    assert capture.status == RunStatus.DONE, f"{capture.status}: {capture.error}\n{worker.log_tail()}"
+    assert capture.task_id  # claimed by the worker's task, not run here
+    assert capture.sha256 == hashlib.sha256(PAGE.encode()).hexdigest()
+    assert capture.excerpt_state == ExcerptState.FOUND
+    assert site.hits == ["/news"]  # fetched once
+    assert (tmp_path / "media" / capture.body.name).is_file()
