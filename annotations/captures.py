@@ -360,6 +360,17 @@ def attach_states(sources: Iterable[Source]) -> None:
         source.capture_state = states[source.pk]
 
 
+def forget_body(sender: type[Capture], instance: Capture, **_kwargs: object) -> None:
+    """A capture deleted with its source (or claim, article, project) takes its stored page along.
+
+    Connected to ``post_delete`` (apps.py), so every cascade reaches it; the file goes once the
+    deletion commits, so a rolled-back deletion keeps it.
+    """
+    name = instance.body.name if instance.body else ""
+    if name:
+        transaction.on_commit(lambda: default_storage.delete(name))
+
+
 def read_body(capture: Capture) -> bytes:
     """The raw body as received (decompressed)."""
     with default_storage.open(str(capture.body.name), "rb") as stored:

@@ -432,3 +432,36 @@ def test_a_real_worker_captures_a_source_added_in_a_committed_write(start_worker
     assert capture.excerpt_state == ExcerptState.FOUND
     assert site.hits == ["/news"]  # fetched once
     assert (tmp_path / "media" / capture.body.name).is_file()
+
+
+def test_removing_a_source_removes_its_stored_pages(loopback, claim, author, django_capture_on_commit_callbacks):
+    from django.core.files.storage import default_storage
+
+    with serve({"/news": Route(PAGE.encode())}) as site:
+        source = claims.add_source(claim=claim, by=author, url=site.url("/news"))
+        run_queued()
+    name = Capture.objects.get(source=source).body.name
+    assert default_storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        claims.remove_source(source=source, by=author)
+    assert not Capture.objects.exists() and not default_storage.exists(name)
+
+
+@pytest.mark.parametrize("many", [3, 30])
+def test_the_desk_reads_every_source_capture_state_in_one_query(
+    loopback, article, author, client_for, many, django_assert_num_queries
+):
+    from tests.factories import CaptureFactory, SourceFactory
+
+    for i in range(many):
+        claim = ClaimFactory(article=article, start=i * 2, end=i * 2 + 1, created_by=author)
+        source = SourceFactory(claim=claim)
+        CaptureFactory(source=source)
+        CaptureFactory(source=source, status=RunStatus.FAILED, fetched_at=None, error="gone")
+    client = client_for(author)
+    url = reverse("article-detail", args=["newsroom", article.pk])
+    client.get(url)
+    # session, user, article, role, claims, sources, their captures, mentions, latest run
+    with django_assert_num_queries(9):
+        html = client.get(url).content.decode()
+    assert html.count("Captured on") == many and html.count("Capture failed: gone") == many
