@@ -85,7 +85,7 @@ def main() -> None:
             claims.create_many(article=article, by=user, items=items)  # commits: on-commit sends run
             return time.perf_counter() - began
 
-        setups = [
+        setups: list[tuple[str, dict[str, object]]] = [
             ("captures off (baseline)", {"CAPTURE_SOURCES": False}),
             ("captures on, one fan-out message", {"CAPTURE_SOURCES": True}),
             ("captures on, one message each", {"CAPTURE_SOURCES": True, "CAPTURE_FANOUT_THRESHOLD": 10**9}),

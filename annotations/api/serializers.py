@@ -421,3 +421,11 @@ class CaptureSerializer(serializers.ModelSerializer):
 
     def get_has_body(self, capture: Capture) -> bool:
         return bool(capture.body)
+
+
+class CaptureListSerializer(CaptureSerializer):
+    """A capture in a list: without its text (a page of 500 captures of long pages would be huge)."""
+
+    class Meta(CaptureSerializer.Meta):
+        fields = [name for name in CaptureSerializer.Meta.fields if name != "text"]
+        read_only_fields = fields

@@ -374,8 +374,8 @@ class ExtractionRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Captures of sources' pages in your projects (filter by source or claim)",
-        responses={200: serializers.CaptureSerializer(many=True), **errors(400, 401)},
+        summary="Captures of sources' pages in your projects (filter by source or claim; the text is in each capture)",
+        responses={200: serializers.CaptureListSerializer(many=True), **errors(400, 401)},
     ),
     retrieve=extend_schema(summary="A capture", responses={200: serializers.CaptureSerializer, **errors(401, 404)}),
 )
@@ -389,10 +389,14 @@ class CaptureViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["id", "created_at"]
     ordering = ["-id"]
 
+    def get_serializer_class(self) -> Any:
+        return serializers.CaptureListSerializer if self.action == "list" else serializers.CaptureSerializer
+
     def get_queryset(self) -> QuerySet[Capture]:
         if getattr(self, "swagger_fake_view", False):
             return Capture.objects.none()
-        return Capture.objects.visible_to(self.request.user).select_related("requested_by")
+        captures = Capture.objects.visible_to(self.request.user).select_related("requested_by")
+        return captures.defer("text") if self.action == "list" else captures
 
 
 # --- claims and sources ------------------------------------------------------------------------
