@@ -109,6 +109,10 @@ def test_a_later_capture_without_the_quoted_excerpt_flags_the_source(loopback, c
     claim.save()
     queue = client_for(editor).get(reverse("queues")).content.decode()
     assert "Changed since quoted" in queue and 'id="changed-sources"' in queue
+    review_page = client_for(editor).get(reverse("claim-workflow", args=["newsroom", claim.pk])).content.decode()
+    assert "Changed since quoted" in review_page
+    # The queue is the editors': the reviewer who wrote the claim does not get it there.
+    assert "Changed since quoted" not in client_for(author).get(reverse("queues")).content.decode()
 
 
 def test_a_typed_excerpt_not_in_the_page_is_marked(loopback, claim, author, client_for):
@@ -465,3 +469,15 @@ def test_the_desk_reads_every_source_capture_state_in_one_query(
     with django_assert_num_queries(9):
         html = client.get(url).content.decode()
     assert html.count("Captured on") == many and html.count("Capture failed: gone") == many
+
+
+def test_a_stuck_capture_is_abandoned_when_someone_asks_again(loopback, settings, claim, author):
+    source = claims.add_source(claim=claim, by=author, url="https://e.example/page")
+    lost = Capture.objects.get(source=source)
+    settings.JOB_QUEUED_STUCK_SECONDS = -1  # its message was lost long ago
+    assert captures.states_for([source])[source.pk].stuck
+    fresh, created = captures.capture_again(source=source, by=author)
+    lost.refresh_from_db()
+    assert created and fresh.pk != lost.pk
+    assert lost.status == RunStatus.FAILED and lost.error.startswith("Abandoned")
+    assert captures.run_capture(capture_id=lost.pk) == "skipped"  # its message, if it ever comes, does nothing
