@@ -92,6 +92,7 @@ def test_a_source_added_on_the_desk_is_captured_or_fails_clearly(page, start_wor
         )
         page.get_by_role("button", name="Quote as excerpt").click()
         expect(page.locator("#capture-text .quoted")).to_have_text(passage)
+        page.screenshot(path=str(artifacts / "capture-page.png"), full_page=True)
     reachable.refresh_from_db()
     capture.refresh_from_db()
     assert reachable.excerpt == passage
