@@ -278,6 +278,10 @@ def test_a_bulk_write_sends_one_message_that_queues_the_captures(
     with django_capture_on_commit_callbacks() as callbacks:
         claims.create_many(article=article, by=author, items=items)
     assert len(callbacks) == 1 and Capture.objects.count() == 6
+    # The worker's side of that message: one task per capture still queued (to the real broker).
+    ids = list(Capture.objects.order_by("id").values_list("pk", flat=True))
+    Capture.objects.filter(pk=ids[0]).update(status=RunStatus.FAILED, error="abandoned")
+    assert captures.fan_out(ids) == 5
 
 
 def test_capture_again_while_one_is_queued_gives_that_one(loopback, claim, author, other_reviewer, outsider):
