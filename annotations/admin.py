@@ -205,3 +205,13 @@ class ArticleRevisionAdmin(admin.ModelAdmin):
 class ImportJobAdmin(admin.ModelAdmin):
     list_display = ["project", "status", "progress", "created_count", "duplicate_count", "created_at"]
     list_filter = ["status"]
+
+
+@admin.register(models.Capture)
+class CaptureAdmin(ReadOnlyAdmin):
+    """Captures are evidence: only annotations/captures.py writes them, and nobody edits one."""
+
+    list_display = ["id", "url", "status", "fetched_at", "http_status", "sha256", "excerpt_state"]
+    list_filter = ["status", "excerpt_state"]
+    search_fields = ["url", "final_url", "sha256"]
+    raw_id_fields = ["source", "requested_by"]

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from . import bulkrows, limits, workflow
+from . import bulkrows, captures, limits, workflow
 from . import text as textlib
 from .models import (
     AnchorStatus,
@@ -421,6 +421,9 @@ def create_many(*, article: Article, by: User, items: Sequence[Any], role: str |
                 Source.history.model,
                 [{**r, "id": pk, **written, "history_user_id": by.pk} for r, pk in zip(rows, source_ids, strict=True)],
             )
+            captures.schedule_values(
+                [(pk, r["url"], r.get("excerpt", "")) for r, pk in zip(rows, source_ids, strict=True)], by=by
+            )
     return ids
 
 
@@ -665,6 +668,8 @@ def add_source(*, claim: Claim, by: User, correction_note: str = "", **fields: A
         source.claim = fresh
         source._history_user = by  # type: ignore[attr-defined]  # simple_history (untyped) reads it on save
         source.save()
+        # In the same transaction as the source: every door queues exactly one capture.
+        captures.schedule([source], by=by)
     return source
 
 
@@ -683,6 +688,10 @@ def edit_source(*, source: Source, by: User, correction_note: str = "", **fields
         fresh.claim = _source_write(fresh.claim, by, correction_note, 0, "source edited")
         fresh._history_user = by  # type: ignore[attr-defined]  # simple_history (untyped) reads it on save
         fresh.save()
+        if "url" in changed:
+            captures.schedule([fresh], by=by)
+        if "excerpt" in changed:
+            captures.excerpt_changed(fresh)
     return fresh
 
 
@@ -883,6 +892,11 @@ def import_claims_many(
     source_ids = bulkrows.insert(Source, flat_sources, returning=True)
     bulkrows.insert(
         Source.history.model, [{**row, "id": key, **history} for row, key in zip(flat_sources, source_ids, strict=True)]
+    )
+    # Captures in the file are not imported (a capture is what this server fetched; one read from
+    # a file proves nothing): each imported source's page is captured anew.
+    captures.schedule_values(
+        [(key, row["url"], row["excerpt"]) for row, key in zip(flat_sources, source_ids, strict=True)], by=by
     )
     bulkrows.insert(
         ClaimComment,

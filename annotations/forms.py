@@ -163,3 +163,15 @@ class ArticleFilterForm(forms.Form):
         if data.get("verdict"):
             condition &= Q(verdict=data["verdict"])
         return condition if condition else None
+
+
+class CaptureQuoteForm(SpanForm):
+    """A passage selected in a capture's text, to become its source's excerpt."""
+
+    correction_note = forms.CharField(
+        label="Correction note",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=_claim_limit("correction_note"),
+        help_text="Needed when the claim is approved: what changed and why.",
+    )

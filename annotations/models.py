@@ -27,6 +27,8 @@ from . import text as textlib
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
+    from .captures import CaptureState
+
     AnyUser = AbstractBaseUser | AnonymousUser
 
 
@@ -423,6 +425,9 @@ class Source(models.Model):
 
     history = HistoricalRecords()
 
+    # Not a column: the source's captures as pages show them (captures.attach_states).
+    capture_state: CaptureState
+
     class Meta:
         ordering = ["claim", "id"]
         constraints = [
@@ -746,3 +751,81 @@ class Invitation(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "open"
+
+
+# --- evidence captures (issue 17) ---------------------------------------------------------------
+
+
+class ExcerptState(models.TextChoices):
+    """How a source's excerpt relates to one capture of its page (annotations/captures.py)."""
+
+    NONE = "", "No excerpt"
+    FOUND = "found", "Found in capture"
+    SELECTED = "selected", "Selected from capture"
+    NOT_FOUND = "not_found", "Not found in capture"
+    CHANGED = "changed", "Changed since quoted"
+
+
+class CaptureQuerySet(models.QuerySet["Capture"]):
+    def visible_to(self, user: AnyUser) -> CaptureQuerySet:
+        if _is_anonymous(user):
+            return self.none()
+        return self.filter(source__claim__article__project__memberships__user=user)
+
+    def done(self) -> CaptureQuerySet:
+        return self.filter(status=RunStatus.DONE)
+
+
+class Capture(Job):
+    """One fetch of a source's page: what it said at ``fetched_at``, kept for good.
+
+    Never overwritten: capturing again adds a row, so a source's captures are the history of its
+    page. ``annotations/captures.py`` is the only writer; the raw body is stored compressed in
+    media storage and ``sha256`` is the digest of the raw (uncompressed) body.
+    """
+
+    time_limit_setting = "CAPTURE_TASK_TIME_LIMIT"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="captures")
+    url = models.URLField(max_length=limits.URL_CHARS, help_text="The source's URL when the capture was asked for.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    # A redirect target is whatever the server says: a TextField so a long one is kept whole.
+    final_url = models.TextField(blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=limits.TITLE_CHARS, blank=True)
+    text = models.TextField(blank=True, help_text="The page's main text (normalised: NFC, \\n).")
+    sha256 = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the raw body as received.")
+    body = models.FileField(upload_to="captures/", blank=True, help_text="The raw body, gzip-compressed.")
+    body_bytes = models.PositiveIntegerField(default=0, help_text="Size of the raw body.")
+    # The source's excerpt as it was checked against this capture, and where it is in ``text``
+    # (code points, end exclusive, like a claim's span).
+    excerpt = models.TextField(blank=True)
+    excerpt_state = models.CharField(max_length=20, choices=ExcerptState.choices, blank=True)
+    excerpt_start = models.PositiveIntegerField(null=True, blank=True)
+    excerpt_end = models.PositiveIntegerField(null=True, blank=True)
+
+    objects = CaptureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["source", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=RunStatus.values), name="capture_status_valid"),
+            models.CheckConstraint(
+                condition=Q(excerpt_start__isnull=True, excerpt_end__isnull=True)
+                | Q(excerpt_start__lt=F("excerpt_end")),
+                name="capture_excerpt_span_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"capture {self.pk} of source {self.source_id} ({self.status})"
+
+    @property
+    def excerpt_changed(self) -> bool:
+        return self.excerpt_state == ExcerptState.CHANGED

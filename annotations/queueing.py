@@ -80,10 +80,17 @@ def send_on_commit(task: Task, args: Sequence[Any], *, job: Model, task_id: str 
     transaction.on_commit(publish)
 
 
-def send_many_on_commit(task: Task, calls: Sequence[tuple[Sequence[Any], int]], *, job_model: type[Model]) -> None:
+def send_many_on_commit(
+    task: Task,
+    calls: Sequence[tuple[Sequence[Any], int]],
+    *,
+    job_model: type[Model],
+    job_pks: Sequence[int] | None = None,
+) -> None:
     """Like send_on_commit for many jobs: ``calls`` pairs each task's args with its job's pk.
 
     After the first refusal the rest are not tried: each would wait out the same timeouts.
+    ``job_pks``, when given, are the jobs a refusal fails instead (a task that queues others).
     """
 
     def publish() -> None:
@@ -91,7 +98,9 @@ def send_many_on_commit(task: Task, calls: Sequence[tuple[Sequence[Any], int]], 
             try:
                 send(task, args)
             except BROKER_ERRORS as error:
-                mark_unqueued(job_model, [pk for _args, pk in calls[index:]], error)
+                mark_unqueued(
+                    job_model, list(job_pks) if job_pks is not None else [pk for _a, pk in calls[index:]], error
+                )
                 return
 
     transaction.on_commit(publish)

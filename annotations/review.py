@@ -16,7 +16,18 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from . import claims, limits, workflow
-from .models import Article, BlindVerdict, Claim, ClaimComment, ClaimStatus, Source, Verdict
+from .models import (
+    Article,
+    BlindVerdict,
+    Capture,
+    Claim,
+    ClaimComment,
+    ClaimStatus,
+    ExcerptState,
+    RunStatus,
+    Source,
+    Verdict,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -117,6 +128,25 @@ def disagreements(user: User) -> QuerySet[Claim]:
         .filter(distinct_verdicts__gte=2)
         .select_related("article__project")
         .order_by("id")
+    )
+
+
+def changed_sources(user: User) -> QuerySet[Source]:
+    """Sources in the projects the user edits whose latest capture no longer holds the quoted excerpt.
+
+    The page changed since the excerpt was quoted: an editor decides whether the claim still
+    stands on it (the capture that had the excerpt is kept).
+    """
+    latest = Capture.objects.filter(source=OuterRef("pk"), status=RunStatus.DONE).order_by("-fetched_at", "-id")
+    return (
+        Source.objects.filter(
+            claim__article__project__memberships__user=user,
+            claim__article__project__memberships__role__in=EDITOR_ROLES,
+        )
+        .annotate(latest_excerpt_state=Subquery(latest.values("excerpt_state")[:1]))
+        .filter(latest_excerpt_state=ExcerptState.CHANGED)
+        .select_related("claim__article__project")
+        .order_by("claim_id", "id")
     )
 
 

@@ -124,3 +124,43 @@ def run_import_job(self, job_id: int) -> str:  # noqa: ANN001 - Celery binds the
 
     job = run_job(job_id, live_progress=live)
     return job.status if job else "skipped"
+
+
+@shared_task(
+    bind=True,
+    name="annotations.capture_source",
+    # Safe to run twice (captures.run_capture claims the row conditionally), so a redelivery
+    # after a worker died just finishes the capture.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.CAPTURE_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CAPTURE_TASK_TIME_LIMIT,
+    max_retries=EXTRACTION_MAX_RETRIES,
+)
+def capture_source(self: Task, capture_id: int) -> str:
+    """Fetch and keep one source's page (annotations.captures); returns the outcome."""
+    from . import captures
+
+    try:
+        return captures.run_capture(capture_id=capture_id, task_id=self.request.id or "")
+    except SoftTimeLimitExceeded:
+        captures.fail(capture_id, f"The capture took longer than {settings.CAPTURE_TASK_SOFT_TIME_LIMIT} seconds.")
+        return captures.Outcome.FAILED
+    except TRANSIENT_ERRORS as error:
+        retries = self.request.retries or 0
+        if retries >= self.max_retries:
+            _best_effort(captures.fail, capture_id, f"Gave up after {retries + 1} attempts: {error}")
+            raise
+        countdown = get_exponential_backoff_interval(factor=5, retries=retries, maximum=600, full_jitter=True)
+        raise self.retry(exc=error, countdown=countdown) from error
+    except Exception as error:
+        _best_effort(captures.fail, capture_id, f"{type(error).__name__}: {error}")
+        raise
+
+
+@shared_task(name="annotations.queue_captures", acks_late=True, soft_time_limit=300, time_limit=330)
+def queue_captures(capture_ids: list[int]) -> int:
+    """Send the capture task of each of many captures (a bulk write sends only this one)."""
+    from . import captures
+
+    return captures.fan_out(capture_ids)

@@ -491,3 +491,42 @@ def reanchor_all(
         )
         for span in spans
     ]
+
+
+def _collapsed(text: str) -> tuple[str, list[int]]:
+    """``text`` with every run of whitespace as one space, and each kept character's offset."""
+    chars: list[str] = []
+    where: list[int] = []
+    previous_space = False
+    for index, char in enumerate(text):
+        if char.isspace():
+            if previous_space:
+                continue
+            chars.append(" ")
+            previous_space = True
+        else:
+            chars.append(char)
+            previous_space = False
+        where.append(index)
+    return "".join(chars), where
+
+
+def find_quote(text: str, quote: str) -> tuple[int, int] | None:
+    """Where ``quote`` occurs in ``text`` (first occurrence; code points, end exclusive), or None.
+
+    An exact match first; then one that differs only in whitespace, since a person typing or
+    pasting an excerpt from a page rarely keeps its line breaks. The offsets are always of the
+    stored text, so ``text[start:end]`` is what the page said.
+    """
+    needle = normalise(quote).strip()
+    if not needle:
+        return None
+    at = text.find(needle)
+    if at >= 0:
+        return at, at + len(needle)
+    hay, where = _collapsed(text)
+    wanted, _ = _collapsed(needle)
+    at = hay.find(wanted)
+    if at < 0:
+        return None
+    return where[at], where[at + len(wanted) - 1] + 1

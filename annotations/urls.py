@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import articles, desk, entities, exports, jobs, projects, review
+from .views import articles, captures, desk, entities, exports, jobs, projects, review
 
 P = "p/<slug:project_slug>/"
 ARTICLE = P + "articles/<int:article_id>/"
@@ -54,6 +54,12 @@ urlpatterns = [
     path(CARD + "sources/new/", desk.source_create, name="source-create"),
     path(CARD + "sources/<int:source_id>/edit/", desk.source_edit, name="source-edit"),
     path(CARD + "sources/<int:source_id>/delete/", desk.source_delete, name="source-delete"),
+    # Evidence captures of a source's page: its state (polled), "Capture again", the capture page.
+    path(CARD + "sources/<int:source_id>/capture/", captures.capture_state, name="capture-state"),
+    path(CARD + "sources/<int:source_id>/capture/again/", captures.capture_again, name="capture-again"),
+    path(P + "captures/<int:capture_id>/", captures.capture_detail, name="capture-detail"),
+    path(P + "captures/<int:capture_id>/quote/", captures.capture_quote, name="capture-quote"),
+    path(P + "captures/<int:capture_id>/raw/", captures.capture_raw, name="capture-raw"),
     # A claim's review page.
     path(CLAIM + "review/", review.claim_review, name="claim-workflow"),
     path(CLAIM + "move/", review.claim_move, name="claim-move"),

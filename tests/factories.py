@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import factory
@@ -72,3 +73,22 @@ class SourceFactory(factory.django.DjangoModelFactory):
     url = factory.Sequence(lambda n: f"https://example.org/evidence/{n}")
     title = "Evidence"
     stance = models.Stance.SUPPORTS
+
+
+class CaptureFactory(factory.django.DjangoModelFactory):
+    """A finished capture, for export and page tests (the app writes captures only in captures.py)."""
+
+    class Meta:
+        model = models.Capture
+
+    source = factory.SubFactory(SourceFactory)
+    url = factory.LazyAttribute(lambda o: o.source.url)
+    status = models.RunStatus.DONE
+    fetched_at = factory.LazyFunction(lambda: datetime(2024, 3, 1, 12, 30, tzinfo=UTC))
+    final_url = factory.LazyAttribute(lambda o: o.url)
+    http_status = 200
+    content_type = "text/html"
+    title = "Evidence page"
+    text = "The page as captured."
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    body_bytes = 1234

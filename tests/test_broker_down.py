@@ -160,3 +160,24 @@ def test_an_export_job_is_kept_failed_and_can_be_run_again(broker_away, project,
     assert status == 302
     job.refresh_from_db()
     assert (job.status, job.error) == (RunStatus.FAILED, QUEUE_FAILED)
+
+
+def test_a_source_is_added_and_its_capture_says_it_could_not_be_queued(broker_away, project, author, article):
+    from annotations.models import Capture, Claim
+
+    claim = Claim.objects.create(article=article, start=0, end=8, quote=article.text[:8], created_by=author)
+    _token, key = ApiToken.issue(author, "tests")
+    status, body = api(
+        broker_away,
+        "api: add source",
+        key,
+        f"/api/v1/claims/{claim.pk}/sources/",
+        {"url": "https://evidence.example/page", "stance": "supports"},
+    )
+    assert status == 201, body
+    capture = Capture.objects.get(source_id=body["id"])
+    assert (capture.status, capture.error) == (RunStatus.FAILED, QUEUE_FAILED)
+    _status, _location, html = Visitor(broker_away, author).request(
+        "page: desk", f"/p/{project.slug}/articles/{article.pk}/"
+    )
+    assert f"Capture failed: {QUEUE_FAILED}" in html and "Try again" in html

@@ -22,8 +22,9 @@ import jsonschema
 import pytest
 
 from annotations.exports import FORMATS, ExportStream, parse_params
-from annotations.models import Verdict
+from annotations.models import Source, Verdict
 from tests.export_fixtures import seed_every_verdict
+from tests.factories import CaptureFactory
 from tests.standards import schemaorg_problems, undefined_terms, w3c_must_failures
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
@@ -44,7 +45,13 @@ def export_text(project, **data) -> str:
 
 @pytest.fixture
 def seeded(project, article, author, editor):
-    return {"project": project, "claims": seed_every_verdict(project, article, author=author, editor=editor)}
+    claims = seed_every_verdict(project, article, author=author, editor=editor)
+    # Half the sources have a capture of their page: exports carry its time and hash, and the
+    # formats' validators see sources with and without one.
+    for n, source in enumerate(Source.objects.filter(claim__article=article).order_by("id")):
+        if n % 2 == 0:
+            CaptureFactory(source=source)
+    return {"project": project, "claims": claims}
 
 
 @pytest.fixture
@@ -273,3 +280,38 @@ def test_our_fever_schema_refuses_what_the_scorer_cannot_read(fever_rows):
     empty = {**row, "evidence": []}  # SUPPORTS and REFUTES always carry evidence: strict scoring needs it
     assert our_schema_errors(empty, "fever")
     assert fever_score(predictions_from([empty]))[0] == 0.0
+
+
+# --- evidence captures in the exports ------------------------------------------------------------
+
+
+def test_captures_carry_their_time_and_hash_into_claimreview_and_web_annotation(seeded):
+    from annotations.models import Capture
+
+    captured = {c.source.url: c for c in Capture.objects.select_related("source")}
+    assert captured
+    reviews = json.loads(export_text(seeded["project"], format="claimreview"))
+    cited = [page for review in reviews for page in review.get("citation", [])]
+    with_capture = [page for page in cited if page["url"] in captured]
+    assert with_capture
+    for page in with_capture:
+        capture = captured[page["url"]]
+        copy_ = next(a for a in page["archivedAt"] if isinstance(a, dict))
+        assert copy_ == {
+            "@type": "WebPage",
+            "dateCreated": capture.fetched_at.isoformat(),
+            "identifier": f"sha256:{capture.sha256}",
+        }
+        assert capture.source.archived_url in page["archivedAt"]  # the archived URL stays beside it
+    for review in reviews:
+        assert schemaorg_problems(review) == [], review["identifier"]
+    collection = json.loads(export_text(seeded["project"], format="webannotation"))
+    states = {
+        body["source"]["id"]: body["state"]
+        for item in collection["first"]["items"]
+        for body in item["body"]
+        if body.get("purpose") == "linking"
+    }
+    for url, capture in captured.items():
+        assert states[url]["sourceDate"] == capture.fetched_at.isoformat()
+    assert w3c_must_failures(collection, COLLECTION_MUSTS) == []

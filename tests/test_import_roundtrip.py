@@ -39,7 +39,7 @@ EXPORT_LINE = {
                 {"id": 9, "url": "https://example.org/port", "title": "Port data", "publisher": "Port authority",
                  "excerpt": "19 vessels", "stance": "supports", "archived_url": "https://archive.example/p",
                  "accessed_at": "2022-05-27T09:00:00+00:00", "added_by": None,
-                 "created_at": "2022-05-27T10:00:00+00:00"},
+                 "created_at": "2022-05-27T10:00:00+00:00", "captures": []},
             ],
             "comments": [
                 {"author": "someone-elsewhere", "body": "Port data agrees.", "created_at": "2022-05-27T10:00:00+00:00"}

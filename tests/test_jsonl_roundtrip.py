@@ -33,7 +33,8 @@ def full_dump(project) -> str:
 def without_ids(line: dict[str, Any]) -> dict[str, Any]:
     """The line with every ROUND_TRIP_VOLATILE field replaced by its position, so links still compare."""
     assert set(ROUND_TRIP_VOLATILE) == {
-        "id", "claims[].id", "claims[].sources[].id", "claims[].mention_ids", "mentions[].id",
+        "id", "claims[].id", "claims[].sources[].id", "claims[].sources[].captures", "claims[].mention_ids",
+        "mentions[].id",
     }  # fmt: skip
     position = {mention["id"]: index for index, mention in enumerate(line["mentions"])}
     return {
@@ -44,7 +45,7 @@ def without_ids(line: dict[str, Any]) -> dict[str, Any]:
             {
                 **claim,
                 "id": index,
-                "sources": [{**s, "id": n} for n, s in enumerate(claim["sources"])],
+                "sources": [{**s, "id": n, "captures": None} for n, s in enumerate(claim["sources"])],
                 "mention_ids": [position[i] for i in claim["mention_ids"]],
             }
             for index, claim in enumerate(line["claims"])

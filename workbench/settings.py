@@ -300,6 +300,18 @@ IMPORT_ASYNC_THRESHOLD = env_int("IMPORT_ASYNC_THRESHOLD", 2000)
 # Each URL can take up to IMPORT_FETCH_TIMEOUT: a request waits for this many at most.
 IMPORT_SYNC_MAX_URLS = env_int("IMPORT_SYNC_MAX_URLS", 3)
 IMPORT_USER_AGENT = env_str("IMPORT_USER_AGENT", "FactCheckWorkbench/0.1 (article import)")
+
+# --- Evidence captures (annotations/captures.py) ----------------------------------------------
+# A source's page is fetched by the URL import's guarded fetcher (IMPORT_FETCH_TIMEOUT,
+# IMPORT_FETCH_MAX_BYTES, IMPORT_FETCH_MAX_REDIRECTS, IMPORT_ALLOW_PRIVATE_URLS) when the source
+# is added or its URL changes. Off for a deployment that must make no outbound requests.
+CAPTURE_SOURCES = env_bool("CAPTURE_SOURCES", True)
+# The capture task's limits; a capture still running past the hard one is offered "Try again".
+CAPTURE_TASK_SOFT_TIME_LIMIT = env_int("CAPTURE_TASK_SOFT_TIME_LIMIT", 60)
+CAPTURE_TASK_TIME_LIMIT = env_int("CAPTURE_TASK_TIME_LIMIT", 90)
+# A write that adds more sources than this sends one task that queues their captures from a
+# worker, so a bulk request does not publish thousands of messages before it answers.
+CAPTURE_FANOUT_THRESHOLD = env_int("CAPTURE_FANOUT_THRESHOLD", 20)
 # Re-anchoring claims after a text correction: below this confidence a claim needs attention.
 REANCHOR_MIN_CONFIDENCE = float(env_str("REANCHOR_MIN_CONFIDENCE", "0.8"))
 # Pasted text and revised text arrive as form fields: let an article of the maximum size through.

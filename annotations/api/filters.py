@@ -12,7 +12,7 @@ from django_filters.fields import IsoDateTimeField, RangeField
 from django_filters.widgets import DateRangeWidget
 from rest_framework.pagination import CursorPagination
 
-from ..models import Article, Claim, ClaimStatus, EntityMention, ExtractionRun, RunStatus, Verdict
+from ..models import Article, Capture, Claim, ClaimStatus, EntityMention, ExtractionRun, RunStatus, Verdict
 
 
 class ApiCursorPagination(CursorPagination):
@@ -113,3 +113,14 @@ class ExtractionRunFilter(filters.FilterSet):
     class Meta:
         model = ExtractionRun
         fields = ["article", "status", "created_at"]
+
+
+class CaptureFilter(filters.FilterSet):
+    source = IdFilter(field_name="source_id")
+    claim = IdFilter(field_name="source__claim_id")
+    status = filters.MultipleChoiceFilter(choices=RunStatus.choices)
+    created_at = DateTimeRangeFilter()
+
+    class Meta:
+        model = Capture
+        fields = ["source", "claim", "status", "created_at"]

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from ..models import (
     Article,
+    Capture,
     Claim,
     ClaimStatus,
     EntityMention,
@@ -380,3 +381,51 @@ class DuplicateArticleSerializer(serializers.Serializer):
     detail = serializers.CharField()
     text = serializers.ListField(child=serializers.CharField())
     existing = serializers.IntegerField(help_text="The id of the article already holding this text.")
+
+
+class CaptureSerializer(serializers.ModelSerializer):
+    """One capture of a source's page (read-only: captures are made by the server, never sent)."""
+
+    requested_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    has_body = serializers.SerializerMethodField(help_text="Whether the raw body is stored (gzip, in media storage).")
+
+    class Meta:
+        model = Capture
+        fields = [
+            "id",
+            "source",
+            "url",
+            "status",
+            "error",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "fetched_at",
+            "final_url",
+            "http_status",
+            "content_type",
+            "title",
+            "text",
+            "sha256",
+            "body_bytes",
+            "has_body",
+            "excerpt",
+            "excerpt_state",
+            "excerpt_start",
+            "excerpt_end",
+        ]
+        read_only_fields = fields
+
+    def get_has_body(self, capture: Capture) -> bool:
+        return bool(capture.body)
+
+
+class CaptureListSerializer(CaptureSerializer):
+    """A capture in a list: without its text (a page of 500 captures of long pages would be huge)."""
+
+    class Meta(CaptureSerializer.Meta):
+        fields = [name for name in CaptureSerializer.Meta.fields if name != "text"]
+        read_only_fields = fields

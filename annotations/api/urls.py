@@ -18,6 +18,7 @@ router.register(
 router.register("articles", views.ArticleViewSet, basename="article")
 router.register("claims", views.ClaimViewSet, basename="claim")
 router.register(r"claims/(?P<claim_pk>[0-9]+)/sources", views.SourceViewSet, basename="source")
+router.register("captures", views.CaptureViewSet, basename="capture")
 router.register("mentions", views.EntityMentionViewSet, basename="mention")
 router.register("extraction-runs", views.ExtractionRunViewSet, basename="extraction-run")
 

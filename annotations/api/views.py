@@ -28,8 +28,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import articles, claims, members, workflow
-from ..models import Article, Claim, EntityMention, ExtractionRun, Invitation, Membership, Project, Source
+from .. import articles, captures, claims, members, workflow
+from ..models import Article, Capture, Claim, EntityMention, ExtractionRun, Invitation, Membership, Project, Source
 from . import filters, serializers
 from .permissions import CanEditClaim, IsProjectAdminForWrites, actor
 
@@ -372,6 +372,33 @@ class ExtractionRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         return Response(serializers.ExtractionRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="Captures of sources' pages in your projects (filter by source or claim; the text is in each capture)",
+        responses={200: serializers.CaptureListSerializer(many=True), **errors(400, 401)},
+    ),
+    retrieve=extend_schema(summary="A capture", responses={200: serializers.CaptureSerializer, **errors(401, 404)}),
+)
+class CaptureViewSet(viewsets.ReadOnlyModelViewSet):
+    """Read-only: captures are made by the server (on a source's write, or "capture again")."""
+
+    lookup_value_regex = ID_PATTERN
+    serializer_class = serializers.CaptureSerializer
+    filterset_class = filters.CaptureFilter
+    pagination_class = filters.ApiCursorPagination
+    ordering_fields = ["id", "created_at"]
+    ordering = ["-id"]
+
+    def get_serializer_class(self) -> Any:
+        return serializers.CaptureListSerializer if self.action == "list" else serializers.CaptureSerializer
+
+    def get_queryset(self) -> QuerySet[Capture]:
+        if getattr(self, "swagger_fake_view", False):
+            return Capture.objects.none()
+        captures = Capture.objects.visible_to(self.request.user).select_related("requested_by")
+        return captures.defer("text") if self.action == "list" else captures
+
+
 # --- claims and sources ------------------------------------------------------------------------
 
 IF_MATCH = OpenApiParameter(
@@ -544,6 +571,17 @@ SOURCE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, desc
         parameters=[SOURCE_ID], responses={200: serializers.SourceSerializer, **errors(400, 401, 403, 404)}
     ),
     destroy=extend_schema(parameters=[SOURCE_ID], responses={204: None, **errors(401, 403, 404)}),
+    capture=extend_schema(
+        summary="Capture the source's page again (any member; a new capture, never a replacement)",
+        description="201 with the new, queued capture; 200 with the one already queued or running.",
+        parameters=[SOURCE_ID],
+        request=None,
+        responses={
+            200: serializers.CaptureSerializer,
+            201: serializers.CaptureSerializer,
+            **errors(400, 401, 403, 404),
+        },
+    ),
 )
 class SourceViewSet(viewsets.ModelViewSet):
     lookup_value_regex = ID_PATTERN
@@ -585,6 +623,14 @@ class SourceViewSet(viewsets.ModelViewSet):
             source=self.get_object(), by=actor(request), correction_note=note.validated_data.get("correction_note", "")
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["post"], serializer_class=serializers.CaptureSerializer)
+    def capture(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        capture, created = captures.capture_again(source=self.get_object(), by=actor(request))
+        return Response(
+            serializers.CaptureSerializer(capture).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 def _source_args(serializer: Any) -> dict[str, Any]:

@@ -85,6 +85,29 @@ def review_url(project: Project, claim_id: int, article_id: int) -> str:
     return project.review_url_template.format(claim_id=claim_id, article_id=article_id, project=project.slug)
 
 
+def _citation(source: dict[str, Any]) -> dict[str, Any]:
+    """A source as the page the review cites, with its archived copies.
+
+    ``archivedAt`` holds the archived URL typed with the source and the workbench's latest
+    capture: a WebPage created at the capture's time, identified by the SHA-256 of the page as
+    received (the copy itself is behind the workbench's login, so it has no public URL).
+    """
+    page: dict[str, Any] = {"@type": "WebPage", "url": iri_to_uri(source["url"])}
+    if source["title"]:
+        page["name"] = source["title"]
+    archived: list[Any] = []
+    if source["archived_url"]:
+        archived.append(iri_to_uri(source["archived_url"]))
+    if source["captures"]:
+        latest = source["captures"][-1]
+        archived.append(
+            {"@type": "WebPage", "dateCreated": iso(latest["fetched_at"]), "identifier": f"sha256:{latest['sha256']}"}
+        )
+    if archived:
+        page["archivedAt"] = archived
+    return page
+
+
 def _day(value: str | None) -> str | None:
     return value[:10] if value else None  # ISO 8601 text: its date is the first 10 characters
 
@@ -97,8 +120,11 @@ class ClaimReviewFormat(ExportFormat):
     extension = "json"
     content_type = "application/ld+json; charset=utf-8"
     schema_file = "claimreview.schema.json"
-    schema_version = "2"
+    schema_version = "3"
     separator = ",\n"
+    needs_sources = True
+    needs_captures = True
+    source_fields = ("url", "title", "archived_url")
 
     def check(self, params: ExportParams) -> dict[str, str]:
         errors = super().check(params)
@@ -179,6 +205,8 @@ class ClaimReviewFormat(ExportFormat):
             }
             if c["rationale"]:
                 review["reviewBody"] = c["rationale"]
+            if c["sources"]:
+                review["citation"] = [_citation(s) for s in c["sources"]]
             if c["corrected_at"]:
                 corrected = _day(iso(c["corrected_at"]))
                 review["dateModified"] = corrected

@@ -22,7 +22,7 @@ from django.db.models.functions import Cast, Length
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from ..models import Article, Claim, ClaimComment, EntityMention, Project, Source, spans_inside
+from ..models import Article, Capture, Claim, ClaimComment, EntityMention, Project, RunStatus, Source, spans_inside
 from .encoding import SOURCE_FIELDS, iso
 
 if TYPE_CHECKING:
@@ -70,6 +70,23 @@ CLAIM_FIELDS = (
     "updated_at",
 )
 COMMENT_FIELDS = ("claim_id", "body", "created_at")
+# A capture as exports carry it: its hash and facts, never its text or body (the API and the
+# capture page have those), so a chunk's memory does not grow with the pages its sources cite.
+CAPTURE_FIELDS = (
+    "id",
+    "source_id",
+    "url",
+    "final_url",
+    "fetched_at",
+    "http_status",
+    "content_type",
+    "title",
+    "sha256",
+    "body_bytes",
+    "excerpt_state",
+    "excerpt_start",
+    "excerpt_end",
+)
 MENTION_FIELDS = ("id", "article_id", "start", "end", "text", "label", "model", "corrected_at", "original_label")
 
 ProgressCallback = Callable[[int, int], None]
@@ -117,6 +134,9 @@ class ExportStream:
         self.row_count = 0
         self.claim_count = 0
         self.article_count = 0
+        # The captures written, and a digest of their hashes in the order written (the manifest's).
+        self.capture_count = 0
+        self.capture_digest = hashlib.sha256()
 
     # --- querysets ---------------------------------------------------------------------------
 
@@ -198,6 +218,7 @@ class ExportStream:
             bundles[row["article_id"]].claims.append(row)
         # Only the columns the format writes: each datetime costs a conversion per row.
         source_people = {"added_by_name": _username("added_by")} if fmt.source_fields == SOURCE_FIELDS else {}
+        by_source: dict[int, dict[str, Any]] = {}
         if fmt.needs_sources and by_id:
             # A subquery rather than a list of ids: no bound-parameter limit, one round trip.
             for source in _values(
@@ -206,6 +227,17 @@ class ExportStream:
                 **source_people,
             ):
                 by_id[source["claim_id"]]["sources"].append(source)
+                if fmt.needs_captures:
+                    by_source[source["id"]] = source
+                    source["captures"] = []
+        if fmt.needs_captures and by_source:
+            for capture in _values(
+                Capture.objects.filter(source__claim_id__in=claims.values("id"), status=RunStatus.DONE).order_by(
+                    "source_id", "fetched_at", "id"
+                ),
+                CAPTURE_FIELDS,
+            ):
+                by_source[capture["source_id"]]["captures"].append(capture)
         if fmt.needs_comments and by_id:
             for comment in _values(
                 ClaimComment.objects.filter(claim_id__in=claims.values("id")).order_by("claim_id", "created_at", "id"),
@@ -248,7 +280,8 @@ class ExportStream:
         separator = fmt.separator
         total = self.count_articles() if on_progress else 0
         done = 0
-        self.row_count = self.claim_count = self.article_count = 0
+        self.row_count = self.claim_count = self.article_count = self.capture_count = 0
+        self.capture_digest = hashlib.sha256()
         yield fmt.header(self.context)
         # Pieces of about PIECE_CHARS: few enough writes, yet a chunk's text is never held twice.
         pending: list[str] = []
@@ -262,6 +295,12 @@ class ExportStream:
                     pending_chars += len(row)
                     self.row_count += 1
                 self.claim_count += len(bundle.claims)
+                if fmt.needs_captures:
+                    for claim in bundle.claims:
+                        for source in claim["sources"]:
+                            for capture in source["captures"]:
+                                self.capture_count += 1
+                                self.capture_digest.update(f"{capture['sha256']}\n".encode())
                 if pending_chars >= PIECE_CHARS:
                     yield "".join(pending)
                     pending, pending_chars = [], 0
@@ -281,6 +320,8 @@ class WriteResult:
     article_count: int
     sha256: str
     bytes: int
+    capture_count: int = 0
+    captures_sha256: str = ""
 
 
 def write_export(
@@ -302,6 +343,8 @@ def write_export(
         article_count=stream.article_count,
         sha256=digest.hexdigest(),
         bytes=size,
+        capture_count=stream.capture_count,
+        captures_sha256=stream.capture_digest.hexdigest(),
     )
 
 

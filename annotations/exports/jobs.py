@@ -70,6 +70,11 @@ def build_manifest(stream: ExportStream, result: WriteResult, file_name: str = "
         "app_version": workbench.__version__,
         "created_at": timezone.now().isoformat(),
     }
+    if stream.format.needs_captures:
+        # The evidence the file cites: how many captures, and the SHA-256 of their bodies' SHA-256s
+        # (one per line, in the order the file lists them), so a reader can check the set at once.
+        manifest["capture_count"] = result.capture_count
+        manifest["captures_sha256"] = result.captures_sha256
     if file_name:
         manifest["file"] = Path(file_name).name
     return manifest

@@ -25,7 +25,16 @@ MENTION_KEYS = ("id", "start", "end", "text", "label", "model")
 # What may differ when a file is exported, imported into another project and exported again: the
 # ids, which the target project hands out anew (mention_ids hold mention ids). Everything else
 # comes back identical; tests/test_jsonl_roundtrip.py holds the writer to that.
-ROUND_TRIP_VOLATILE = ("id", "claims[].id", "claims[].sources[].id", "claims[].mention_ids", "mentions[].id")
+# A source's captures are what the exporting server fetched: an import does not take them (a
+# capture read from a file proves nothing) and captures each page anew, so they differ too.
+ROUND_TRIP_VOLATILE = (
+    "id",
+    "claims[].id",
+    "claims[].sources[].id",
+    "claims[].sources[].captures",
+    "claims[].mention_ids",
+    "mentions[].id",
+)
 
 
 @register
@@ -38,12 +47,13 @@ class JsonlFormat(ExportFormat):
     extension = "jsonl"
     content_type = "application/x-ndjson; charset=utf-8"
     schema_file = "jsonl.schema.json"
-    schema_version = "2"
+    schema_version = "3"
     unit = "article"
     needs_text = True
     needs_sources = True
     needs_mentions = True
     needs_comments = True
+    needs_captures = True
     includes_empty_articles = True
 
     def rows(self, bundle: Bundle, ctx: ExportContext) -> Iterator[str]:
@@ -79,6 +89,23 @@ def _mention(m: dict[str, Any]) -> dict[str, Any]:
         **{key: m[key] for key in MENTION_KEYS},
         "corrected": m["corrected_at"] is not None or not m["model"],
         "original_label": m["original_label"],
+    }
+
+
+def _capture(capture: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": capture["id"],
+        "fetched_at": iso(capture["fetched_at"]),
+        "url": capture["url"],
+        "final_url": capture["final_url"],
+        "http_status": capture["http_status"],
+        "content_type": capture["content_type"],
+        "title": capture["title"],
+        "sha256": capture["sha256"],
+        "bytes": capture["body_bytes"],
+        "excerpt_state": capture["excerpt_state"],
+        "excerpt_start": capture["excerpt_start"],
+        "excerpt_end": capture["excerpt_end"],
     }
 
 
@@ -122,6 +149,7 @@ def _claim(c: dict[str, Any]) -> dict[str, Any]:
                 "accessed_at": iso(s["accessed_at"]),
                 "added_by": s["added_by_name"],
                 "created_at": iso(s["created_at"]),
+                "captures": [_capture(capture) for capture in s["captures"]],
             }
             for s in c["sources"]
         ],

@@ -90,8 +90,10 @@ def _source_body(source: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {"type": "SpecificResource", "purpose": "linking", "source": resource}
     if source["excerpt"]:
         body["selector"] = {"type": "TextQuoteSelector", "exact": source["excerpt"]}
-    if source["accessed_at"]:
-        state: dict[str, Any] = {"type": "TimeState", "sourceDate": iso(source["accessed_at"])}
+    # The source as it was when captured: our copy's time is the state the excerpt refers to.
+    captured = source["captures"][-1]["fetched_at"] if source.get("captures") else None
+    if captured or source["accessed_at"]:
+        state: dict[str, Any] = {"type": "TimeState", "sourceDate": iso(captured or source["accessed_at"])}
         if source["archived_url"]:
             state["cached"] = iri_to_uri(source["archived_url"])
         body["state"] = state
@@ -143,6 +145,7 @@ class _WebAnnotationBase(ExportFormat):
     schema_version = "2"
     needs_text = True  # prefix and suffix are cut on grapheme clusters of the full text
     needs_sources = True
+    needs_captures = True
     source_fields = ("url", "title", "excerpt", "stance", "archived_url", "accessed_at")
 
     def scope(self, claims: QuerySet[Claim]) -> QuerySet[Claim]:

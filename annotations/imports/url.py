@@ -40,6 +40,7 @@ _CHUNK = 64 * 1024
 class Fetched:
     url: str  # after redirects
     fetched_at: datetime
+    status: int
     content_type: str
     charset: str | None
     body: bytes
@@ -273,6 +274,7 @@ def _fetch(url: str, deadline: _Deadline) -> Fetched:
             return Fetched(
                 url=current,
                 fetched_at=timezone.now(),
+                status=response.status,
                 content_type=header.get_content_type(),
                 charset=charset if isinstance(charset, str) else None,
                 body=b"".join(chunks),

@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotations', '0008_people_review_entity_corrections'),
+        ('annotations', '0009_captures'),
     ]
 
     operations = [

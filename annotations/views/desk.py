@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import claims, forms, review, workflow
+from .. import captures, claims, forms, review, workflow
 from .. import text as textlib
 from ..models import Article, Claim, ClaimStatus, EntityMention, Verdict
 from . import lookups
@@ -32,10 +32,11 @@ _STATUS_LABELS = dict(ClaimStatus.choices)
 
 
 def _dress(claim_list: list[Claim], user: Any, role: str | None, mentions: list[EntityMention]) -> None:
-    """What full cards show beyond the row: sources, allowed moves, linked mentions, send-back
-    reasons. A fixed number of queries whatever the number of claims."""
+    """What full cards show beyond the row: sources (with their capture states), allowed moves,
+    linked mentions, send-back reasons. A fixed number of queries whatever the number of claims."""
     prefetch_related_objects(claim_list, "sources")
     claims.editable_claims(claim_list, user, role)
+    captures.attach_states(s for c in claim_list for s in c.sources.all())
     # Why a claim needs changes, on its card (one query, only for claims sent back).
     reasons = review.send_back_reasons([c.pk for c in claim_list if c.status == ClaimStatus.NEEDS_CHANGES])
     for claim in claim_list:
@@ -195,6 +196,7 @@ def _one_card(request: AuthedRequest, claim_id: int, article_id: int) -> tuple[C
     article = claim.article
     role = claims.role_of(article.project_id, request.user)
     claims.editable_claims([claim], request.user, role)
+    captures.attach_states(claim.sources.all())
     claim.linked_mentions = list(
         EntityMention.objects.filter(article=article, start__gte=claim.start, end__lte=claim.end).order_by(
             "start", "end"

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from .. import workflow
-from ..models import Article, Claim, Project, Source
+from ..models import Article, Capture, Claim, Project, Source
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -65,6 +65,15 @@ def source_for(request: AuthedRequest, project_slug: str, article_id: int, claim
     source = get_object_or_404(claim.sources.all(), pk=source_id)
     source.claim = claim  # keeps the scoped, already loaded claim and its article
     return source
+
+
+def capture_for(request: AuthedRequest, project_slug: str, capture_id: int) -> Capture:
+    """A capture of a source in one of the user's projects (its source, claim and article loaded)."""
+    return get_object_or_404(
+        Capture.objects.visible_to(request.user).select_related("source__claim__article__project"),
+        source__claim__article__project__slug=project_slug,
+        pk=capture_id,
+    )
 
 
 def job_for(request: AuthedRequest, queryset: QuerySet[M], project_slug: str, job_id: int) -> M:

@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from .. import claims, review, workflow
+from .. import captures, claims, review, workflow
 from .. import text as textlib
 from ..models import Claim, ClaimStatus, Verdict
 from . import lookups
@@ -37,6 +37,7 @@ def claim_review(
     role = claims.role_of(project, request.user)
     editable = workflow.can_edit(role, is_author=claim.created_by_id == request.user.pk)
     sources = list(claim.sources.all())
+    captures.attach_states(sources)
     moves = workflow.moves_for(claims.facts(claim, request.user, source_count=len(sources)), role)
     context: dict[str, Any] = {
         "project": project,
@@ -140,5 +141,6 @@ def queues(request: AuthedRequest) -> HttpResponse:
         "to_fix": review.my_claims_to_fix(user),
         "needs_review": review.needs_review(user),
         "disagreements": review.disagreements(user),
+        "changed_sources": review.changed_sources(user),
     }
     return render(request, "annotations/team/queues.html", context)
