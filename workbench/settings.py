@@ -164,14 +164,26 @@ DATABASES = {
         conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
     )
 }
+# One durability rule on both databases. By default a commit is safe from a crash of the server
+# process, but an operating-system crash or power cut may lose the last fraction of a second of
+# commits (never corrupting anything): SQLite in WAL mode with synchronous=NORMAL, PostgreSQL
+# with synchronous_commit=off. That spares each write a disk flush (~4 ms here, most of a claim
+# write on PostgreSQL). DATABASE_DURABLE_COMMITS=1 flushes every commit on both.
+DURABLE_COMMITS = env_bool("DATABASE_DURABLE_COMMITS", False)
+DATABASES["default"].setdefault("OPTIONS", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, for the test database: a Celery worker in another process must see it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
-    DATABASES["default"].setdefault("OPTIONS", {})
     # Web server and worker write to the same file; wait for the lock instead of failing at once.
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
-    DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "init_command", f"PRAGMA journal_mode=WAL; PRAGMA synchronous={'FULL' if DURABLE_COMMITS else 'NORMAL'};"
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "options", f"-c synchronous_commit={'on' if DURABLE_COMMITS else 'off'}"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
