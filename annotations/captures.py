@@ -89,7 +89,7 @@ def _send(pks: Sequence[int]) -> None:
     else:
         # One message whose task publishes the rest from a worker: a bulk write answers without
         # waiting for thousands of publishes.
-        queueing.send_many_on_commit(queue_captures, [((pks,), pks[0])], job_model=Capture, job_pks=pks)
+        queueing.send_batch_on_commit(queue_captures, [list(pks)], job_model=Capture, job_pks=pks)
 
 
 def fan_out(capture_ids: Sequence[int]) -> int:

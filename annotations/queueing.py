@@ -80,17 +80,10 @@ def send_on_commit(task: Task, args: Sequence[Any], *, job: Model, task_id: str 
     transaction.on_commit(publish)
 
 
-def send_many_on_commit(
-    task: Task,
-    calls: Sequence[tuple[Sequence[Any], int]],
-    *,
-    job_model: type[Model],
-    job_pks: Sequence[int] | None = None,
-) -> None:
+def send_many_on_commit(task: Task, calls: Sequence[tuple[Sequence[Any], int]], *, job_model: type[Model]) -> None:
     """Like send_on_commit for many jobs: ``calls`` pairs each task's args with its job's pk.
 
     After the first refusal the rest are not tried: each would wait out the same timeouts.
-    ``job_pks``, when given, are the jobs a refusal fails instead (a task that queues others).
     """
 
     def publish() -> None:
@@ -98,9 +91,7 @@ def send_many_on_commit(
             try:
                 send(task, args)
             except BROKER_ERRORS as error:
-                mark_unqueued(
-                    job_model, list(job_pks) if job_pks is not None else [pk for _a, pk in calls[index:]], error
-                )
+                mark_unqueued(job_model, [pk for _a, pk in calls[index:]], error)
                 return
 
     transaction.on_commit(publish)
@@ -109,8 +100,8 @@ def send_many_on_commit(
 def send_batch_on_commit(task: Task, args: Sequence[Any], *, job_model: type[Model], job_pks: Sequence[int]) -> None:
     """Send one message that stands for many jobs (a task that fans out); if refused, fail them all.
 
-    A thousand imported articles then cost the request one publish instead of a thousand
-    (a Redis round trip each, 0.5-2 ms): the worker sends the per-article tasks.
+    A thousand imported articles (or captured sources) then cost the request one publish instead
+    of a thousand (a Redis round trip each, 0.5-2 ms): the worker sends the per-job tasks.
     """
 
     def publish() -> None:

@@ -181,9 +181,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command", f"PRAGMA journal_mode=WAL; PRAGMA synchronous={'FULL' if DURABLE_COMMITS else 'NORMAL'};"
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "options", f"-c synchronous_commit={'on' if DURABLE_COMMITS else 'off'}"
-    )
+    DATABASES["default"]["OPTIONS"].setdefault("options", f"-c synchronous_commit={'on' if DURABLE_COMMITS else 'off'}")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
