@@ -298,6 +298,11 @@ IMPORT_ASYNC_THRESHOLD = env_int("IMPORT_ASYNC_THRESHOLD", 50)
 # Each URL can take up to IMPORT_FETCH_TIMEOUT: a request waits for this many at most.
 IMPORT_SYNC_MAX_URLS = env_int("IMPORT_SYNC_MAX_URLS", 3)
 IMPORT_USER_AGENT = env_str("IMPORT_USER_AGENT", "FactCheckWorkbench/0.1 (article import)")
+
+# --- What was checked before (annotations/similar.py) ---------------------------------------------
+# Matches scoring below this (0 to 1: shared word stems and trigrams) are not shown; measured with
+# bench/bench_similar.py (README, "What was checked before").
+SIMILAR_MIN_SCORE = env_float("SIMILAR_MIN_SCORE", 0.15)
 # Re-anchoring claims after a text correction: below this confidence a claim needs attention.
 REANCHOR_MIN_CONFIDENCE = float(env_str("REANCHOR_MIN_CONFIDENCE", "0.8"))
 # Pasted text and revised text arrive as form fields: let an article of the maximum size through.
