@@ -150,7 +150,9 @@ def _pg_candidates(ix: fulltext.Indexed, query_terms: list[str], text: str, scop
         f"SELECT t.id FROM {ix.table} t {scope} AND {vector} @@ to_tsquery('{config}', %s) "
         f"ORDER BY ts_rank({vector}, to_tsquery('{config}', %s)) DESC, t.id LIMIT %s"
     )
-    nearest = f"SELECT t.id FROM {ix.table} t {scope} ORDER BY t.{ix.column} <-> %s, t.id LIMIT %s"
+    # Ordered by the distance alone, so the GiST index answers it (a second sort key would make it
+    # a scan of every row); ties at the cut are settled by rule 2 among what comes back.
+    nearest = f"SELECT t.id FROM {ix.table} t {scope} ORDER BY t.{ix.column} <-> %s LIMIT %s"
     with connection.cursor() as cursor:
         cursor.execute(ranked, [*params, tsquery, tsquery, CANDIDATES])
         ids = [row[0] for row in cursor.fetchall()]
