@@ -343,6 +343,8 @@ class Claim(models.Model):
     status_options: list[tuple[str, str]]
     # The latest send-back comment, for claims that need changes (review.send_back_reasons).
     send_back: ClaimComment | None
+    # "Same claim as …" as the card shows it, and how many later claims repeat this one (views.links).
+    same_as_link: Any
 
     class Meta:
         ordering = ["article", "start", "end", "id"]

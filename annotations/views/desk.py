@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .. import claims, forms, review, workflow
 from .. import text as textlib
 from ..models import Article, Claim, ClaimStatus, EntityMention, Verdict
-from . import lookups
+from . import links, lookups
 from .lookups import AuthedRequest
 from .refusals import add_to_form, refusal_text
 
@@ -33,7 +33,11 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
     """Everything the text and the claim panel show, in a fixed number of queries."""
     if role is None:
         role = claims.role_of(article.project_id, request.user)
-    claim_list = list(article.claims.in_text_order().select_related("created_by").prefetch_related("sources"))
+    claim_list = list(
+        links.with_links(article.claims.in_text_order(), request.user)
+        .select_related("created_by")
+        .prefetch_related("sources")
+    )
     mentions = list(EntityMention.objects.filter(article=article).order_by("start", "end"))
     spans = [(c.start, c.end, f"claim:{c.pk}") for c in claim_list]
     spans += [(m.start, m.end, f"ent:{m.label}") for m in mentions]
@@ -41,6 +45,7 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
     # Why a claim needs changes, on its card (one query, only for claims sent back).
     reasons = review.send_back_reasons([c.pk for c in claim_list if c.status == ClaimStatus.NEEDS_CHANGES])
     for claim in claim_list:
+        claim.same_as_link = links.link_view(claim)
         claim.linked_mentions = claim.mentions_inside(mentions)
         claim.send_back = reasons.get(claim.pk)
         claim.status_options = [(value, _STATUS_LABELS[value]) for value in [claim.status, *claim.moves]]
@@ -134,13 +139,15 @@ def _changed_paragraphs(article: Article, spans: list[tuple[int, int]]) -> Parag
 def _one_card(request: AuthedRequest, claim_id: int, article_id: int) -> tuple[Claim | None, dict[str, Any]]:
     """One claim as its card shows it (sources, linked mentions, allowed moves): a fixed few queries."""
     claim = (
-        Claim.objects.select_related("created_by", "article__project")
+        links.with_links(Claim.objects.all(), request.user)
+        .select_related("created_by", "article__project")
         .prefetch_related("sources")
         .filter(pk=claim_id, article_id=article_id)
         .first()
     )
     if claim is None:
         return None, {}
+    claim.same_as_link = links.link_view(claim)
     article = claim.article
     role = claims.role_of(article.project_id, request.user)
     claims.editable_claims([claim], request.user, role)
