@@ -980,3 +980,53 @@ def copy_verdict(
         if new_sources:
             bulk_create_with_history(new_sources, Source, default_user=by, default_change_reason="copied")
     return fresh
+
+
+def import_links(
+    *, project: Project, by: User | None, pending: Sequence[tuple[Claim, dict[str, Any]]], by_old_id: dict[int, Claim]
+) -> dict[int, list[str]]:
+    """The "same claim as" links an import carries, once every claim of the input is written.
+
+    A link to a claim follows that claim when it came in the same input (its old id maps to its
+    new row); a link to a published fact check finds it in the project's library (by URL, or
+    publisher and claim) or, when the importer may fill the library (an editor, or the operator),
+    brings it in. Links that cannot be kept are named in the notes, by the new claim's id.
+    """
+    from . import factchecks
+
+    notes: dict[int, list[str]] = {}
+    links: list[ClaimLink] = []
+    for claim, same_as in pending:
+        if "claim_id" in same_as:
+            target = by_old_id.get(same_as["claim_id"])
+            if target is None or target.pk == claim.pk:
+                notes.setdefault(claim.pk, []).append(
+                    f"“same claim as” claim {same_as['claim_id']} was not kept: that claim is not in this import"
+                )
+                continue
+            links.append(ClaimLink(claim=claim, earlier_claim=target, created_by=by))
+            continue
+        data = same_as["fact_check"]
+        record = factchecks.FactCheckRecord(
+            claim_reviewed=" ".join(data["claim_reviewed"].split()),
+            url=data.get("url") or "",
+            publisher_name=data.get("publisher") or "",
+            rating_label=data.get("rating") or "",
+            verdict=data.get("verdict") or "",
+            where=f"claim {claim.pk}: same_as.fact_check",
+        )
+        if record.verdict not in Verdict.values:
+            record.verdict = ""
+        check = FactCheck.objects.filter(project=project, key=record.key()).first()
+        if check is None:
+            try:
+                factchecks.import_records(project=project, by=by, records=[record])
+            except PermissionDenied:
+                notes.setdefault(claim.pk, []).append(
+                    "“same claim as” a fact check not in the library was not kept: only editors add to it"
+                )
+                continue
+            check = FactCheck.objects.get(project=project, key=record.key())
+        links.append(ClaimLink(claim=claim, fact_check=check, created_by=by))
+    ClaimLink.objects.bulk_create(links)
+    return notes

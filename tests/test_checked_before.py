@@ -424,3 +424,51 @@ def test_every_entity_has_a_page_with_the_claims_that_mention_it(client_for, aut
 def test_the_desk_links_entity_chips_to_their_pages(client_for, author, searchable, council):
     html = client_for(author).get(reverse("article-detail", args=[council.project.slug, council.pk])).content.decode()
     assert f"{reverse('entity')}?name=Springfield&amp;label=GPE" in html
+
+
+# --- links in the JSONL export and import -----------------------------------------------------------
+
+
+def _jsonl_lines(project) -> list[str]:
+    from annotations.exports.core import ExportStream
+    from annotations.exports.params import parse_params
+
+    params = parse_params({"format": "jsonl", "include_unreviewed": "1"}, project=project)
+    return "".join(ExportStream(project, params).iter_text()).splitlines()
+
+
+def _import_into(target, user, data: str):
+    from annotations.imports.base import Metadata
+    from annotations.imports.pipeline import ImportInput, import_all_or_nothing
+
+    return import_all_or_nothing(
+        project=target, user=user, items=[ImportInput.file("x.jsonl", data.encode())], metadata=Metadata()
+    )
+
+
+def test_the_jsonl_import_keeps_a_link_across_articles_and_names_one_it_cannot_keep(
+    project, author, editor, earlier, later
+):
+    from tests.factories import MembershipFactory, ProjectFactory
+
+    claims.link_same(claim=later, by=author, earlier_claim=earlier.pk)
+    lines = _jsonl_lines(project)
+    radio = next(line for line in lines if '"Radio"' in line)
+    assert json.loads(radio)["claims"][0]["same_as"] == {"claim_id": earlier.pk}
+    target = ProjectFactory(slug="copy")
+    MembershipFactory(project=target, user=editor, role="editor")
+    _import_into(target, editor, "\n".join(lines) + "\n")
+    copied = ClaimLink.objects.get(claim__article__project=target)
+    assert copied.earlier_claim.claim_text == earlier.claim_text
+    alone = ProjectFactory(slug="alone")
+    MembershipFactory(project=alone, user=editor, role="editor")
+    report = _import_into(alone, editor, radio + "\n")
+    assert "was not kept: that claim is not in this import" in report.created[0].message
+    assert not ClaimLink.objects.filter(claim__article__project=alone).exists()
+
+
+def test_a_malformed_link_in_jsonl_names_the_line_and_field(project, editor, later):
+    line = json.loads(_jsonl_lines(project)[0])
+    line["claims"][0]["same_as"] = {"claim_id": "seven"}
+    with pytest.raises(Exception, match=r"line 1.*same_as.claim_id"):
+        _import_into(project, editor, json.dumps(line) + "\n")

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import articles, claims, jobs, limits, queueing
-from ..models import EntityMention, ImportJob, Project, RunStatus
+from ..models import Claim, EntityMention, ImportJob, Project, RunStatus
 from .base import TITLE_MAX_CHARS, ArticleRecord, ImportProblem, Metadata
 from .paste import PasteParser
 from .registry import get_parser, parser_for_filename
@@ -158,7 +158,17 @@ def _problem(error: ValidationError, source: str, line: int | None) -> ImportPro
     return ImportProblem(f"{field_name}: {' '.join(messages)}", source=source, line=line, field=field_name)
 
 
-def _write_record(project: Project, user: User | None, record: ArticleRecord, source: str) -> Outcome:
+@dataclass
+class _Links:
+    """The "same claim as" links of one input: resolved after all its claims are written."""
+
+    by_old_id: dict[int, Claim] = field(default_factory=dict)
+    pending: list[tuple[Claim, dict[str, Any]]] = field(default_factory=list)
+
+
+def _write_record(
+    project: Project, user: User | None, record: ArticleRecord, source: str, links: _Links | None = None
+) -> Outcome:
     """One article with its claims, sources and a person's entity mentions, through the owner modules."""
     try:
         article = articles.create(
@@ -183,6 +193,12 @@ def _write_record(project: Project, user: User | None, record: ArticleRecord, so
         imported = claims.import_claims(article=article, by=user, records=record.claims)
     except ValidationError as error:
         raise _problem(error, source, record.line) from None
+    if links is not None:
+        for claim_record, claim in zip(record.claims, imported.claims, strict=True):
+            if claim_record.id is not None:
+                links.by_old_id[claim_record.id] = claim
+            if claim_record.same_as:
+                links.pending.append((claim, claim_record.same_as))
     unknown = articles.keep_imported(
         article=article, created_by=record.created_by, assignee=record.assignee,
         created_at=record.created_at, updated_at=record.updated_at,
@@ -219,11 +235,19 @@ def write_records(
 ) -> list[Outcome]:
     """Write one input's records in one transaction: all of them, or (on ImportProblem) none."""
     outcomes: list[Outcome] = []
+    links = _Links()
     with transaction.atomic():
         for record in records:
-            outcomes.append(_write_record(project, user, record, source))
+            outcomes.append(_write_record(project, user, record, source, links))
             if progress:
                 progress(1)
+        if links.pending:
+            notes = claims.import_links(project=project, by=user, pending=links.pending, by_old_id=links.by_old_id)
+            article_of = {claim.pk: claim.article_id for claim, _same_as in links.pending}
+            for outcome in outcomes:
+                extra = [n for pk, found in notes.items() if article_of[pk] == outcome.article_id for n in found]
+                if extra and outcome.status == "created":
+                    outcome.message = "; ".join([m for m in (outcome.message, *extra) if m])
     return outcomes
 
 
