@@ -13,9 +13,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from annotations import articles, claims, factchecks
+from annotations import articles, claims, factchecks, similar
 from annotations.imports.base import ImportProblem
-from annotations.models import Claim, ClaimLink, ClaimStatus, EntityMention, FactCheck, Source
+from annotations.models import Article, Claim, ClaimLink, ClaimStatus, EntityMention, FactCheck, Source
 from tests.local_http import Route, serve
 
 pytestmark = pytest.mark.django_db
@@ -472,3 +472,24 @@ def test_a_malformed_link_in_jsonl_names_the_line_and_field(project, editor, lat
     line["claims"][0]["same_as"] = {"claim_id": "seven"}
     with pytest.raises(Exception, match=r"line 1.*same_as.claim_id"):
         _import_into(project, editor, json.dumps(line) + "\n")
+
+
+# --- the demo: make run's seed ---------------------------------------------------------------------
+
+
+def test_the_seeded_demo_shows_a_checked_claim_when_one_of_the_seed_claims_is_marked(seed_text):
+    from tests.factories import MembershipFactory, UserFactory
+
+    call_command("load_seeds", stdout=StringIO())
+    call_command("load_seeds", stdout=StringIO())  # twice: the same library rows
+    assert FactCheck.objects.filter(project__slug="demo").count() == 3
+    article = Article.objects.get(project__slug="demo")
+    reviewer = MembershipFactory(project=article.project, user=UserFactory(username="demo-r"), role="reviewer").user
+    sentence = "Russia had the upper hand in fighting in Ukraine’s eastern Luhansk region at present"
+    claim = _mark(article, reviewer, sentence)
+    best = similar.for_claim(claim, reviewer)[0]
+    assert (best.kind, best.url, best.verdict) == (
+        "fact_check",
+        "https://factdesk.example/checks/luhansk-upper-hand",
+        "mostly_true",
+    )

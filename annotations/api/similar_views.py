@@ -245,9 +245,23 @@ class FactCheckLibraryView(APIView):
         return get_object_or_404(Project.objects.visible_to(request.user), slug=slug)
 
     @extend_schema(
-        summary="The project's fact-check library",
-        parameters=[PROJECT_SLUG],
-        responses={200: FactCheckSerializer(many=True), **errors(400, 401, 404)},
+        summary="The project's fact-check library (newest first, in cursor pages)",
+        parameters=[
+            PROJECT_SLUG,
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="The next or previous page's cursor."),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="Up to 500 (default 50)."),
+        ],
+        responses={
+            200: inline_serializer(
+                "PaginatedFactCheckList",
+                {
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": FactCheckSerializer(many=True),
+                },
+            ),
+            **errors(400, 401, 404),
+        },
     )
     def get(self, request: Request, project_slug: str) -> Response:
         project = self._project(request, project_slug)
