@@ -22,6 +22,7 @@ it the script says so and exits 0. ``BENCH_SIMILAR_DATABASE_URL`` runs it on Pos
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -72,9 +73,10 @@ def semantic(
     their lexical score and their cosine. Install with ``pip install -r requirements-semantic.txt``.
     """
     try:
-        import numpy as np
-        from all_minilm_l6_v2 import extract_model, get_model_zip_path
-        from sentence_transformers import SentenceTransformer
+        with contextlib.redirect_stdout(sys.stderr):  # the model package prints on import: JSON lines only here
+            import numpy as np
+            from all_minilm_l6_v2 import extract_model, get_model_zip_path
+            from sentence_transformers import SentenceTransformer
     except ImportError as missing:
         emit(
             bench="similar",
@@ -86,11 +88,14 @@ def semantic(
 
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     started = time.perf_counter()
-    model = SentenceTransformer(str(extract_model(str(TMP / "model"))), device="cpu")
+    with contextlib.redirect_stdout(sys.stderr):
+        model = SentenceTransformer(str(extract_model(str(TMP / "model"))), device="cpu")
     load_seconds = time.perf_counter() - started
     ids = list(library_texts)
     started = time.perf_counter()
-    vectors = model.encode([library_texts[i] for i in ids], batch_size=64, normalize_embeddings=True)
+    vectors = model.encode(
+        [library_texts[i] for i in ids], batch_size=64, normalize_embeddings=True, show_progress_bar=False
+    )
     embed_seconds = time.perf_counter() - started
     position = {pk: n for n, pk in enumerate(ids)}
     emit(
