@@ -176,3 +176,18 @@ def test_scores_are_the_same_formula_as_pg_trgm():
             cursor.execute("SELECT similarity(%s, %s)", pair)
             (expected,) = cursor.fetchone()
         assert similar.trigram_similarity(*pair) == pytest.approx(expected, abs=1e-6)
+
+
+def test_matching_costs_the_same_queries_for_one_match_or_many(project, author, django_assert_num_queries):
+    from django.db import connection as conn
+
+    _library(project, "Penguins can fly over the sea")
+    projects = similar.project_ids_of(author)
+    # Index queries for claims and the library (two each on PostgreSQL: full text, trigram; one each
+    # on SQLite), then one fetch of the library rows found (no claim matched: no claim fetch).
+    expected = 5 if conn.vendor == "postgresql" else 3
+    with django_assert_num_queries(expected):
+        assert len(similar.for_text("penguins fly", author, project_ids=projects)) == 1
+    _library(project, *[f"Penguins can fly over sea number {n}" for n in range(2, 30)])
+    with django_assert_num_queries(expected):
+        assert len(similar.for_text("penguins fly", author, project_ids=projects, limit=20)) == 20
