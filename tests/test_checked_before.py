@@ -493,3 +493,14 @@ def test_the_seeded_demo_shows_a_checked_claim_when_one_of_the_seed_claims_is_ma
         "https://factdesk.example/checks/luhansk-upper-hand",
         "mostly_true",
     )
+
+
+def test_outsiders_get_404_on_every_page_and_partial(client_for, outsider, project, later, earlier, client):
+    assert client.get(reverse("claim-search")).status_code == 302  # signed out: to the login page
+    outside = client_for(outsider)
+    assert outside.get(reverse("library", args=[project.slug])).status_code == 404
+    assert outside.get(card_url("claim-similar", later)).status_code == 404
+    assert outside.post(card_url("claim-same-as", later), {"earlier_claim": earlier.pk}).status_code == 404
+    assert outside.post(card_url("claim-copy-verdict", later), {"earlier_claim": earlier.pk}).status_code == 404
+    assert outside.post(card_url("claim-unlink", later)).status_code == 404
+    assert not ClaimLink.objects.exists() and Claim.objects.get(pk=later.pk).verdict == ""
