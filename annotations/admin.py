@@ -215,3 +215,16 @@ class CaptureAdmin(ReadOnlyAdmin):
     list_filter = ["status", "excerpt_state"]
     search_fields = ["url", "final_url", "sha256"]
     raw_id_fields = ["source", "requested_by"]
+
+
+# What was checked before: shown, never written here (factchecks.py and claims.py own them).
+@admin.register(models.FactCheck)
+class FactCheckAdmin(ReadOnlyAdmin):
+    list_display = ["claim_reviewed", "rating_label", "publisher_name", "published_at", "project"]
+    list_filter = ["project", "verdict"]
+    search_fields = ["claim_reviewed", "publisher_name", "url"]
+
+
+@admin.register(models.ClaimLink)
+class ClaimLinkAdmin(ReadOnlyAdmin):
+    list_display = ["claim", "earlier_claim", "fact_check", "created_by", "created_at"]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from . import bulkrows, captures, limits, workflow
 from . import text as textlib
@@ -28,7 +28,9 @@ from .models import (
     Claim,
     ClaimantType,
     ClaimComment,
+    ClaimLink,
     ClaimStatus,
+    FactCheck,
     Membership,
     Project,
     Source,
@@ -936,3 +938,194 @@ def editable_claims(claims: Sequence[Claim], user: User, role: str | None) -> No
             changed_since_submitted=user.pk in editors.get(claim.pk, ()),
         )
         claim.moves = workflow.moves_for(claim_facts, role) if claim.editable else []
+
+
+# --- what was checked before: "same claim as" and copying an earlier verdict ---------------------
+# The link and the copy are writes of a claim: they live here, under the same rules as any other
+# change. Neither ever approves: a copied verdict is a starting point for the reviewer.
+
+SAME_AS_REFUSED = "Only the reviewer who marked this claim, or an editor or admin, can link it to an earlier check."
+EARLIER_NOT_APPROVED = "Only an approved, unretracted claim is an earlier check to link to."
+
+
+def _earlier_claim(claim: Claim, by: User, earlier_claim_id: int) -> Claim:
+    """An approved claim of one of ``by``'s projects (any other id is "not found", as for an outsider)."""
+    target = Claim.objects.visible_to(by).select_related("article__project").filter(pk=earlier_claim_id).first()
+    if target is None:
+        raise ValidationError({"earlier_claim": "No such claim in your projects."})
+    if target.pk == claim.pk:
+        raise ValidationError({"earlier_claim": "A claim is not an earlier check of itself."})
+    if target.status != ClaimStatus.APPROVED or target.retracted_at is not None:
+        raise ValidationError({"earlier_claim": EARLIER_NOT_APPROVED})
+    return target
+
+
+def _fact_check(by: User, fact_check_id: int) -> FactCheck:
+    check = FactCheck.objects.visible_to(by).filter(pk=fact_check_id).first()
+    if check is None:
+        raise ValidationError({"fact_check": "No such fact check in your projects' libraries."})
+    return check
+
+
+def link_same(*, claim: Claim, by: User, earlier_claim: int | None = None, fact_check: int | None = None) -> ClaimLink:
+    """Record that ``claim`` is the same claim as an earlier approved claim or a library fact check.
+
+    One link per claim: a new one replaces the old. The target must be one ``by`` may see.
+    """
+    if (earlier_claim is None) == (fact_check is None):
+        raise ValidationError({"earlier_claim": "Name either an earlier claim or a fact check, not both."})
+    with transaction.atomic():
+        fresh = _lock(claim)
+        if not workflow.can_edit(role_of(fresh.article.project_id, by), is_author=_is_author(fresh, by)):
+            raise PermissionDenied(SAME_AS_REFUSED)
+        target_claim = _earlier_claim(fresh, by, earlier_claim) if earlier_claim is not None else None
+        if target_claim is not None and ClaimLink.objects.filter(claim=target_claim, earlier_claim=fresh).exists():
+            raise ValidationError({"earlier_claim": "That claim is already linked as the same as this one."})
+        target_check = _fact_check(by, fact_check) if fact_check is not None else None
+        link, _created = ClaimLink.objects.update_or_create(
+            claim=fresh,
+            defaults={
+                "earlier_claim": target_claim,
+                "fact_check": target_check,
+                "created_by": by,
+                "created_at": timezone.now(),
+            },
+        )
+    return link
+
+
+def unlink_same(*, claim: Claim, by: User) -> None:
+    with transaction.atomic():
+        fresh = _lock(claim)
+        if not workflow.can_edit(role_of(fresh.article.project_id, by), is_author=_is_author(fresh, by)):
+            raise PermissionDenied(SAME_AS_REFUSED)
+        ClaimLink.objects.filter(claim=fresh).delete()
+
+
+_COPY_STANCE: dict[str, str] = {
+    Verdict.TRUE: "supports",
+    Verdict.MOSTLY_TRUE: "supports",
+    Verdict.FALSE: "refutes",
+    Verdict.MOSTLY_FALSE: "refutes",
+    Verdict.MISLEADING: "refutes",
+}
+
+
+def copy_verdict(
+    *,
+    claim: Claim,
+    by: User,
+    expected_version: int | None,
+    earlier_claim: int | None = None,
+    fact_check: int | None = None,
+) -> Claim:
+    """Copy an earlier check's verdict and sources into ``claim`` as a starting point.
+
+    The verdict is taken; the rationale only when the claim has none (it says where it came
+    from); the earlier claim's sources are added (a library fact check becomes a source: its
+    review). The status never moves, so a copied verdict is approved only by the usual four-eyes
+    step. A published claim is corrected openly, not overwritten by a copy: refused.
+    """
+    if (earlier_claim is None) == (fact_check is None):
+        raise ValidationError({"earlier_claim": "Name either an earlier claim or a fact check, not both."})
+    with transaction.atomic():
+        fresh = _lock(claim, expected_version)
+        if not workflow.can_edit(role_of(fresh.article.project_id, by), is_author=_is_author(fresh, by)):
+            raise PermissionDenied(workflow.EDIT_REFUSED)
+        if fresh.status == ClaimStatus.APPROVED:
+            raise ValidationError(
+                {"status": "This claim is published: change its verdict as a correction, not by copying."}
+            )
+        new_sources: list[Source] = []
+        if earlier_claim is not None:
+            target = _earlier_claim(fresh, by, earlier_claim)
+            verdict = target.verdict
+            origin = f"Copied from an earlier check ({target.article.project.name}, claim {target.pk})"
+            rationale = f"{origin}: {target.rationale}" if target.rationale else origin + "."
+            known = set(fresh.sources.values_list("url", flat=True))
+            for source in target.sources.all():
+                if source.url not in known:
+                    known.add(source.url)
+                    new_sources.append(
+                        Source(claim=fresh, added_by=by, **{n: getattr(source, n) for n in SOURCE_FIELDS})
+                    )
+        else:
+            check = _fact_check(by, fact_check or 0)
+            verdict = check.verdict
+            origin = f"Copied from {check.publisher_name or 'a published fact check'}"
+            if check.rating_label:
+                origin += f" (rated “{check.rating_label}”)"
+            rationale = f"{origin}: {check.review_body}" if check.review_body else origin + "."
+            if check.url and not fresh.sources.filter(url=check.url).exists():
+                new_sources.append(
+                    Source(
+                        claim=fresh,
+                        added_by=by,
+                        url=check.url,
+                        title=f"Fact check: {check.claim_reviewed}"[: limits.TITLE_CHARS],
+                        publisher=check.publisher_name[: limits.PUBLISHER_CHARS],
+                        excerpt=check.review_body[: limits.EXCERPT_CHARS],
+                        stance=_COPY_STANCE.get(check.verdict, "context"),
+                    )
+                )
+        if verdict:
+            fresh.verdict = verdict
+        if not fresh.rationale.strip():
+            fresh.rationale = rationale[: limits.RATIONALE_CHARS]
+        for source in new_sources:
+            _source_clean(source)
+        _save(fresh, by, reason="verdict and sources copied from an earlier check")
+        if new_sources:
+            copied = bulk_create_with_history(new_sources, Source, default_user=by, default_change_reason="copied")
+            captures.schedule(copied, by=by)  # copied sources are evidence of this claim too
+    return fresh
+
+
+def import_links(
+    *, project: Project, by: User | None, pending: Sequence[tuple[int, dict[str, Any]]], by_old_id: dict[int, int]
+) -> dict[int, list[str]]:
+    """The "same claim as" links an import carries (by new claim id), once every claim of the input is written.
+
+    A link to a claim follows that claim when it came in the same input (its old id maps to its
+    new row); a link to a published fact check finds it in the project's library (by URL, or
+    publisher and claim) or, when the importer may fill the library (an editor, or the operator),
+    brings it in. Links that cannot be kept are named in the notes, by the new claim's id.
+    """
+    from . import factchecks
+
+    notes: dict[int, list[str]] = {}
+    links: list[ClaimLink] = []
+    for claim, same_as in pending:
+        if "claim_id" in same_as:
+            target = by_old_id.get(same_as["claim_id"])
+            if target is None or target == claim:
+                notes.setdefault(claim, []).append(
+                    f"“same claim as” claim {same_as['claim_id']} was not kept: that claim is not in this import"
+                )
+                continue
+            links.append(ClaimLink(claim_id=claim, earlier_claim_id=target, created_by=by))
+            continue
+        data = same_as["fact_check"]
+        record = factchecks.FactCheckRecord(
+            claim_reviewed=" ".join(data["claim_reviewed"].split()),
+            url=data.get("url") or "",
+            publisher_name=data.get("publisher") or "",
+            rating_label=data.get("rating") or "",
+            verdict=data.get("verdict") or "",
+            where=f"claim {claim}: same_as.fact_check",
+        )
+        if record.verdict not in Verdict.values:
+            record.verdict = ""
+        check = FactCheck.objects.filter(project=project, key=record.key()).first()
+        if check is None:
+            try:
+                factchecks.import_records(project=project, by=by, records=[record])
+            except PermissionDenied:
+                notes.setdefault(claim, []).append(
+                    "“same claim as” a fact check not in the library was not kept: only editors add to it"
+                )
+                continue
+            check = FactCheck.objects.get(project=project, key=record.key())
+        links.append(ClaimLink(claim_id=claim, fact_check=check, created_by=by))
+    ClaimLink.objects.bulk_create(links)
+    return notes

@@ -358,6 +358,9 @@ class Claim(models.Model):
     # Shown as a light stub the page fills in later (views.desk.desk_context).
     stub: bool
 
+    # "Same claim as …" as the card shows it, and how many later claims repeat this one (views.links).
+    same_as_link: Any
+
     class Meta:
         ordering = ["article", "start", "end", "id"]
         indexes = [models.Index(fields=["article", "start"]), models.Index(fields=["status"])]
@@ -829,3 +832,101 @@ class Capture(Job):
     @property
     def excerpt_changed(self) -> bool:
         return self.excerpt_state == ExcerptState.CHANGED
+
+
+# --- What was checked before (issue 16): the fact-check library and "same claim as" links ------
+# Written only by annotations/factchecks.py (the library) and annotations/claims.py (the links);
+# matched by annotations/similar.py, whose full-text indexes over these tables are kept by the
+# database itself (migration 0011: SQLite FTS5 tables with triggers, PostgreSQL expression indexes).
+
+
+class FactCheckQuerySet(models.QuerySet["FactCheck"]):
+    def visible_to(self, user: AnyUser) -> FactCheckQuerySet:
+        if _is_anonymous(user):
+            return self.none()
+        return self.filter(project__memberships__user=user)
+
+
+class FactCheck(models.Model):
+    """A fact check published somewhere (ours or another organisation's), imported as ClaimReview.
+
+    The library is per project: its editors import into it, its members match against it (and
+    against the libraries of every other project they belong to). Only the properties our own
+    ClaimReview export writes are kept, so an export of ours imports back field for field.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="fact_checks")
+    claim_reviewed = bounded_text(limits.CLAIM_TEXT_CHARS)
+    url = models.URLField(max_length=limits.URL_CHARS, blank=True, validators=[HTTP_URL], help_text="The review.")
+    # Our verdict when the rating maps onto one (its label, or its value on the 1-5 scale).
+    verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
+    rating_label = models.CharField(max_length=200, blank=True, help_text="The rating as published (alternateName).")
+    rating_value = models.FloatField(null=True, blank=True)
+    best_rating = models.FloatField(null=True, blank=True)
+    worst_rating = models.FloatField(null=True, blank=True)
+    publisher_name = models.CharField(max_length=200, blank=True)
+    publisher_url = models.URLField(max_length=2000, blank=True, validators=[HTTP_URL])
+    claimant = models.CharField(max_length=limits.CLAIMANT_CHARS, blank=True)
+    appearance_url = models.URLField(max_length=limits.URL_CHARS, blank=True, validators=[HTTP_URL])
+    claim_date = models.DateField(null=True, blank=True, help_text="When the claim was made (itemReviewed).")
+    published_at = models.DateField(null=True, blank=True, help_text="When the review was published.")
+    review_body = bounded_text(limits.RATIONALE_CHARS, blank=True)
+    identifier = models.CharField(max_length=200, blank=True)
+    # One row per review in a library: sha256 of its URL, or of publisher and claim text when it
+    # has none. Importing a feed again updates its rows instead of doubling them.
+    key = models.CharField(max_length=64)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FactCheckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="factcheck_unique_key_in_project"),
+            models.CheckConstraint(condition=Q(verdict__in=[*Verdict.values, ""]), name="factcheck_verdict_valid"),
+            models.CheckConstraint(condition=~Q(claim_reviewed=""), name="factcheck_claim_not_empty"),
+            length_check("claim_reviewed", limits.CLAIM_TEXT_CHARS, "factcheck_claim_reviewed_length"),
+            length_check("review_body", limits.RATIONALE_CHARS, "factcheck_review_body_length"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_reviewed[:60]} ({self.publisher_name or 'unknown publisher'})"
+
+
+class ClaimLink(models.Model):
+    """ "Same claim as": a claim repeats an earlier approved claim or a published fact check.
+
+    One per claim (the latest decision wins); written only by ``claims.link_same`` and
+    ``claims.unlink_same``. It goes with its target: a deleted claim or fact check takes the links
+    to it along.
+    """
+
+    claim = models.OneToOneField(Claim, on_delete=models.CASCADE, related_name="same_as")
+    earlier_claim = models.ForeignKey(
+        Claim, on_delete=models.CASCADE, null=True, blank=True, related_name="repeated_by"
+    )
+    fact_check = models.ForeignKey(
+        FactCheck, on_delete=models.CASCADE, null=True, blank=True, related_name="repeated_by"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(earlier_claim__isnull=False) & Q(fact_check__isnull=True))
+                | (Q(earlier_claim__isnull=True) & Q(fact_check__isnull=False)),
+                name="claimlink_one_target",
+            ),
+            models.CheckConstraint(condition=~Q(earlier_claim=F("claim")), name="claimlink_not_itself"),
+        ]
+
+    def __str__(self) -> str:
+        target = f"claim {self.earlier_claim_id}" if self.earlier_claim_id else f"fact check {self.fact_check_id}"
+        return f"claim {self.claim_id} is the same as {target}"

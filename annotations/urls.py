@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import articles, captures, desk, entities, exports, jobs, projects, review
+from .views import articles, captures, checked, desk, entities, exports, jobs, projects, review
 
 P = "p/<slug:project_slug>/"
 ARTICLE = P + "articles/<int:article_id>/"
@@ -19,6 +19,10 @@ urlpatterns = [
     path("invite/<str:token>/", projects.invitation_accept, name="invitation"),
     path("settings/tokens/", projects.api_tokens, name="api-tokens"),
     path("queue/", review.queues, name="queues"),
+    # What was checked before: search across the user's projects, entity pages, each project's library.
+    path("search/", checked.claim_search, name="claim-search"),
+    path("entity/", checked.entity_page, name="entity"),
+    path(P + "library/", checked.library, name="library"),
     # A project: its articles, team, dashboard and exports.
     path(P, articles.article_list, name="article-list"),
     path(P + "dashboard/", projects.dashboard, name="dashboard"),
@@ -51,6 +55,10 @@ urlpatterns = [
     path(CARD + "review/", desk.claim_review, name="claim-review"),
     path(CARD + "span/", desk.claim_span, name="claim-span"),
     path(CARD + "delete/", desk.claim_delete, name="claim-delete"),
+    path(CARD + "similar/", checked.claim_similar, name="claim-similar"),
+    path(CARD + "same-as/", checked.claim_same_as, name="claim-same-as"),
+    path(CARD + "same-as/remove/", checked.claim_unlink, name="claim-unlink"),
+    path(CARD + "copy-verdict/", checked.claim_copy_verdict, name="claim-copy-verdict"),
     path(CARD + "sources/new/", desk.source_create, name="source-create"),
     path(CARD + "sources/<int:source_id>/edit/", desk.source_edit, name="source-edit"),
     path(CARD + "sources/<int:source_id>/delete/", desk.source_delete, name="source-delete"),

@@ -34,9 +34,16 @@ def without_ids(line: dict[str, Any]) -> dict[str, Any]:
     """The line with every ROUND_TRIP_VOLATILE field replaced by its position, so links still compare."""
     assert set(ROUND_TRIP_VOLATILE) == {
         "id", "claims[].id", "claims[].sources[].id", "claims[].sources[].captures", "claims[].mention_ids",
-        "mentions[].id",
+        "mentions[].id", "claims[].same_as.claim_id",
     }  # fmt: skip
     position = {mention["id"]: index for index, mention in enumerate(line["mentions"])}
+    claim_position = {claim["id"]: index for index, claim in enumerate(line["claims"])}
+
+    def same_as(value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value and "claim_id" in value:
+            return {"claim_id": claim_position.get(value["claim_id"])}
+        return value
+
     return {
         **line,
         "id": None,
@@ -47,6 +54,7 @@ def without_ids(line: dict[str, Any]) -> dict[str, Any]:
                 "id": index,
                 "sources": [{**s, "id": n, "captures": None} for n, s in enumerate(claim["sources"])],
                 "mention_ids": [position[i] for i in claim["mention_ids"]],
+                "same_as": same_as(claim["same_as"]),
             }
             for index, claim in enumerate(line["claims"])
         ],
@@ -63,6 +71,25 @@ def source_project(project, article, author, editor, project_admin):
     )  # fmt: skip
     ClaimComment.objects.create(claim=pending, author=editor, body="Quote the whole sentence.")
     claims["pending"] = pending
+    # "Same claim as": one claim repeats an approved claim, another a published fact check.
+    from annotations import claims as claimlib
+    from annotations import factchecks
+
+    claimlib.link_same(claim=pending, by=author, earlier_claim=claims["false"].pk)
+    factchecks.import_records(
+        project=project,
+        by=None,
+        records=[
+            factchecks.FactCheckRecord(
+                claim_reviewed="Russia has the upper hand in Luhansk",
+                url="https://checks.example.org/luhansk",
+                publisher_name="Checkers",
+                rating_label="Mostly true",
+                verdict="mostly_true",
+            )
+        ],
+    )
+    claimlib.link_same(claim=claims["true"], by=editor, fact_check=project.fact_checks.get().pk)
     return project
 
 
@@ -71,6 +98,8 @@ def test_it_exports_imports_and_exports_again_identically_but_for_the_ids(
 ):
     first = full_dump(source_project)
     assert Claim.objects.filter(article__project=source_project).count() == 9
+    links = [c["same_as"] for line in first.splitlines() for c in json.loads(line)["claims"] if c["same_as"]]
+    assert sorted(next(iter(link)) for link in links) == ["claim_id", "fact_check"]
     target = ProjectFactory(slug="copy", name="Copy")
     for user, role in ((author, Role.REVIEWER), (editor, Role.EDITOR), (project_admin, Role.ADMIN)):
         MembershipFactory(project=target, user=user, role=role)

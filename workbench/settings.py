@@ -322,6 +322,11 @@ CAPTURE_TASK_TIME_LIMIT = env_int("CAPTURE_TASK_TIME_LIMIT", 90)
 # A write that adds more sources than this sends one task that queues their captures from a
 # worker, so a bulk request does not publish thousands of messages before it answers.
 CAPTURE_FANOUT_THRESHOLD = env_int("CAPTURE_FANOUT_THRESHOLD", 20)
+
+# --- What was checked before (annotations/similar.py) ---------------------------------------------
+# Matches scoring below this (0 to 1: shared word stems and trigrams) are not shown; measured with
+# bench/bench_similar.py (README, "What was checked before").
+SIMILAR_MIN_SCORE = env_float("SIMILAR_MIN_SCORE", 0.15)
 # Re-anchoring claims after a text correction: below this confidence a claim needs attention.
 REANCHOR_MIN_CONFIDENCE = float(env_str("REANCHOR_MIN_CONFIDENCE", "0.8"))
 # Pasted text and revised text arrive as form fields: let an article of the maximum size through.

@@ -12,6 +12,7 @@ from django_filters.fields import IsoDateTimeField, RangeField
 from django_filters.widgets import DateRangeWidget
 from rest_framework.pagination import CursorPagination
 
+from .. import search
 from ..models import Article, Capture, Claim, ClaimStatus, EntityMention, ExtractionRun, RunStatus, Verdict
 
 
@@ -89,10 +90,29 @@ class ClaimFilter(filters.FilterSet):
     created_by = filters.CharFilter(field_name="created_by__username", help_text="Username of the author.")
     created_at = DateTimeRangeFilter(help_text="created_at_after / created_at_before (ISO 8601).")
     updated_at = DateTimeRangeFilter(help_text="updated_at_after / updated_at_before (ISO 8601).")
+    approved_at = DateTimeRangeFilter(help_text="approved_at_after / approved_at_before (ISO 8601).")
+    # Search (annotations/search.py): words of the claim, and an entity mentioned inside its span.
+    q = filters.CharFilter(method="filter_words", max_length=1000, help_text="Words the claim contains (all of them).")
+    entity = filters.CharFilter(
+        method="filter_entity", max_length=300, help_text="An entity mentioned in the claim (its text, any case)."
+    )
+    entity_label = filters.CharFilter(
+        method="filter_entity", max_length=32, help_text="With entity: only mentions with this label (e.g. GPE)."
+    )
 
     class Meta:
         model = Claim
         fields = ["project", "article", "status", "verdict", "claimant", "created_by", "created_at", "updated_at"]
+
+    def filter_words(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
+        return search.with_words(queryset, value) if value.strip() else queryset
+
+    def filter_entity(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
+        # Both parameters arrive here; the filter runs once, when ``entity`` is seen.
+        entity = (self.form.cleaned_data.get("entity") or "").strip()
+        if name != "entity" or not entity:
+            return queryset
+        return search.mentioning(queryset, entity, (self.form.cleaned_data.get("entity_label") or "").strip())
 
 
 class MentionFilter(filters.FilterSet):

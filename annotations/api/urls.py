@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import export_views, views
+from . import export_views, similar_views, views
 from .import_views import ImportJobView, ImportView
 
 router = SimpleRouter()
@@ -26,6 +26,16 @@ PROJECT = "v1/projects/<slug:project_slug>/"
 
 app_name = "api"
 urlpatterns = [
+    # What was checked before (before the router: its claims/{pk}/ pattern would not match these).
+    path("v1/similar/", similar_views.SimilarView.as_view(), name="similar"),
+    path("v1/claims/<int:claim_pk>/similar/", similar_views.ClaimSimilarView.as_view(), name="claim-similar"),
+    path("v1/claims/<int:claim_pk>/same-as/", similar_views.ClaimSameAsView.as_view(), name="claim-same-as"),
+    path(
+        "v1/claims/<int:claim_pk>/copy-verdict/",
+        similar_views.ClaimCopyVerdictView.as_view(),
+        name="claim-copy-verdict",
+    ),
+    path(PROJECT + "fact-checks/", similar_views.FactCheckLibraryView.as_view(), name="fact-checks"),
     path("v1/", include(router.urls)),
     path("v1/invitations/accept/", views.accept_invitation, name="invitation-accept"),
     path(PROJECT + "exports/", export_views.ExportJobListView.as_view(), name="export-list"),

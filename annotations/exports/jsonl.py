@@ -34,6 +34,7 @@ ROUND_TRIP_VOLATILE = (
     "claims[].sources[].captures",
     "claims[].mention_ids",
     "mentions[].id",
+    "claims[].same_as.claim_id",
 )
 
 
@@ -54,6 +55,7 @@ class JsonlFormat(ExportFormat):
     needs_mentions = True
     needs_comments = True
     needs_captures = True
+    needs_links = True
     includes_empty_articles = True
 
     def rows(self, bundle: Bundle, ctx: ExportContext) -> Iterator[str]:
@@ -158,7 +160,28 @@ def _claim(c: dict[str, Any]) -> dict[str, Any]:
         ],
         # Mentions inside the claim's span, by id into the article's "mentions".
         "mention_ids": [m["id"] for m in c.get("mentions", ())],
+        "same_as": _same_as(c),
     }
+
+
+def _same_as(c: dict[str, Any]) -> dict[str, Any] | None:
+    """ "Same claim as": the earlier claim by id (this project's ids, as every id here), or the
+    fact check by what identifies it anywhere (its review URL, publisher and claim)."""
+    if c.get("same_as_claim_id"):
+        return {"claim_id": c["same_as_claim_id"]}
+    if c.get("same_as_check_text"):
+        day = c["same_as_check_date"]
+        return {
+            "fact_check": {
+                "url": c["same_as_check_url"],
+                "claim_reviewed": c["same_as_check_text"],
+                "publisher": c["same_as_check_publisher"],
+                "rating": c["same_as_check_rating"],
+                "verdict": c["same_as_check_verdict"] or None,
+                "date_published": day.isoformat() if hasattr(day, "isoformat") else day,
+            }
+        }
+    return None
 
 
 # --- reading it back ---------------------------------------------------------------------------

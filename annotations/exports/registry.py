@@ -56,6 +56,8 @@ class ExportFormat:
     needs_comments: ClassVar[bool] = False
     # Each source's finished captures (``source["captures"]``, oldest first; needs_sources too).
     needs_captures: ClassVar[bool] = False
+    # Each claim's "same claim as" link (its target claim's id, or the fact check's fields).
+    needs_links: ClassVar[bool] = False
     # The source columns the format writes (all of them, and who added each, by default).
     source_fields: ClassVar[tuple[str, ...]] = SOURCE_FIELDS
     # A full dump (include_unreviewed, no claim filter) keeps articles without claims.

@@ -11,7 +11,7 @@ import codecs
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.utils.dateparse import parse_date, parse_datetime
@@ -100,6 +100,9 @@ class ClaimRecord:
     # the line listed them (by id). Links follow from the spans, so this is a cross-check.
     mention_indexes: list[int] = field(default_factory=list)
     comments: list[CommentRecord] = field(default_factory=list)
+    # "Same claim as": {"claim_id": an id of the exporting project} or {"fact_check": {...}} (our
+    # JSONL export); claims.import_links resolves it once every claim of the input is written.
+    same_as: dict[str, Any] | None = None
 
 
 @dataclass

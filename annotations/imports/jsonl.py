@@ -82,6 +82,7 @@ CLAIM_KEYS: dict[str, tuple[str, ...]] = {
     "anchor_confidence": ("anchor_confidence",),
     "previous_quote": ("previous_quote",),
     "mention_ids": ("mention_ids",),
+    "same_as": ("same_as",),
 }
 MENTIONS_KEY = "mentions"
 MENTION_KEYS: dict[str, tuple[str, ...]] = {
@@ -277,7 +278,29 @@ def _claim(line: _Line, data: dict[str, Any], index: int, text: str, mention_ind
             _comment(line, item, f"{path}.{COMMENTS_KEY}[{number}]")
             for number, item in enumerate(line.objects(data, COMMENTS_KEY, f"{path}.{COMMENTS_KEY}"))
         ],
+        same_as=_same_as(line, data, f"{path}.same_as"),
     )
+
+
+def _same_as(line: _Line, data: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """The claim's "same claim as" link as our export writes it; checked here so errors name the line."""
+    value = line.get(data, CLAIM_KEYS["same_as"])
+    if value is None:
+        return None
+    if isinstance(value, dict) and set(value) == {"claim_id"}:
+        if isinstance(value["claim_id"], int) and not isinstance(value["claim_id"], bool):
+            return value
+        raise line.problem(f"{path}.claim_id", "must be a claim id.")
+    if isinstance(value, dict) and set(value) == {"fact_check"} and isinstance(value["fact_check"], dict):
+        check = value["fact_check"]
+        text = check.get("claim_reviewed")
+        if not isinstance(text, str) or not text.strip():
+            raise line.problem(f"{path}.fact_check.claim_reviewed", "is missing or empty.")
+        for name in ("url", "publisher", "rating", "verdict", "date_published"):
+            if check.get(name) is not None and not isinstance(check[name], str):
+                raise line.problem(f"{path}.fact_check.{name}", "must be a string.")
+        return value
+    raise line.problem(path, 'must be {"claim_id": id} or {"fact_check": {...}}.')
 
 
 def _mention_indexes(line: _Line, data: dict[str, Any], path: str, mention_index: dict[int, int]) -> list[int]:

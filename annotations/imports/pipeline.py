@@ -230,6 +230,22 @@ def write_records(
         except claims.ClaimsRefused as refused:
             raise _problem(refused.error, source, new[refused.index][0].line) from None
         notes = {article.pk: result.notes for (_record, article), result in zip(new, imported, strict=True)}
+        # "Same claim as" links, once every claim of the input is written: a link may point to a
+        # claim of a later article of the same input.
+        by_old_id: dict[int, int] = {}
+        pending: list[tuple[int, dict[str, Any]]] = []
+        article_of: dict[int, int] = {}
+        for (record, article), result in zip(new, imported, strict=True):
+            for claim_record, claim_id in zip(record.claims, result.claims, strict=True):
+                article_of[claim_id] = article.pk
+                if claim_record.id is not None:
+                    by_old_id[claim_record.id] = claim_id
+                if claim_record.same_as:
+                    pending.append((claim_id, claim_record.same_as))
+        if pending:
+            found = claims.import_links(project=project, by=user, pending=pending, by_old_id=by_old_id)
+            for claim_id, link_notes in found.items():
+                notes[article_of[claim_id]] += link_notes
         for record, drafted in zip(records, created, strict=True):
             article_notes = notes.get(drafted.article.pk, []) if drafted.article else []
             outcomes.append(_outcome(record, drafted, article_notes, source))

@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotations', '0009_captures'),
+        ('annotations', '0011_similar_claims'),
     ]
 
     operations = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import template
 from django.utils.html import escape, format_html
@@ -70,3 +71,9 @@ def export_filters(filters: dict[str, Any]) -> str:
     from annotations.exports.params import describe_filters
 
     return describe_filters(filters or {})
+
+
+@register.simple_tag
+def entity_query(mention: Any) -> str:
+    """The query string of an entity's page (views.checked.entity_page): its text and label."""
+    return urlencode({"name": mention.text, "label": mention.label})

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .. import captures, claims, forms, review, workflow
 from .. import text as textlib
 from ..models import Article, Claim, ClaimStatus, EntityMention, Verdict
-from . import lookups
+from . import links, lookups
 from .lookups import AuthedRequest
 from .refusals import add_to_form, refusal_text
 
@@ -41,6 +41,7 @@ def _dress(claim_list: list[Claim], user: Any, role: str | None, mentions: list[
     reasons = review.send_back_reasons([c.pk for c in claim_list if c.status == ClaimStatus.NEEDS_CHANGES])
     for claim in claim_list:
         claim.stub = False
+        claim.same_as_link = links.link_view(claim)
         claim.linked_mentions = claim.mentions_inside(mentions)
         claim.send_back = reasons.get(claim.pk)
         claim.status_options = [(value, _STATUS_LABELS[value]) for value in [claim.status, *claim.moves]]
@@ -54,7 +55,7 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
     """
     if role is None:
         role = claims.role_of(article.project_id, request.user)
-    claim_list = list(article.claims.in_text_order().select_related("created_by"))
+    claim_list = list(links.with_links(article.claims.in_text_order(), request.user).select_related("created_by"))
     mentions = list(EntityMention.objects.filter(article=article).order_by("start", "end"))
     spans = [(c.start, c.end, f"claim:{c.pk}") for c in claim_list]
     spans += [(m.start, m.end, f"ent:{m.label}") for m in mentions]
@@ -98,7 +99,9 @@ def claim_cards(request: AuthedRequest, project_slug: str, article_id: int) -> H
     ids = ids[: settings.DESK_CARD_CHUNK]
     if not ids:
         return HttpResponse("ids: name at least one claim.", status=400, content_type="text/plain")
-    claim_list = list(article.claims.in_text_order().select_related("created_by").filter(pk__in=ids))
+    claim_list = list(
+        links.with_links(article.claims.in_text_order(), request.user).select_related("created_by").filter(pk__in=ids)
+    )
     role = claims.role_of(article.project_id, request.user)
     mentions: list[EntityMention] = []
     if claim_list:
@@ -186,13 +189,15 @@ def _changed_paragraphs(article: Article, spans: list[tuple[int, int]]) -> Parag
 def _one_card(request: AuthedRequest, claim_id: int, article_id: int) -> tuple[Claim | None, dict[str, Any]]:
     """One claim as its card shows it (sources, linked mentions, allowed moves): a fixed few queries."""
     claim = (
-        Claim.objects.select_related("created_by", "article__project")
+        links.with_links(Claim.objects.all(), request.user)
+        .select_related("created_by", "article__project")
         .prefetch_related("sources")
         .filter(pk=claim_id, article_id=article_id)
         .first()
     )
     if claim is None:
         return None, {}
+    claim.same_as_link = links.link_view(claim)
     article = claim.article
     role = claims.role_of(article.project_id, request.user)
     claims.editable_claims([claim], request.user, role)

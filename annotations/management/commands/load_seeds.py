@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date
 
-from annotations import articles
+from annotations import articles, factchecks
 from annotations.models import Project
 
 SEEDS_DIR = Path(settings.BASE_DIR) / "seeds"
@@ -48,6 +48,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"{path.name}: already loaded as article {duplicate.existing.pk}")
                 continue
             self.stdout.write(self.style.SUCCESS(f"{path.name}: loaded as article {article.pk}"))
+        # A small fact-check library (invented demo entries), so that marking one of the seed
+        # article's claims shows what was checked before. Importing again updates the same rows.
+        for path in sorted((folder / "factchecks").glob("*.json")):
+            result = factchecks.import_data(project=project, by=None, data=path.read_bytes(), source=path.name)
+            self.stdout.write(f"{path.name}: {result.created} new fact check(s), {result.updated} updated")
 
     @staticmethod
     def _metadata(path: Path) -> dict[str, str]:
