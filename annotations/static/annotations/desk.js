@@ -198,8 +198,12 @@ function step(delta) {
   focusClaim(all[next]);
 }
 
+// A stub has no controls until its card arrives (and a card just swapped in keeps the stub's
+// class for htmx's settle moment, so the controls, not the class, decide).
+const loading = (card) => card?.classList.contains("stub") && !card.querySelector("form.quick");
+
 function openEditor(card) {
-  if (card?.classList.contains("stub")) return toast("The claim is still loading: try again in a moment.");
+  if (loading(card)) return toast("The claim is still loading: try again in a moment.");
   const button = card?.querySelector('[data-action="edit"]');
   if (!button) {
     toast(card ? "You can only change claims you marked." : "Focus a claim first (j / k).");
@@ -210,7 +214,7 @@ function openEditor(card) {
 
 function setVerdict(digit) {
   const card = currentCard();
-  if (card?.classList.contains("stub")) return toast("The claim is still loading: try again in a moment.");
+  if (loading(card)) return toast("The claim is still loading: try again in a moment.");
   const select = card?.querySelector("form.quick select[name=verdict]");
   if (!card || !select) {
     toast(card ? "You can only change claims you marked." : "Focus a claim first (j / k).");
