@@ -739,6 +739,13 @@ class Invitation(models.Model):
 # --- check-worthiness suggestions (issue 16; annotations/suggestions.py is their only writer) ------
 
 
+class SuggestionQuerySet(models.QuerySet["Suggestion"]):
+    def visible_to(self, user: AnyUser) -> SuggestionQuerySet:
+        if _is_anonymous(user):
+            return self.none()
+        return self.filter(article__project__memberships__user=user)
+
+
 class Suggestion(models.Model):
     """One sentence of an article with its check-worthiness score, as the last scoring left it.
 
@@ -754,6 +761,8 @@ class Suggestion(models.Model):
     # The scorer's inputs, kept so that retraining and rescoring need no second spaCy pass.
     features = models.JSONField(default=dict, blank=True)
     model_version = models.CharField(max_length=50, help_text="The scorer: the feature weights or a trained model.")
+
+    objects = SuggestionQuerySet.as_manager()
 
     class Meta:
         ordering = ["article", "-score", "start", "id"]

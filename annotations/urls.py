@@ -45,6 +45,7 @@ urlpatterns = [
     path(ARTICLE + "entities/correct/", entities.entity_correct, name="entity-correct"),
     # The desk's htmx partials for one claim and its sources.
     path(ARTICLE + "claims/new/", desk.claim_create, name="claim-create"),
+    path(ARTICLE + "suggestions/<int:suggestion_id>/dismiss/", desk.suggestion_dismiss, name="suggestion-dismiss"),
     path(CARD, desk.claim_card, name="claim-card"),
     path(CARD + "edit/", desk.claim_edit, name="claim-edit"),
     path(CARD + "review/", desk.claim_review, name="claim-review"),
