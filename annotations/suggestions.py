@@ -294,7 +294,10 @@ def rescore(project_id: int, model: cw.Model, version: str) -> int:
     """Score every sentence of the project again with ``model``, article by article."""
     total = 0
     article_ids = list(
-        Suggestion.objects.filter(article__project_id=project_id).values_list("article_id", flat=True).distinct()
+        Suggestion.objects.filter(article__project_id=project_id)
+        .order_by()
+        .values_list("article_id", flat=True)
+        .distinct()
     )
     for article_id in article_ids:
         text = Article.objects.filter(pk=article_id).values_list("text", flat=True).first()
