@@ -220,8 +220,11 @@ def _finished_articles(project_id: int) -> set[int]:
     return set(rows)
 
 
-def training_examples(project_id: int) -> list[cw.Example]:
-    """The project's labelled sentences (see the module's docstring for the rule)."""
+def training_examples(project_id: int, article_ids: Iterable[int] | None = None) -> list[cw.Example]:
+    """The project's labelled sentences (see the module's docstring for the rule).
+
+    ``article_ids`` keeps only those articles (the bench trains on some transcripts, ranks others).
+    """
     decisions = {
         (article_id, start, end): kind
         for article_id, start, end, kind in SuggestionDecision.objects.filter(
@@ -235,6 +238,8 @@ def training_examples(project_id: int) -> list[cw.Example]:
         claimed[article_id].append((start, end))
     finished = _finished_articles(project_id)
     labelled_articles = set(claimed) | finished | {key[0] for key in decisions}
+    if article_ids is not None:
+        labelled_articles &= set(article_ids)
     texts = dict(Article.objects.filter(pk__in=labelled_articles).values_list("pk", "text"))
     examples: list[cw.Example] = []
     rows = (

@@ -361,7 +361,9 @@ document.addEventListener("htmx:afterSettle", () => {
   const wanted = document.querySelector("#claims[data-focus]")?.dataset.focus || fresh?.dataset.claimId;
   if (wanted) document.getElementById("claims").removeAttribute("data-focus");
   const card = document.getElementById(`claim-${wanted || focusedId}`);
-  if (card && !typing(document.activeElement)) focusClaim(card, Boolean(wanted));
+  // A suggestion that has the focus keeps it (x moved it there), unless a new claim asks for it.
+  const onSuggestion = !wanted && document.activeElement?.closest?.(".suggestion");
+  if (card && !typing(document.activeElement) && !onSuggestion) focusClaim(card, Boolean(wanted));
   else markActive();
   document.querySelector(".slot :is(input, textarea, select):not([type=hidden])")?.focus();
 });
