@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from . import claims, queueing, workflow
+from . import claims, queueing, suggestions, workflow
 from . import text as textlib
 from .models import Article, ArticleRevision, Claim, EntityMention, ExtractionRun, Membership, Project
 
@@ -94,6 +94,7 @@ def set_text(*, article: Article, text: str) -> Article:
     article.full_clean(exclude=["text_sha256"])
     with transaction.atomic():
         article.save(update_fields=["text", "updated_at"])
+        suggestions.text_changed(article.pk)
         enqueue_extraction(article)
     return article
 
@@ -195,6 +196,7 @@ def revise(
             article=locked, revision=revision, placed=placed.placed, needs_attention=placed.needs_attention
         )
         result.mentions_dropped = _reanchor_person_mentions(locked, old_text, normalised)
+        suggestions.text_changed(locked.pk)
         enqueue_extraction(locked)
     return result
 

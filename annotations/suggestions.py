@@ -90,6 +90,13 @@ def replace_for_article(*, article_id: int, project_id: int, text: str, sentence
     return len(rows)
 
 
+def text_changed(article_id: int) -> None:
+    """The article's text changed: its scored sentences point into the old text, so they go until
+    the extraction pass (queued with the change) scores the new one. Decisions stay: keyed by span,
+    they teach only where the new text has the same sentence there."""
+    Suggestion.objects.filter(article_id=article_id).delete()
+
+
 # --- reads ---------------------------------------------------------------------------------------
 
 

@@ -253,18 +253,20 @@ def main() -> None:
     nlp_tagged = ner.load(settings.NER_MODEL, sentences=True, tags=True)
     nlp_untagged = ner.load(settings.NER_MODEL, sentences=True, tags=False)
     model = trained.model
-    limits = {"max_chars": settings.NER_MAX_TEXT_CHARS, "batch_chars": settings.NER_BATCH_CHARS}
+    max_chars, batch_chars = settings.NER_MAX_TEXT_CHARS, settings.NER_BATCH_CHARS
 
     def ner_only() -> int:
-        return sum(len(ner.extract(nlp_ner, text, **limits)) for text in texts)
+        return sum(len(ner.extract(nlp_ner, text, max_chars=max_chars, batch_chars=batch_chars)) for text in texts)
 
     def with_scoring(nlp, learned: cw.Model | None) -> int:  # noqa: ANN001 - a spaCy Language
         count = 0
         for text in texts:
             found: list[cw.Sentence] = []
-            ner.extract(
-                nlp, text, **limits, on_doc=lambda doc, offset, found=found: found.extend(cw.sentences(doc, offset))
-            )
+
+            def collect(doc, offset: int, found: list[cw.Sentence] = found) -> None:  # noqa: ANN001 - a spaCy Doc
+                found.extend(cw.sentences(doc, offset))
+
+            ner.extract(nlp, text, max_chars=max_chars, batch_chars=batch_chars, on_doc=collect)
             rows = [(s.start, s.end, s.features) for s in found]
             count += len(suggestions.score(learned, text, rows))
         return count

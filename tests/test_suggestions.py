@@ -354,3 +354,10 @@ def test_the_export_api_and_command_accept_the_option(scored, author, api_client
         "--include-suggestions", "--out", str(out), "--no-progress",
     )  # fmt: skip
     assert "suggestions" in json.loads(out.read_text().splitlines()[0])
+
+
+def test_a_text_correction_drops_the_old_scores_until_the_new_text_is_scored(scored, editor):
+    articles.set_text(article=scored, text=scored.text + "\nA new line with 7 percent more.")
+    assert not Suggestion.objects.filter(article=scored).exists()
+    extraction.run_extraction(article_id=scored.pk, run_id=scored.latest_run.pk)
+    assert Suggestion.objects.filter(article=scored, end=len(scored.text)).exists()
