@@ -97,3 +97,10 @@ def test_a_stored_model_of_another_feature_version_is_ignored():
 def test_training_refuses_without_both_kinds_of_example():
     with pytest.raises(cw.NotEnoughDecisions, match="at least 5"):
         cw.train([e for e in examples() if e.label])
+
+
+def test_sentence_boundaries_leave_the_entities_as_they_were(seed_text):
+    plain = ner.load(settings.NER_MODEL)
+    with_sentences = ner.load(settings.NER_MODEL, sentences=True)
+    limits = {"max_chars": 10**6, "batch_chars": 10**5}
+    assert ner.extract(plain, seed_text, **limits) == ner.extract(with_sentences, seed_text, **limits)
