@@ -228,3 +228,26 @@ class FactCheckAdmin(ReadOnlyAdmin):
 @admin.register(models.ClaimLink)
 class ClaimLinkAdmin(ReadOnlyAdmin):
     list_display = ["claim", "earlier_claim", "fact_check", "created_by", "created_at"]
+
+
+# --- check-worthiness suggestions: written only by annotations/suggestions.py, shown here ----------
+
+
+@admin.register(models.Suggestion)
+class SuggestionAdmin(ReadOnlyAdmin):
+    list_display = ["article", "start", "end", "score", "model_version"]
+    list_filter = ["model_version"]
+    raw_id_fields = ["article"]
+
+
+@admin.register(models.SuggestionDecision)
+class SuggestionDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["article", "start", "end", "kind", "decided_by", "decided_at"]
+    list_filter = ["kind"]
+
+
+@admin.register(models.CheckworthinessRun)
+class CheckworthinessRunAdmin(ReadOnlyAdmin):
+    list_display = ["project", "status", "model_version", "training_size", "positives", "train_seconds", "created_at"]
+    list_filter = ["status"]
+    exclude = ["coefficients"]  # tens of thousands of numbers: no use on a page

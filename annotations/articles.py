@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import bulkrows, claims, queueing, workflow
+from . import bulkrows, claims, queueing, suggestions, workflow
 from . import text as textlib
 from .models import Article, ArticleRevision, Claim, EntityMention, ExtractionRun, Membership, Project
 
@@ -243,6 +243,7 @@ def set_text(*, article: Article, text: str) -> Article:
     article.full_clean(exclude=["text_sha256"])
     with transaction.atomic():
         article.save(update_fields=["text", "updated_at"])
+        suggestions.text_changed(article.pk)
         enqueue_extraction(article)
     return article
 
@@ -344,6 +345,7 @@ def revise(
             article=locked, revision=revision, placed=placed.placed, needs_attention=placed.needs_attention
         )
         result.mentions_dropped = _reanchor_person_mentions(locked, old_text, normalised)
+        suggestions.text_changed(locked.pk)
         enqueue_extraction(locked)
     return result
 

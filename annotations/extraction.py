@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
-from . import entities, jobs, ner
+from . import checkworthiness, entities, jobs, ner, suggestions
 from .models import Article, EntityMention, ExtractionRun, Project, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def run_extraction(*, article_id: int, run_id: int, task_id: str = "") -> Outcom
             return Outcome.SKIPPED
         logger.info("extraction run %s is gone (article %s deleted?)", run_id, article_id)
         return Outcome.GONE
-    article = Article.objects.filter(pk=article_id).only("text", "text_sha256").first()
+    article = Article.objects.filter(pk=article_id).only("text", "text_sha256", "project_id").first()
     if article is None:
         return Outcome.GONE
     if settings.NER_TEST_DELAY_SECONDS and _attempts(run_id) == 1:
@@ -81,11 +81,22 @@ def run_extraction(*, article_id: int, run_id: int, task_id: str = "") -> Outcom
         time.sleep(settings.NER_TEST_DELAY_SECONDS)
 
     began = time.monotonic()
-    nlp = ner.load(settings.NER_MODEL)
+    scoring = settings.CHECKWORTHINESS_ENABLED
+    # Check-worthiness reads the same docs: sentences (and POS tags) join the NER pass.
+    nlp = ner.load(settings.NER_MODEL, sentences=scoring, tags=scoring and settings.CHECKWORTHINESS_POS_TAGS)
     info = ner.model_info(nlp, settings.NER_MODEL)
+    sentences: list[checkworthiness.Sentence] = []
+
+    def collect(doc, offset: int) -> None:  # noqa: ANN001 - a spaCy Doc
+        sentences.extend(checkworthiness.sentences(doc, offset))
+
     try:
         mentions = ner.extract(
-            nlp, article.text, max_chars=settings.NER_MAX_TEXT_CHARS, batch_chars=settings.NER_BATCH_CHARS
+            nlp,
+            article.text,
+            max_chars=settings.NER_MAX_TEXT_CHARS,
+            batch_chars=settings.NER_BATCH_CHARS,
+            on_doc=collect if scoring else None,
         )
     except ner.TextTooLong as error:
         ExtractionRun.objects.filter(pk=run_id).update(model_name=info.name, model_version=info.version)
@@ -122,6 +133,10 @@ def run_extraction(*, article_id: int, run_id: int, task_id: str = "") -> Outcom
             ],
             batch_size=500,
         )
+        if scoring:
+            suggestions.replace_for_article(
+                article_id=article_id, project_id=article.project_id, text=article.text, sentences=sentences
+            )
         finished = jobs.finish(
             ExtractionRun,
             run_id,
@@ -135,6 +150,10 @@ def run_extraction(*, article_id: int, run_id: int, task_id: str = "") -> Outcom
             # keep their rows, drop ours.
             transaction.set_rollback(True)
             return Outcome.SKIPPED
+    if scoring:
+        # Decisions made since the last training (claims marked by hand among them) may now be
+        # enough for a new model.
+        suggestions.maybe_retrain(article.project_id)
     logger.info(
         "extraction run %s: %d mentions in %d chars, model %.3fs",
         run_id,

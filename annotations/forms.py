@@ -65,6 +65,8 @@ class ClaimCreateForm(SpanForm, ClaimFieldsForm):
         choices=[(s, ClaimStatus(s).label) for s in (ClaimStatus.UNSTARTED, ClaimStatus.IN_PROGRESS)],
         initial=ClaimStatus.UNSTARTED,
     )
+    # Set when the claim accepts a suggested sentence: the claim then takes the sentence's span.
+    suggestion = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class VersionedForm(DeskForm):

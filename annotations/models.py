@@ -930,3 +930,105 @@ class ClaimLink(models.Model):
     def __str__(self) -> str:
         target = f"claim {self.earlier_claim_id}" if self.earlier_claim_id else f"fact check {self.fact_check_id}"
         return f"claim {self.claim_id} is the same as {target}"
+
+
+# --- check-worthiness suggestions (issue 16; annotations/suggestions.py is their only writer) ------
+
+
+class SuggestionQuerySet(models.QuerySet["Suggestion"]):
+    def visible_to(self, user: AnyUser) -> SuggestionQuerySet:
+        if _is_anonymous(user):
+            return self.none()
+        return self.filter(article__project__memberships__user=user)
+
+
+class Suggestion(models.Model):
+    """One sentence of an article with its check-worthiness score, as the last scoring left it.
+
+    Every sentence has a row (the API ranks them all); extraction replaces an article's rows,
+    and a newly trained model rescores them. A suggestion never becomes a claim on its own: a
+    person accepts it (``suggestions.accept``), which goes through ``claims.create``.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="suggestions")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    score = models.FloatField()
+    # The scorer's inputs, kept so that retraining and rescoring need no second spaCy pass.
+    features = models.JSONField(default=dict, blank=True)
+    model_version = models.CharField(max_length=50, help_text="The scorer: the feature weights or a trained model.")
+
+    objects = SuggestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "-score", "start", "id"]
+        indexes = [models.Index(fields=["article", "-score"], name="suggestion_article_score")]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="suggestion_span_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"sentence {self.start}-{self.end} of article {self.article_id}: {self.score:.2f}"
+
+
+class DecisionKind(models.TextChoices):
+    ACCEPTED = "accepted", "Accepted"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class SuggestionDecision(models.Model):
+    """What a person did with a suggested sentence: what the learner learns from.
+
+    Keyed by the sentence's span rather than the suggestion row, so that a decision outlives
+    rescoring (which replaces the rows) and the same sentence is not suggested again.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="suggestion_decisions")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=DecisionKind.choices)
+    score = models.FloatField(null=True, blank=True, help_text="The score the sentence had when decided.")
+    claim = models.ForeignKey(Claim, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["article", "start", "end"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "start", "end"], name="suggestion_decision_once_per_sentence"),
+            models.CheckConstraint(condition=Q(kind__in=DecisionKind.values), name="suggestion_decision_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} sentence {self.start}-{self.end} of article {self.article_id}"
+
+
+class CheckworthinessRun(Job):
+    """Training a project's check-worthiness model on its decisions, in a worker.
+
+    The learned coefficients are stored here as JSON numbers (``checkworthiness.Model``), never
+    as a pickle; the latest done run of a project is the model that scores its articles.
+    """
+
+    time_limit_setting = "CHECKWORTHINESS_TASK_TIME_LIMIT"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="checkworthiness_runs")
+    model_version = models.CharField(max_length=50, blank=True)
+    decision_count = models.PositiveIntegerField(
+        default=0, help_text="Decisions (claims, accepts, dismissals) the project had when the run was queued."
+    )
+    training_size = models.PositiveIntegerField(default=0)
+    positives = models.PositiveIntegerField(default=0)
+    train_seconds = models.FloatField(null=True, blank=True)
+    rescored = models.PositiveIntegerField(default=0, help_text="Sentences scored again with the new model.")
+    coefficients = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "-created_at"], name="cw_run_project_created")]
+        constraints = [models.CheckConstraint(condition=Q(status__in=RunStatus.values), name="cw_run_status_valid")]
+
+    def __str__(self) -> str:
+        return f"check-worthiness training {self.pk} of {self.project} ({self.status})"

@@ -9,12 +9,13 @@ code points too).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
 # The architecture a component uses when it reads another component's embeddings instead
 # of owning its own; such an upstream component must stay enabled.
@@ -59,22 +60,39 @@ def _components_ner_needs(nlp: Language) -> list[str]:
     return needed
 
 
+def _components_tagger_needs(nlp: Language) -> list[str]:
+    """The ``tagger`` and the tok2vec it listens to, when the pipeline has one (none: no tags)."""
+    if "tagger" not in nlp.pipe_names:
+        return []
+    needed = ["tagger"]
+    architecture = str(nlp.get_pipe_config("tagger")["model"]["tok2vec"].get("@architectures", ""))
+    if architecture.startswith(_LISTENER_ARCHITECTURES):
+        needed += [name for name, component in nlp.pipeline if hasattr(component, "listeners")]
+    return needed
+
+
 @functools.cache
-def load(model_name: str) -> Language:
+def load(model_name: str, *, sentences: bool = False, tags: bool = False) -> Language:
     """The pipeline named ``model_name`` with only what NER needs enabled; loaded once per process.
 
     Celery's prefork pool runs tasks in long-lived child processes, so each child pays the
     load (about half a second for the small English model) once, on its first task.
+
+    ``sentences`` adds spaCy's rule-based ``sentencizer`` (cheap; the parser would cost more
+    than NER itself) and ``tags`` keeps the tagger: what check-worthiness scoring reads in the
+    same pass (annotations.checkworthiness).
     """
     import spacy  # imported here: the web process never needs it
 
     nlp = spacy.load(model_name)
     if "ner" not in nlp.pipe_names:
         raise ValueError(f"The spaCy pipeline {model_name!r} has no 'ner' component.")
-    keep = _components_ner_needs(nlp)
+    keep = _components_ner_needs(nlp) + (_components_tagger_needs(nlp) if tags else [])
     for name in nlp.pipe_names:
         if name not in keep:
             nlp.disable_pipe(name)
+    if sentences:
+        nlp.add_pipe("sentencizer")
     return nlp
 
 
@@ -109,15 +127,26 @@ def chunks(text: str, max_chars: int) -> Iterator[tuple[int, str]]:
         start = end
 
 
-def extract(nlp: Language, text: str, *, max_chars: int, batch_chars: int) -> list[Mention]:
+def extract(
+    nlp: Language,
+    text: str,
+    *,
+    max_chars: int,
+    batch_chars: int,
+    on_doc: Callable[[Doc, int], object] | None = None,
+) -> list[Mention]:
     """Every entity mention in ``text`` in text order, with code-point offsets into ``text``.
 
-    Raises TextTooLong over ``max_chars``: the caller records that as a failed run.
+    ``on_doc(doc, offset)`` sees each piece's doc as it is made, so other work on the same
+    annotations (check-worthiness) needs no second pass. Raises TextTooLong over
+    ``max_chars``: the caller records that as a failed run.
     """
     if len(text) > max_chars:
         raise TextTooLong(len(text), max_chars)
     mentions: list[Mention] = []
     for doc, offset in nlp.pipe(((piece, offset) for offset, piece in chunks(text, batch_chars)), as_tuples=True):
+        if on_doc is not None:
+            on_doc(doc, offset)
         for ent in doc.ents:
             start, end = offset + ent.start_char, offset + ent.end_char
             mentions.append(Mention(start, end, ent.label_, text[start:end]))

@@ -13,7 +13,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import extraction, queueing
+from . import extraction, jobs, queueing
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,31 @@ def extract_entities(self: Task, article_id: int, run_id: int) -> str:
     except Exception as error:
         _best_effort(extraction.fail_run, run_id, f"{type(error).__name__}: {error}")
         raise
+
+
+@shared_task(
+    bind=True,
+    name="annotations.train_checkworthiness",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.CHECKWORTHINESS_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CHECKWORTHINESS_TASK_TIME_LIMIT,
+)
+def train_checkworthiness(self: Task, run_id: int) -> str:
+    """Train a project's check-worthiness model from its decisions and rescore its sentences."""
+    from . import suggestions
+    from .models import CheckworthinessRun
+
+    try:
+        run = suggestions.run_training(run_id, task_id=self.request.id or "")
+    except SoftTimeLimitExceeded:
+        jobs.fail(CheckworthinessRun, run_id, "Training took too long and was stopped.")
+        return "failed"
+    except Exception as error:
+        failure = error
+        _best_effort(lambda pk: jobs.fail(CheckworthinessRun, pk, failure), run_id)
+        raise
+    return run.status if run else "skipped"
 
 
 @shared_task(name="annotations.compute_agreement_report", acks_late=True, soft_time_limit=600, time_limit=660)

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from annotations.models import ApiToken, Claim
+from annotations.models import ApiToken, Claim, Suggestion
 from tests.factories import SourceFactory
 
 # No 5xx, and every answer is one the schema documents (status, content type, body shape).
@@ -38,6 +38,9 @@ def api_token(db, settings, project, article, author, editor, project_admin) -> 
     # Something to find at small ids, so generated ids reach real objects as well as 404s.
     claim = Claim.objects.create(article=article, start=0, end=5, quote=article.text[:5], created_by=author)
     SourceFactory(claim=claim)
+    # Scored sentences, so the suggestion endpoints (list, accept, dismiss) reach real rows too.
+    for start in range(0, 60, 20):
+        Suggestion.objects.create(article=article, start=start, end=start + 15, score=start / 100, model_version="t")
     return ApiToken.issue(editor, "schemathesis")[1]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import os
 import re
 import signal
@@ -75,6 +76,16 @@ def test_devstack_serves_login_and_the_seed_article_with_a_worker(tmp_path):
         article_path = re.search(r'href="(/p/demo/articles/\d+/)"', articles).group(1)
         article = opener.open(base + article_path, timeout=30).read().decode()
         assert "Russia has the advantage, but we are doing everything we can" in article
+        # Nobody touches it: the worker's extraction pass scores its sentences, and the desk
+        # shows the ranked suggestions (the first load may come before the worker is done).
+        deadline = time.monotonic() + 120
+        while 'class="suggestion"' not in article and time.monotonic() < deadline:
+            time.sleep(1)
+            article = opener.open(base + article_path, timeout=30).read().decode()
+        assert article.count('class="suggestion"') == 10, "no suggestions on the seed article"
+        article_id = re.search(r"/articles/(\d+)/", article_path).group(1)
+        ranked = json.loads(opener.open(f"{base}/api/v1/articles/{article_id}/suggestions/", timeout=30).read())
+        assert ranked["count"] > 40 and ranked["results"][0]["score"] >= ranked["results"][-1]["score"]
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)

@@ -40,6 +40,9 @@ FILTER_PARAMETERS = [
     OpenApiParameter(
         "include_mentions", bool, description="JSONL only: the articles' entity mentions too (off: empty lists)."
     ),
+    OpenApiParameter(
+        "include_suggestions", bool, description="JSONL only: every sentence's check-worthiness score too."
+    ),
     OpenApiParameter("bom", bool, description="CSV only: start with a UTF-8 byte order mark."),
 ]
 
@@ -78,6 +81,7 @@ class ExportParamsSerializer(serializers.Serializer):
     article = serializers.IntegerField(required=False)
     include_unreviewed = serializers.BooleanField(required=False)
     include_mentions = serializers.BooleanField(required=False)
+    include_suggestions = serializers.BooleanField(required=False)
     bom = serializers.BooleanField(required=False)
 
 

@@ -15,7 +15,9 @@ from ..models import (
     Article,
     Capture,
     Claim,
+    ClaimantType,
     ClaimStatus,
+    DecisionKind,
     EntityMention,
     ExtractionRun,
     Invitation,
@@ -429,3 +431,42 @@ class CaptureListSerializer(CaptureSerializer):
     class Meta(CaptureSerializer.Meta):
         fields = [name for name in CaptureSerializer.Meta.fields if name != "text"]
         read_only_fields = fields
+
+
+# --- check-worthiness suggestions ------------------------------------------------------------------
+
+
+class SuggestionSerializer(serializers.Serializer):
+    """A sentence with its check-worthiness score; ``text`` is the article's text at the span."""
+
+    id = serializers.IntegerField(read_only=True)
+    start = serializers.IntegerField(read_only=True, help_text="Code-point offset, inclusive.")
+    end = serializers.IntegerField(read_only=True, help_text="Code-point offset, exclusive.")
+    text = serializers.SerializerMethodField()
+    score = serializers.FloatField(read_only=True, help_text="0..1; higher is more worth checking.")
+    model = serializers.CharField(source="model_version", read_only=True, help_text="The scorer that gave it.")
+    decision = serializers.ChoiceField(
+        choices=DecisionKind.choices, read_only=True, allow_null=True, help_text="accepted, dismissed or null."
+    )
+
+    def get_text(self, suggestion: Any) -> str:
+        return self.context["text"][suggestion.start : suggestion.end]
+
+
+class SuggestionListSerializer(serializers.Serializer):
+    article = serializers.IntegerField()
+    count = serializers.IntegerField()
+    results = SuggestionSerializer(many=True)
+
+
+class SuggestionAcceptSerializer(serializers.Serializer):
+    """The new claim's fields; its span is the sentence's."""
+
+    claim_text = serializers.CharField(required=False, allow_blank=True, max_length=_limit(Claim, "claim_text"))
+    claimant = serializers.CharField(required=False, allow_blank=True, max_length=_limit(Claim, "claimant"))
+    claimant_type = serializers.ChoiceField(choices=ClaimantType.choices, required=False)
+    verdict = serializers.ChoiceField(choices=Verdict.choices, required=False, allow_blank=True)
+    rationale = serializers.CharField(required=False, allow_blank=True, max_length=_limit(Claim, "rationale"))
+    status = serializers.ChoiceField(
+        choices=[(ClaimStatus.UNSTARTED, "Unstarted"), (ClaimStatus.IN_PROGRESS, "In progress")], required=False
+    )

@@ -20,6 +20,7 @@ router.register("claims", views.ClaimViewSet, basename="claim")
 router.register(r"claims/(?P<claim_pk>[0-9]+)/sources", views.SourceViewSet, basename="source")
 router.register("captures", views.CaptureViewSet, basename="capture")
 router.register("mentions", views.EntityMentionViewSet, basename="mention")
+router.register("suggestions", views.SuggestionViewSet, basename="suggestion")
 router.register("extraction-runs", views.ExtractionRunViewSet, basename="extraction-run")
 
 PROJECT = "v1/projects/<slug:project_slug>/"

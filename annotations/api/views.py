@@ -28,8 +28,19 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import articles, captures, claims, members, workflow
-from ..models import Article, Capture, Claim, EntityMention, ExtractionRun, Invitation, Membership, Project, Source
+from .. import articles, captures, claims, members, suggestions, workflow
+from ..models import (
+    Article,
+    Capture,
+    Claim,
+    EntityMention,
+    ExtractionRun,
+    Invitation,
+    Membership,
+    Project,
+    Source,
+    Suggestion,
+)
 from . import filters, serializers
 from .permissions import CanEditClaim, IsProjectAdminForWrites, actor
 
@@ -248,7 +259,7 @@ class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Article]:
         articles = Article.objects.visible_to(self.request.user).select_related("project", "created_by")
-        if self.action == "bulk_claims":
+        if self.action in ("bulk_claims", "suggestions"):
             # The text to check spans against, and the role for the rules: one query.
             return articles.annotate(my_role=F("project__memberships__role"))
         if self.action == "retrieve":
@@ -313,6 +324,17 @@ class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             {"article": article.pk, "count": len(ids), "ids": ids},
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(
+        summary="Every sentence of the article with its check-worthiness score, best first",
+        responses={200: serializers.SuggestionListSerializer, **errors(401, 404)},
+    )
+    @action(detail=True, methods=["get"], url_path="suggestions", filter_backends=[], pagination_class=None)
+    def suggestions(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        article = self.get_object()
+        rows = list(suggestions.ranked(article))
+        data = serializers.SuggestionSerializer(rows, many=True, context={"text": article.text}).data
+        return Response({"article": article.pk, "count": len(rows), "results": data})
 
 
 @extend_schema_view(
@@ -637,6 +659,53 @@ def _source_args(serializer: Any) -> dict[str, Any]:
     data = dict(serializer.validated_data)
     data.pop("claim", None)
     return data
+
+
+# --- check-worthiness suggestions ------------------------------------------------------------------
+
+
+class SuggestionViewSet(viewsets.GenericViewSet):
+    """Accept (a claim at the sentence's exact offsets) or dismiss a suggestion, through ``suggestions``."""
+
+    lookup_value_regex = ID_PATTERN
+    serializer_class = serializers.SuggestionAcceptSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Suggestion]:
+        return (
+            Suggestion.objects.visible_to(self.request.user)
+            .annotate(my_role=F("article__project__memberships__role"))
+            .select_related("article__project")
+        )
+
+    @extend_schema(
+        summary="Accept a suggestion: mark the sentence as a claim (the rules of any new claim apply)",
+        request=serializers.SuggestionAcceptSerializer,
+        responses={201: serializers.ClaimSerializer, **errors(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        suggestion = self.get_object()
+        serializer = serializers.SuggestionAcceptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        claim = suggestions.accept(
+            suggestion=suggestion, by=actor(request), role=suggestion.my_role, **serializer.validated_data
+        )
+        body = serializers.ClaimSerializer(claim, context=self.get_serializer_context()).data
+        return _with_etag(Response(body, status=status.HTTP_201_CREATED), claim)
+
+    @extend_schema(
+        summary="Dismiss a suggestion: the sentence is not worth checking",
+        request=None,
+        responses={200: serializers.SuggestionSerializer, **errors(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        suggestion = self.get_object()
+        suggestions.dismiss(suggestion=suggestion, by=actor(request), role=suggestion.my_role)
+        row = suggestions.ranked(suggestion.article).get(pk=suggestion.pk)
+        return Response(serializers.SuggestionSerializer(row, context={"text": suggestion.article.text}).data)
 
 
 @csrf_exempt  # it changes nothing; a 404 beats a CSRF failure page for a wrong URL

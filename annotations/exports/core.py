@@ -110,6 +110,8 @@ class Bundle:
     article: dict[str, Any]
     claims: list[dict[str, Any]] = field(default_factory=list)
     mentions: list[dict[str, Any]] = field(default_factory=list)
+    # Every sentence with its check-worthiness score, when the export asked (JSONL only).
+    suggestions: list[dict[str, Any]] | None = None
 
 
 @dataclass(slots=True)
@@ -275,6 +277,12 @@ class ExportStream:
                     # The same rule as the desk uses (Claim.mentions_inside), so the export agrees with it.
                     inside = spans_inside(_Span(claim["start"], claim["end"], claim), spans)
                     claim["mentions"] = [span.row for span in inside]
+        if fmt.needs_mentions and self.params.include_suggestions:
+            from ..suggestions import export_rows
+
+            scored = export_rows(article_ids)
+            for bundle in bundles.values():
+                bundle.suggestions = scored.get(bundle.article["id"], [])
         return list(bundles.values())
 
     def bundle_chunks(self) -> Iterator[list[Bundle]]:

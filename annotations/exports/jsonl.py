@@ -60,28 +60,26 @@ class JsonlFormat(ExportFormat):
 
     def rows(self, bundle: Bundle, ctx: ExportContext) -> Iterator[str]:
         a = bundle.article
-        yield (
-            dumps(
-                {
-                    "id": a["id"],
-                    "title": a["title"],
-                    "url": a["url"],
-                    "publisher": a["publisher"],
-                    "published_at": iso(a["published_at"]),
-                    "language": a["language"],
-                    "fetched_at": iso(a["fetched_at"]),
-                    "text": a["text"],
-                    "text_sha256": a["text_sha256"],
-                    "created_by": a["created_by_name"],
-                    "assignee": a["assignee_name"],
-                    "created_at": iso(a["created_at"]),
-                    "updated_at": iso(a["updated_at"]),
-                    "claims": [_claim(c) for c in bundle.claims],
-                    "mentions": [_mention(m) for m in bundle.mentions],
-                }
-            )
-            + "\n"
-        )
+        record: dict[str, Any] = {
+            "id": a["id"],
+            "title": a["title"],
+            "url": a["url"],
+            "publisher": a["publisher"],
+            "published_at": iso(a["published_at"]),
+            "language": a["language"],
+            "fetched_at": iso(a["fetched_at"]),
+            "text": a["text"],
+            "text_sha256": a["text_sha256"],
+            "created_by": a["created_by_name"],
+            "assignee": a["assignee_name"],
+            "created_at": iso(a["created_at"]),
+            "updated_at": iso(a["updated_at"]),
+            "claims": [_claim(c) for c in bundle.claims],
+            "mentions": [_mention(m) for m in bundle.mentions],
+        }
+        if bundle.suggestions is not None:
+            record["suggestions"] = bundle.suggestions
+        yield dumps(record) + "\n"
 
 
 def _mention(m: dict[str, Any]) -> dict[str, Any]:

@@ -31,6 +31,7 @@ PARAM_NAMES = (
     "article",
     "include_unreviewed",
     "include_mentions",
+    "include_suggestions",
     "bom",
 )
 _TRUE = {"1", "true", "yes", "on"}
@@ -58,6 +59,8 @@ class ExportParams:
     # Entity mentions (JSONL): machine output, most of a large export's bytes (27 MB of the
     # 7,000-claim export were mentions) and recomputed by extraction after an import; on request.
     include_mentions: bool = False
+    # Check-worthiness scores of every sentence (JSONL): machine output too, on request.
+    include_suggestions: bool = False
     bom: bool = False
     # Resolved during parsing so building the queryset needs no further lookups.
     reviewer_id: int | None = field(default=None, compare=False, repr=False)
@@ -134,6 +137,8 @@ class ExportParams:
             data["include_unreviewed"] = True
         if self.include_mentions:
             data["include_mentions"] = True
+        if self.include_suggestions:
+            data["include_suggestions"] = True
         if self.bom:
             data["bom"] = True
         return data
@@ -219,6 +224,7 @@ def parse_params(data: Mapping[str, Any], *, project: Project) -> ExportParams:
     include_unreviewed = _bool(data, "include_unreviewed", errors)
     bom = _bool(data, "bom", errors)
     include_mentions = _bool(data, "include_mentions", errors)
+    include_suggestions = _bool(data, "include_suggestions", errors)
     date_from = _date(data, "date_from", errors)
     date_to = _date(data, "date_to", errors)
     if date_from and date_to and date_from > date_to:
@@ -268,6 +274,7 @@ def parse_params(data: Mapping[str, Any], *, project: Project) -> ExportParams:
             article=article_id,
             include_unreviewed=include_unreviewed,
             include_mentions=include_mentions,
+            include_suggestions=include_suggestions,
             bom=bom,
             reviewer_id=reviewer_id,
         )

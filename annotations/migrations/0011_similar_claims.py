@@ -22,7 +22,7 @@ def uninstall_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotations', '0009_captures'),
+        ('annotations', '0010_checkworthiness'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

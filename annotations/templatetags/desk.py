@@ -45,6 +45,10 @@ def paragraph_html(number: int, paragraph: list[tuple[Segment, str]], *, oob: bo
         if labels:
             classes += " ent"
             attrs += f' data-labels="{escape(labels)}"'
+        suggested = " ".join(seg.values("sugg"))
+        if suggested:
+            classes += " suggested"
+            attrs += f' data-suggestions="{suggested}"'
         out.append(f'<span class="{classes}"{attrs}>{escape(seg.text)}</span>')
     out.append("</p>")
     return "".join(out)

@@ -16,13 +16,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import captures, claims, forms, review, workflow
+from .. import captures, claims, forms, review, suggestions, workflow
 from .. import text as textlib
-from ..models import Article, Claim, ClaimStatus, EntityMention, Verdict
+from ..models import Article, Claim, ClaimStatus, EntityMention, Suggestion, Verdict
 from . import links, lookups
 from .lookups import AuthedRequest
 from .refusals import add_to_form, refusal_text
@@ -59,6 +59,9 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
     mentions = list(EntityMention.objects.filter(article=article).order_by("start", "end"))
     spans = [(c.start, c.end, f"claim:{c.pk}") for c in claim_list]
     spans += [(m.start, m.end, f"ent:{m.label}") for m in mentions]
+    # The top sentences worth checking that no claim covers yet: one query at any article size.
+    suggested = suggestions.for_desk(article, [(c.start, c.end) for c in claim_list])
+    spans += [(s.start, s.end, f"sugg:{s.pk}") for s in suggested]
     full = settings.DESK_FULL_CARDS
     _dress(claim_list[:full], request.user, role, mentions)
     for claim in claim_list[full:]:
@@ -81,6 +84,7 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
         "paragraphs": paragraphs,
         "claims": claim_list,
         "mentions": mentions,
+        "suggested": [(s, article.text[s.start : s.end]) for s in suggested],
         "mention_labels": sorted({m.label for m in mentions}),
         "verdicts": Verdict.choices,
         **_REVIEW_CHOICES,
@@ -172,6 +176,13 @@ def _changed_paragraphs(article: Article, spans: list[tuple[int, int]]) -> Parag
     )
     keyed = [(start, end, f"claim:{pk}") for pk, start, end, _verdict in in_text]
     keyed += [(start, end, f"ent:{label}") for start, end, label in mentions]
+    # The suggestion highlights stay as the whole page shows them: the top ones no claim covers.
+    claim_spans = list(article.claims.values_list("start", "end"))
+    keyed += [
+        (s.start, s.end, f"sugg:{s.pk}")
+        for s in suggestions.for_desk(article, claim_spans)
+        if s.start < high and s.end > low
+    ]
     # Where claims overlap, the one that starts first in the text gives the highlight its colour.
     rank = {str(pk): (index, verdict) for index, (pk, _start, _end, verdict) in enumerate(in_text)}
     result: Paragraphs = []
@@ -244,7 +255,8 @@ def _card(
 
 def _created(request: AuthedRequest, article: Article, claim: Claim) -> HttpResponse:
     """A new claim: its card inserted in text order, the count, and its paragraphs (out of band)."""
-    order = list(article.claims.in_text_order().values_list("pk", flat=True))
+    spans = {pk: (start, end) for pk, start, end in article.claims.in_text_order().values_list("pk", "start", "end")}
+    order = list(spans)
     if len(order) == 1:  # the first claim: the panel's "no claims yet" line goes too
         return _retarget(_desk_update(request, article, focus=claim.pk), "#claims")
     card, context = _one_card(request, claim.pk, article.pk)
@@ -257,6 +269,7 @@ def _created(request: AuthedRequest, article: Article, claim: Claim) -> HttpResp
         count=len(order),
         focus=card.pk,  # desk.js moves the focus to it
         changed=_changed_paragraphs(card.article, [(card.start, card.end)]),
+        suggested=_suggested(article, list(spans.values())),
     )
     response = render(request, "annotations/partials/claim_created.html", context)
     # The main answer empties the composer; the card, count and text arrive out of band.
@@ -296,6 +309,8 @@ def claim_create(request: AuthedRequest, project_slug: str, article_id: int) -> 
         status = 200 if form.is_valid() else 400
         return render(request, template, {**context, "form": form, "fresh": True}, status=status)
     form = forms.ClaimCreateForm(request.POST)
+    if form.is_valid() and form.cleaned_data.get("suggestion"):
+        return _accept_suggestion(request, article, form)
     if form.is_valid():
         data: dict[str, Any] = form.cleaned_data
         try:
@@ -318,6 +333,51 @@ def claim_create(request: AuthedRequest, project_slug: str, article_id: int) -> 
             )
         return _created(request, article, claim)
     return render(request, template, {**context, "form": form}, status=400)
+
+
+def _accept_suggestion(request: AuthedRequest, article: Article, form: forms.ClaimCreateForm) -> HttpResponse:
+    """The claim form of a suggested sentence: ``suggestions.accept`` makes the claim at its exact span."""
+    data: dict[str, Any] = form.cleaned_data
+    suggestion = get_object_or_404(
+        Suggestion.objects.select_related("article__project"), pk=data["suggestion"], article=article
+    )
+    try:
+        claim = suggestions.accept(
+            suggestion=suggestion,
+            by=request.user,
+            claim_text=data["claim_text"],
+            claimant=data["claimant"],
+            status=data["status"],
+            verdict=data["verdict"],
+            rationale=data["rationale"],
+        )
+    except (ValidationError, PermissionDenied) as error:
+        add_to_form(form, error if isinstance(error, ValidationError) else ValidationError(str(error)))
+        context = {"article": article, "project": article.project, "form": form}
+        status = 403 if isinstance(error, PermissionDenied) else 400
+        return render(request, "annotations/partials/claim_form.html", context, status=status)
+    return _created(request, article, claim)
+
+
+@require_POST
+def suggestion_dismiss(request: AuthedRequest, project_slug: str, article_id: int, suggestion_id: int) -> HttpResponse:
+    """``x`` on a suggestion: recorded as a decision; the panel and the sentence's paragraph are sent back."""
+    article = lookups.article_for(request, project_slug, article_id)
+    suggestion = get_object_or_404(Suggestion, pk=suggestion_id, article=article)
+    suggestion.article = article
+    suggestions.dismiss(suggestion=suggestion, by=request.user)
+    spans = list(article.claims.values_list("start", "end"))
+    context = {
+        "project": article.project,
+        "article": article,
+        "suggested": _suggested(article, spans),
+        "changed": _changed_paragraphs(article, [(suggestion.start, suggestion.end)]),
+    }
+    return render(request, "annotations/partials/suggestion_dismissed.html", context)
+
+
+def _suggested(article: Article, claim_spans: list[tuple[int, int]]) -> list[tuple[Suggestion, str]]:
+    return [(s, article.text[s.start : s.end]) for s in suggestions.for_desk(article, claim_spans)]
 
 
 @require_GET

@@ -31,6 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--article", default="", help="Only this article id.")
         parser.add_argument("--include-unreviewed", action="store_true", help="Export claims that are not approved.")
         parser.add_argument("--include-mentions", action="store_true", help="JSONL: entity mentions too.")
+        parser.add_argument(
+            "--include-suggestions", action="store_true", help="JSONL: every sentence's check-worthiness score."
+        )
         parser.add_argument("--bom", action="store_true", help="CSV: start with a UTF-8 byte order mark.")
         parser.add_argument("--manifest", default="", help="Also write the manifest (JSON) to this file.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
@@ -49,6 +52,7 @@ class Command(BaseCommand):
             "article": options["article"],
             "include_unreviewed": options["include_unreviewed"],
             "include_mentions": options["include_mentions"],
+            "include_suggestions": options["include_suggestions"],
             "bom": options["bom"],
         }
         try:

@@ -46,6 +46,11 @@ class Command(BaseCommand):
                 )
             except articles.DuplicateArticle as duplicate:
                 self.stdout.write(f"{path.name}: already loaded as article {duplicate.existing.pk}")
+                existing = duplicate.existing
+                if settings.CHECKWORTHINESS_ENABLED and not existing.suggestions.exists():
+                    # Loaded before sentences were scored: one more extraction pass scores them.
+                    articles.enqueue_extraction(existing)
+                    self.stdout.write(f"{path.name}: extraction queued to score its sentences")
                 continue
             self.stdout.write(self.style.SUCCESS(f"{path.name}: loaded as article {article.pk}"))
         # A small fact-check library (invented demo entries), so that marking one of the seed

@@ -227,6 +227,68 @@ function setVerdict(digit) {
   htmx.ajax("POST", form.getAttribute("hx-post"), { source: form, target: form, swap: "outerHTML" });
 }
 
+// Suggested sentences (check-worthiness): s moves between them, a opens the claim form on the
+// focused one (the server makes the claim at the sentence's exact span), x dismisses it.
+let focusedSuggestion = null;
+let refocusSuggestionAt = null; // after a dismissal, the list position to focus again
+const suggestionItems = () => Array.from(document.querySelectorAll("#suggestions .suggestion"));
+
+function currentSuggestion() {
+  const active = document.activeElement?.closest?.(".suggestion");
+  return active || (focusedSuggestion && document.getElementById(`suggestion-${focusedSuggestion}`)) || null;
+}
+
+function markSuggestion() {
+  textRoot().querySelectorAll(".seg.active-suggestion").forEach((s) => s.classList.remove("active-suggestion"));
+  if (focusedSuggestion) {
+    textRoot()
+      .querySelectorAll(`.seg[data-suggestions~="${focusedSuggestion}"]`)
+      .forEach((s) => s.classList.add("active-suggestion"));
+  }
+}
+
+function focusSuggestion(item, scroll = true) {
+  if (!item) return;
+  focusedSuggestion = item.dataset.suggestionId;
+  item.focus({ preventScroll: !scroll });
+  if (scroll) item.scrollIntoView({ block: "nearest" });
+  markSuggestion();
+  const seg = textRoot().querySelector(`.seg[data-suggestions~="${focusedSuggestion}"]`);
+  if (scroll && seg) seg.scrollIntoView({ block: "center", behavior: "smooth" });
+}
+
+function stepSuggestion() {
+  const all = suggestionItems();
+  if (!all.length) {
+    toast("No suggestions left on this article.");
+    return;
+  }
+  const index = all.indexOf(currentSuggestion());
+  focusSuggestion(all[(index + 1) % all.length]);
+}
+
+function acceptSuggestion(item) {
+  if (!item) {
+    toast("Focus a suggestion first (s, or click a suggested sentence).");
+    return;
+  }
+  const { start, end, quote, suggestionId } = item.dataset;
+  const params = new URLSearchParams({ start, end, quote, suggestion: suggestionId });
+  htmx.ajax("GET", `${desk.dataset.createUrl}?${params}`, { target: "#composer", swap: "innerHTML", source: desk }).then(
+    () => document.querySelector("#claim-form [name=claimant]")?.focus(),
+  );
+}
+
+function dismissSuggestion(item) {
+  if (!item) {
+    toast("Focus a suggestion first (s, or click a suggested sentence).");
+    return;
+  }
+  refocusSuggestionAt = suggestionItems().indexOf(item);
+  focusedSuggestion = null;
+  htmx.ajax("POST", item.dataset.dismissUrl, { target: "#suggestions", swap: "outerHTML", source: desk });
+}
+
 const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
 
 document.addEventListener("keydown", (event) => {
@@ -242,6 +304,9 @@ document.addEventListener("keydown", (event) => {
   if (key === "j" || key === "k") step(key === "j" ? 1 : -1);
   else if (key === "c") markClaim();
   else if (key === "m") moveClaim();
+  else if (key === "s") stepSuggestion();
+  else if (key === "a") acceptSuggestion(currentSuggestion());
+  else if (key === "x") dismissSuggestion(currentSuggestion());
   else if (key === "e") openEditor(currentCard());
   else if (key === "?") help.open ? help.close() : help.showModal();
   else if (/^[1-8]$/.test(key)) setVerdict(Number(key));
@@ -264,6 +329,8 @@ document.addEventListener("click", (event) => {
   else if (name === "mark-entity") markEntity();
   else if (name === "move") moveClaim();
   else if (name === "help") help.showModal();
+  else if (name === "accept-suggestion") acceptSuggestion(action.closest(".suggestion"));
+  else if (name === "dismiss-suggestion") dismissSuggestion(action.closest(".suggestion"));
   else if (name === "reselect") {
     moving = action.closest(".claim-card").dataset.claimId;
     toast("Select the new text for this claim, then press m (or click “Move claim here”).");
@@ -278,12 +345,30 @@ document.addEventListener("keyup", (event) => {
   if (event.shiftKey || event.key === "Shift") showPopover();
 });
 document.addEventListener("focusin", (event) => {
+  const item = event.target.closest?.(".suggestion");
+  if (item && item.dataset.suggestionId !== focusedSuggestion) {
+    focusedSuggestion = item.dataset.suggestionId;
+    markSuggestion();
+  }
   const card = event.target.closest?.(".claim-card");
   fill(card);
+
+  if (card && focusedSuggestion) {
+    // a and x act on the suggestion in view, never on one left behind by moving to the claims
+    focusedSuggestion = null;
+    markSuggestion();
+  }
   if (card && card.dataset.claimId !== focusedId) {
     focusedId = card.dataset.claimId;
     markActive();
   }
+});
+// Clicking a suggested sentence (not yet a claim) focuses its suggestion.
+document.addEventListener("click", (event) => {
+  const seg = event.target.closest?.(".seg.suggested:not(.claim)");
+  if (!seg || !window.getSelection().isCollapsed) return;
+  const id = seg.dataset.suggestions.split(" ")[0];
+  focusSuggestion(document.getElementById(`suggestion-${id}`), false);
 });
 // Clicking a highlight focuses its claim.
 document.addEventListener("click", (event) => {
@@ -304,13 +389,26 @@ document.addEventListener("htmx:afterRequest", (event) => {
 });
 document.addEventListener("htmx:afterSettle", () => {
   watchStubs(); // a panel sent anew brings new stubs
+
+  if (refocusSuggestionAt !== null) {
+    const all = suggestionItems();
+    const next = all[Math.min(refocusSuggestionAt, all.length - 1)];
+    refocusSuggestionAt = null;
+    if (next) {
+      focusSuggestion(next);
+      return;
+    }
+  }
+  markSuggestion();
   // A whole panel names its focus; a card sent back alone (a new claim) carries focus-me.
   const fresh = document.querySelector("#claims .claim-card.focus-me");
   fresh?.classList.remove("focus-me");
   const wanted = document.querySelector("#claims[data-focus]")?.dataset.focus || fresh?.dataset.claimId;
   if (wanted) document.getElementById("claims").removeAttribute("data-focus");
   const card = document.getElementById(`claim-${wanted || focusedId}`);
-  if (card && !typing(document.activeElement)) focusClaim(card, Boolean(wanted));
+  // A suggestion that has the focus keeps it (x moved it there), unless a new claim asks for it.
+  const onSuggestion = !wanted && document.activeElement?.closest?.(".suggestion");
+  if (card && !typing(document.activeElement) && !onSuggestion) focusClaim(card, Boolean(wanted));
   else markActive();
   document.querySelector(".slot :is(input, textarea, select):not([type=hidden])")?.focus();
 });
