@@ -51,6 +51,7 @@ urlpatterns = [
     path(ARTICLE + "claims/new/", desk.claim_create, name="claim-create"),
     path(ARTICLE + "cards/", desk.claim_cards, name="claim-cards"),
     path(ARTICLE + "suggestions/<int:suggestion_id>/dismiss/", desk.suggestion_dismiss, name="suggestion-dismiss"),
+    path(ARTICLE + "suggestions/<int:suggestion_id>/similar/", checked.suggestion_similar, name="suggestion-similar"),
     path(CARD, desk.claim_card, name="claim-card"),
     path(CARD + "edit/", desk.claim_edit, name="claim-edit"),
     path(CARD + "review/", desk.claim_review, name="claim-review"),

@@ -504,3 +504,27 @@ def test_outsiders_get_404_on_every_page_and_partial(client_for, outsider, proje
     assert outside.post(card_url("claim-copy-verdict", later), {"earlier_claim": earlier.pk}).status_code == 404
     assert outside.post(card_url("claim-unlink", later)).status_code == 404
     assert not ClaimLink.objects.exists() and Claim.objects.get(pk=later.pk).verdict == ""
+
+
+# --- on every suggestion -------------------------------------------------------------------------------
+
+
+def test_a_suggested_sentence_shows_what_was_checked_before(council, project, author, editor, client_for, outsider):
+    from annotations import extraction
+    from annotations.models import Suggestion
+
+    factchecks.import_data(project=project, by=editor, data=json.dumps([REVIEW]).encode(), source="reviews.json")
+    assert extraction.run_extraction(article_id=council.pk, run_id=council.latest_run.pk) == extraction.Outcome.DONE
+    crime = council.text.index("Crime rates doubled")
+    suggestion = Suggestion.objects.get(article=council, start=crime)
+    url = reverse("suggestion-similar", args=[project.slug, council.pk, suggestion.pk])
+    html = client_for(author).get(url).content.decode()
+    assert "Checked before" in html and "crime-doubled" in html and "Checkers &lt;b&gt;Inc&lt;/b&gt;" in html
+    assert "Same claim" not in html  # no claim to link yet
+    # The desk asks for it on every suggestion it lists.
+    desk = client_for(author).get(reverse("article-detail", args=[project.slug, council.pk])).content.decode()
+    assert url in desk
+    assert client_for(outsider).get(url).status_code == 404
+    other = articles.create(project=project, title="Other", text="Something else entirely.", created_by=author)
+    wrong = reverse("suggestion-similar", args=[project.slug, other.pk, suggestion.pk])
+    assert client_for(author).get(wrong).status_code == 404

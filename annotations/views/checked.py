@@ -12,13 +12,13 @@ from django import forms as djforms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import claims, factchecks, search, similar, workflow
 from ..api.filters import ClaimFilter
 from ..imports.base import ImportProblem
-from ..models import Article, Claim, FactCheck, Verdict
+from ..models import Article, Claim, FactCheck, Suggestion, Verdict
 from . import lookups
 from .desk import _card, _editable
 from .lookups import AuthedRequest, ProjectRequest
@@ -42,6 +42,21 @@ def claim_similar(request: AuthedRequest, project_slug: str, article_id: int, cl
         "matches": similar.for_claim(claim, request.user),
         "can_edit": workflow.can_edit(role, is_author=claim.created_by_id == request.user.pk),
         "can_copy": claim.status != "approved",
+    }
+    return render(request, "annotations/partials/similar_list.html", context)
+
+
+@require_GET
+def suggestion_similar(request: AuthedRequest, project_slug: str, article_id: int, suggestion_id: int) -> HttpResponse:
+    """What was checked before, for a suggested sentence (loaded as it comes into view): no
+    links to offer yet, since there is no claim; accepting the sentence marks one."""
+    article = lookups.article_for(request, project_slug, article_id)
+    suggestion = get_object_or_404(Suggestion, pk=suggestion_id, article=article)
+    context = {
+        "project": article.project,
+        "article": article,
+        "matches": similar.for_text(article.text[suggestion.start : suggestion.end], request.user),
+        "can_edit": False,
     }
     return render(request, "annotations/partials/similar_list.html", context)
 
