@@ -49,7 +49,7 @@ window.captureMeasureSelection = measureSelection; // for the browser tests
 if (root && form) {
   const preview = document.getElementById("quote-preview");
   const button = document.getElementById("quote-button");
-  document.addEventListener("selectionchange", () => {
+  const pick = () => {
     const picked = measureSelection();
     if (!picked) return; // keep the last selection: clicking the button collapses it
     form.elements.start.value = String(picked.start);
@@ -57,5 +57,7 @@ if (root && form) {
     form.elements.quote.value = picked.quote;
     preview.textContent = `Selected ${picked.end - picked.start} characters (${picked.start}–${picked.end}).`;
     button.disabled = false;
-  });
+  };
+  document.addEventListener("selectionchange", pick);
+  pick(); // a selection made while this module was still loading
 }
