@@ -49,7 +49,8 @@ def _quick_check(field: models.Field[Any, Any]) -> Callable[[Any], bool] | None:
     blank = field.blank
     if field.choices:
         allowed = {str(value) for value, _label in field.flatchoices}
-        return lambda value: value in allowed or (blank and value == "")
+        # isinstance first: a list or dict from JSON is not hashable, and is no choice anyway.
+        return lambda value: isinstance(value, str) and (value in allowed or (blank and value == ""))
     if limit is None:
         return lambda value: isinstance(value, str) and (blank or value != "") and "\x00" not in value
     return lambda value: (

@@ -99,8 +99,13 @@ def fan_out(capture_ids: Sequence[int]) -> int:
     queued = list(
         Capture.objects.filter(pk__in=list(capture_ids), status=RunStatus.QUEUED).values_list("pk", flat=True)
     )
-    for pk in queued:
-        queueing.send(capture_source, [pk])
+    for index, pk in enumerate(queued):
+        try:
+            queueing.send(capture_source, [pk])
+        except queueing.BROKER_ERRORS as error:
+            # As a request that cannot queue its job: the rest are marked, and offer "Try again".
+            queueing.mark_unqueued(Capture, queued[index:], error)
+            return index
     return len(queued)
 
 

@@ -325,6 +325,11 @@ def _bulk_types(item: Any) -> dict[str, str]:
         isinstance(item["sources"], list) and all(isinstance(s, dict) for s in item["sources"])
     ):
         errors["sources"] = "A list of source objects is required."
+    elif "sources" in item:
+        for number, source in enumerate(item["sources"]):
+            for name, value in source.items():
+                if name in SOURCE_FIELDS and not (isinstance(value, str) or (value is None and name == "accessed_at")):
+                    errors[f"sources[{number}].{name}"] = "Not a valid string."
     return errors
 
 
@@ -403,7 +408,8 @@ def create_many(*, article: Article, by: User, items: Sequence[Any], role: str |
     if errors:
         raise BulkRefused(errors, forbidden=forbidden)
     now = timezone.now()
-    written = {"created_at": now, "history_date": now, "history_type": "+", "history_change_reason": ""}
+    # As claims.create's history rows (_history_rows): a new row, no reason.
+    written = {"created_at": now, "history_date": now, "history_type": "+", "history_change_reason": None}
     with transaction.atomic():
         for values in claims:
             values.update(article_id=article.pk, created_by_id=by.pk, created_at=now, updated_at=now)
@@ -683,6 +689,11 @@ def edit_source(*, source: Source, by: User, correction_note: str = "", **fields
         fresh = Source.objects.select_for_update().get(pk=source.pk)
         changed = {k: v for k, v in fields.items() if getattr(fresh, k) != v}
         if not changed:
+            # Nothing to write, but still only for someone who may change the claim: a caller
+            # that goes on to record something beside the source (quoting a capture) relies on it.
+            role = role_of(fresh.claim.article.project_id, by)
+            if not workflow.can_edit(role, is_author=_is_author(fresh.claim, by)):
+                raise PermissionDenied(workflow.EDIT_REFUSED)
             return fresh
         for name, value in changed.items():
             setattr(fresh, name, value)
@@ -1095,12 +1106,26 @@ def import_links(
 
     notes: dict[int, list[str]] = {}
     links: list[ClaimLink] = []
+    # A link names an earlier *published* check, as link_same requires: a target the import
+    # lowered to review (or that came retracted) is not one here.
+    published = set(
+        Claim.objects.filter(
+            pk__in=[t for _c, s in pending if (t := by_old_id.get(s.get("claim_id", -1))) is not None],
+            status=ClaimStatus.APPROVED,
+            retracted_at__isnull=True,
+        ).values_list("pk", flat=True)
+    )
     for claim, same_as in pending:
         if "claim_id" in same_as:
             target = by_old_id.get(same_as["claim_id"])
             if target is None or target == claim:
                 notes.setdefault(claim, []).append(
                     f"“same claim as” claim {same_as['claim_id']} was not kept: that claim is not in this import"
+                )
+                continue
+            if target not in published:
+                notes.setdefault(claim, []).append(
+                    f"“same claim as” claim {same_as['claim_id']} was not kept: that claim is not approved here"
                 )
                 continue
             links.append(ClaimLink(claim_id=claim, earlier_claim_id=target, created_by=by))

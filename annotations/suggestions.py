@@ -156,9 +156,11 @@ def _decide(suggestion: Suggestion, kind: str, by: User, claim: Claim | None = N
 
 
 def _accepted_already(suggestion: Suggestion) -> SuggestionDecision | None:
+    # The suggestion's own row is the lock: a decision row that does not exist yet locks nothing,
+    # so two accepts at once (on PostgreSQL) would both make a claim.
+    list(Suggestion.objects.select_for_update().filter(pk=suggestion.pk).values_list("pk", flat=True))
     return (
-        SuggestionDecision.objects.select_for_update()
-        .filter(article_id=suggestion.article_id, start=suggestion.start, end=suggestion.end)
+        SuggestionDecision.objects.filter(article_id=suggestion.article_id, start=suggestion.start, end=suggestion.end)
         .filter(kind=DecisionKind.ACCEPTED)
         .first()
     )

@@ -84,6 +84,11 @@ def test_it_writes_nothing_and_names_every_bad_item_and_field(api_client_for, au
         ({"start": 0, "end": 6, "claimant": 7}, "claimant"),
         ({"start": 0, "end": 6, "sources": "https://example.org"}, "sources"),
         ({"start": 0, "end": 6, "sources": [{"url": "https://example.org", "x": 1}]}, "sources[0].x"),
+        (
+            {"start": 0, "end": 6, "sources": [{"url": "https://example.org", "stance": ["supports"]}]},
+            "sources[0].stance",
+        ),
+        ({"start": 0, "end": 6, "sources": [{"url": {"href": "https://example.org"}}]}, "sources[0].url"),
         ({"start": 0, "end": 6, "status": "in_review"}, "status"),
         ({"start": 0, "end": 6, "quote": "Nope!!"}, "quote"),
     ],

@@ -148,6 +148,26 @@ def test_an_excerpt_is_quoted_from_the_captured_text_with_its_offsets(loopback, 
     assert (capture.excerpt_state, capture.excerpt_start, capture.excerpt_end) == (ExcerptState.SELECTED, start, end)
 
 
+def test_quoting_the_same_excerpt_again_is_still_only_for_who_may_edit(loopback, claim, author, project):
+    # Nothing to change on the source, but the capture would record new offsets: the edit rule
+    # (only the author or an editor) holds for that too.
+    from tests.factories import MembershipFactory, UserFactory
+
+    with serve({"/news": Route(PAGE.encode())}) as site:
+        source = claims.add_source(claim=claim, by=author, url=site.url("/news"), excerpt="Economists cautioned")
+        run_queued()
+    capture = Capture.objects.get(source=source)
+    before = (capture.excerpt_state, capture.excerpt_start, capture.excerpt_end)
+    other = MembershipFactory(project=project, user=UserFactory(username="other-reviewer"), role="reviewer").user
+    start = capture.text.index("Economists cautioned")
+    with pytest.raises(PermissionDenied):
+        captures.quote_from_capture(
+            capture=capture, by=other, start=start, end=start + len("Economists cautioned"), quote=None
+        )
+    capture.refresh_from_db()
+    assert (capture.excerpt_state, capture.excerpt_start, capture.excerpt_end) == before
+
+
 def test_a_redirect_is_followed_and_the_final_url_kept(loopback, claim, author):
     routes = {"/old": Route(status=301, location="/new"), "/new": Route(PAGE.encode())}
     with serve(routes) as site:

@@ -455,11 +455,21 @@ def test_the_jsonl_import_keeps_a_link_across_articles_and_names_one_it_cannot_k
     lines = _jsonl_lines(project)
     radio = next(line for line in lines if '"Radio"' in line)
     assert json.loads(radio)["claims"][0]["same_as"] == {"claim_id": earlier.pk}
+    # Imported by the target's admin, with the claim's author and approver members there: the
+    # earlier claim stays approved, so the link to it is kept.
     target = ProjectFactory(slug="copy")
-    MembershipFactory(project=target, user=editor, role="editor")
+    MembershipFactory(project=target, user=editor, role="admin")
+    MembershipFactory(project=target, user=author, role="reviewer")
     _import_into(target, editor, "\n".join(lines) + "\n")
     copied = ClaimLink.objects.get(claim__article__project=target)
     assert copied.earlier_claim.claim_text == earlier.claim_text
+    assert copied.earlier_claim.status == ClaimStatus.APPROVED
+    # Imported by an editor, the earlier claim arrives in review: no link to an unpublished check.
+    lowered = ProjectFactory(slug="lowered")
+    MembershipFactory(project=lowered, user=editor, role="editor")
+    report = _import_into(lowered, editor, "\n".join(lines) + "\n")
+    assert not ClaimLink.objects.filter(claim__article__project=lowered).exists()
+    assert any("that claim is not approved here" in o.message for o in report.created)
     alone = ProjectFactory(slug="alone")
     MembershipFactory(project=alone, user=editor, role="editor")
     report = _import_into(alone, editor, radio + "\n")
@@ -528,3 +538,19 @@ def test_a_suggested_sentence_shows_what_was_checked_before(council, project, au
     other = articles.create(project=project, title="Other", text="Something else entirely.", created_by=author)
     wrong = reverse("suggestion-similar", args=[project.slug, other.pk, suggestion.pk])
     assert client_for(author).get(wrong).status_code == 404
+
+
+def test_the_export_keeps_another_projects_library_to_itself(project, author, editor, later):
+    # The author belongs to both projects and links a claim here to the other project's library;
+    # a member of this project only must not read that library entry in this project's export.
+    from tests.factories import MembershipFactory, ProjectFactory
+
+    other = ProjectFactory(slug="other-desk")
+    MembershipFactory(project=other, user=editor, role="editor")
+    MembershipFactory(project=other, user=author, role="reviewer")
+    factchecks.import_data(project=other, by=editor, data=json.dumps([REVIEW]).encode(), source="r.json")
+    check = FactCheck.objects.get(project=other)
+    claims.link_same(claim=later, by=author, fact_check=check.pk)
+    radio = next(json.loads(line) for line in _jsonl_lines(project) if '"Radio"' in line)
+    assert radio["claims"][0]["same_as"] is None
+    assert "crime-doubled" not in json.dumps(radio)

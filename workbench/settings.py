@@ -181,7 +181,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command", f"PRAGMA journal_mode=WAL; PRAGMA synchronous={'FULL' if DURABLE_COMMITS else 'NORMAL'};"
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["OPTIONS"].setdefault("options", f"-c synchronous_commit={'on' if DURABLE_COMMITS else 'off'}")
+    # Added to any options the URL carries (?options=...), not instead of them.
+    _options = DATABASES["default"]["OPTIONS"].get("options", "")
+    if "synchronous_commit" not in _options:
+        DATABASES["default"]["OPTIONS"]["options"] = (
+            f"{_options} -c synchronous_commit={'on' if DURABLE_COMMITS else 'off'}".strip()
+        )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

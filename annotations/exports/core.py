@@ -96,6 +96,9 @@ LINK_FIELDS = (
     ("check_rating", "fact_check__rating_label"),
     ("check_verdict", "fact_check__verdict"),
     ("check_date", "fact_check__published_at"),
+    # Whose they are: a link to another project's claim or library is not this project's to export.
+    ("claim_project", "earlier_claim__article__project_id"),
+    ("check_project", "fact_check__project_id"),
 )
 MENTION_FIELDS = ("id", "article_id", "start", "end", "text", "label", "model", "corrected_at", "original_label")
 
@@ -227,6 +230,11 @@ class ExportStream:
             retracted_by_name=_username("retracted_by"),
             **links,
         ):
+            if links and self.project.pk not in (row["same_as_claim_project"], row["same_as_check_project"]):
+                # Linked to a check of a project the export's readers may not belong to: what it
+                # says stays there (the desk and the API hide it from non-members too).
+                for name in links:
+                    row[name] = None
             row["sources"] = []
             row["comments"] = []
             by_id[row["id"]] = row

@@ -139,6 +139,12 @@ function moveClaim() {
 const chunk = Number(desk?.dataset.cardChunk || 25);
 const asked = new Set();
 
+// A fill that failed: its stubs may be asked for again (on the next scroll or focus).
+function forgetFill(detail) {
+  const failed = (detail.pathInfo?.requestPath || "").match(/\/cards\/\?ids=([\d,]+)/);
+  if (failed) failed[1].split(",").forEach((id) => asked.delete(id));
+}
+
 function fill(stub) {
   if (!stub?.classList.contains("stub") || asked.has(stub.dataset.claimId)) return;
   const ids = [];
@@ -387,8 +393,23 @@ document.addEventListener("htmx:afterRequest", (event) => {
     toastBox.hidden = true;
   }
 });
-document.addEventListener("htmx:afterSettle", () => {
+// Swaps nobody asked for just now: a capture state polling, a "checked before" list, stubs filled
+// as they scroll in. They must not move the focus or the cursor, except to put the focus back
+// on the card when the focused stub itself was the element replaced.
+const background = (detail) => {
+  const path = detail.pathInfo?.requestPath || "";
+  return path.includes("/cards/") || Boolean(detail.elt?.closest?.(".capture-state, .similar"));
+};
+
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (event.detail.target?.id === "claims") asked.clear(); // a panel sent anew: its stubs are new
   watchStubs(); // a panel sent anew brings new stubs
+  if (background(event.detail)) {
+    const lost = document.activeElement === document.body || !document.activeElement;
+    const card = focusedId && document.getElementById(`claim-${focusedId}`);
+    if (lost && card) focusClaim(card, false);
+    return;
+  }
 
   if (refocusSuggestionAt !== null) {
     const all = suggestionItems();
@@ -413,6 +434,8 @@ document.addEventListener("htmx:afterSettle", () => {
   document.querySelector(".slot :is(input, textarea, select):not([type=hidden])")?.focus();
 });
 document.addEventListener("htmx:responseError", (event) => {
+  // A fill that failed: its stubs may be asked for again (on the next scroll or focus).
+  forgetFill(event.detail);
   const xhr = event.detail.xhr;
   const status = xhr.status;
   // Refusals come with the server's reason as plain text: show it, not a guess.
@@ -429,7 +452,10 @@ document.addEventListener("htmx:responseError", (event) => {
 });
 // A refusal with no form to show it in (HX-Trigger "refused"): its reason as a toast.
 document.body.addEventListener("refused", (event) => toast(event.detail.value || String(event.detail)));
-document.addEventListener("htmx:sendError", () => toast("The server cannot be reached. Check your connection."));
+document.addEventListener("htmx:sendError", (event) => {
+  forgetFill(event.detail);
+  toast("The server cannot be reached. Check your connection.");
+});
 
 // Bad input (400) and stale versions (409) come back as the form with its messages: show them.
 if (window.htmx) {
