@@ -1,10 +1,7 @@
-// The reviewer's desk: turn a text selection into code-point offsets, and drive the page from
-// the keyboard. The server renders everything (htmx partials); this module only measures
-// selections, opens forms and moves focus.
-//
-// Offsets: the server splits the text into <span class="seg" data-start data-end> runs whose
-// offsets are Python code-point indexes. A DOM selection point is (text node, UTF-16 offset);
-// we count the code points in the node's text before that point and add the segment's start.
+// The reviewer's desk: turn a text selection into code-point offsets (spans.js), and drive the
+// page from the keyboard. The server renders everything (htmx partials); this module only
+// measures selections, opens forms and moves focus.
+import { measureSelection as measureIn } from "./spans.js";
 
 const desk = document.getElementById("desk");
 const popover = document.getElementById("mark-popover");
@@ -17,59 +14,9 @@ let focusedId = null;
 
 const textRoot = () => document.getElementById("article-text");
 const cards = () => Array.from(document.querySelectorAll(".claim-card"));
-const codePoints = (s) => Array.from(s).length; // Array.from iterates by code point, not by UTF-16 unit
-
-// The article text exactly as stored: paragraphs are lines, segments cover each line wholly.
-function articleText() {
-  return Array.from(textRoot().querySelectorAll(".para"))
-    .map((p) => Array.from(p.querySelectorAll(".seg")).map((s) => s.textContent).join(""))
-    .join("\n");
-}
-
-// A DOM boundary point -> code-point offset in the article text, or null when outside it.
-// `side` says which way to snap a point that falls between segments (e.g. between paragraphs).
-function pointToOffset(node, offset, side) {
-  const root = textRoot();
-  if (!root.contains(node)) return null;
-  const host = node.nodeType === Node.TEXT_NODE ? node.parentElement : node;
-  const seg = host.closest(".seg");
-  if (seg) {
-    const text = seg.textContent;
-    // A point on the segment element itself counts children (0 = before its text node).
-    const units = node.nodeType === Node.TEXT_NODE ? offset : offset === 0 ? 0 : text.length;
-    return Number(seg.dataset.start) + codePoints(text.slice(0, units));
-  }
-  const segs = Array.from(root.querySelectorAll(".seg"));
-  const range = document.createRange();
-  let previous = null;
-  for (const s of segs) {
-    range.selectNodeContents(s);
-    if (range.comparePoint(node, offset) < 0) {
-      return side === "start" || !previous ? Number(s.dataset.start) : Number(previous.dataset.end);
-    }
-    previous = s;
-  }
-  return previous ? Number(previous.dataset.end) : 0;
-}
-
-// The current selection as {start, end, quote} over the stored text, trimmed of outer
-// whitespace; null when nothing in the article is selected.
+// The current selection as {start, end, quote} over the stored article text (spans.js).
 export function measureSelection(selection = window.getSelection()) {
-  if (!selection || selection.rangeCount === 0 || selection.isCollapsed) return null;
-  const range = selection.getRangeAt(0);
-  const root = textRoot();
-  if (!root.contains(range.startContainer) && !root.contains(range.endContainer)) return null;
-  const clipped = range.cloneRange();
-  if (!root.contains(range.startContainer)) clipped.setStart(root, 0);
-  if (!root.contains(range.endContainer)) clipped.setEnd(root, root.childNodes.length);
-  let start = pointToOffset(clipped.startContainer, clipped.startOffset, "start");
-  let end = pointToOffset(clipped.endContainer, clipped.endOffset, "end");
-  if (start === null || end === null) return null;
-  const chars = Array.from(articleText());
-  while (start < end && /\s/u.test(chars[start])) start += 1;
-  while (end > start && /\s/u.test(chars[end - 1])) end -= 1;
-  if (end <= start) return null;
-  return { start, end, quote: chars.slice(start, end).join("") };
+  return measureIn(textRoot(), selection);
 }
 window.deskMeasureSelection = measureSelection; // for the browser tests
 
