@@ -30,6 +30,8 @@ from django.utils import timezone
 # PostgreSQL's protocol limit (65,535 parameters).
 _MAX_PARAMETERS = 30_000
 _STRING_FIELDS = (models.CharField, models.TextField)
+# From this many rows PostgreSQL gets COPY; fewer go in one INSERT, seen like any other statement.
+_COPY_FROM = 50
 # Columns whose Python value is already what the driver takes: no per-value conversion.
 _PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.FloatField, models.BooleanField)
 
@@ -150,7 +152,7 @@ def insert(
     tail = f" RETURNING {quote(str(pk.column))}" if returning else ""
     keys: list[Any] = []
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and len(rows) > _COPY_FROM:
             # COPY, with the keys drawn from the table's sequence first when they are wanted:
             # psycopg parses a statement's placeholders in Python, so a multi-row VALUES of
             # 200,000 parameters costs seconds, and COPY's rows are encoded by its C extension.

@@ -102,3 +102,14 @@ def test_insert_splits_statements_past_the_parameter_limit(article, author, monk
     keys = bulkrows.insert(Claim, rows, returning=True)
     assert len(keys) == len(set(keys)) == 11
     assert sorted(Claim.objects.filter(pk__in=keys).values_list("start", flat=True)) == list(range(11))
+
+
+def test_a_large_insert_keeps_the_row_order_of_its_keys(article, author):
+    # Past bulkrows._COPY_FROM rows PostgreSQL takes COPY with keys drawn first; SQLite a VALUES list.
+    count = bulkrows._COPY_FROM * 3
+    rows = [
+        {"article_id": article.pk, "start": n, "end": n + 2, "quote": article.text[n : n + 2]} for n in range(count)
+    ]
+    keys = bulkrows.insert(Claim, rows, returning=True)
+    starts = dict(Claim.objects.filter(pk__in=keys).values_list("pk", "start"))
+    assert [starts[k] for k in keys] == list(range(count))
