@@ -531,6 +531,9 @@ def test_a_suggested_sentence_shows_what_was_checked_before(council, project, au
     html = client_for(author).get(url).content.decode()
     assert "Checked before" in html and "crime-doubled" in html and "Checkers &lt;b&gt;Inc&lt;/b&gt;" in html
     assert "Same claim" not in html  # no claim to link yet
+    tax = Suggestion.objects.get(article=council, start=council.text.index("Tax revenue"))
+    quiet = reverse("suggestion-similar", args=[project.slug, council.pk, tax.pk])
+    assert client_for(author).get(quiet).content == b""  # nothing similar: nothing shown
     # The desk asks for it on every suggestion it lists.
     desk = client_for(author).get(reverse("article-detail", args=[project.slug, council.pk])).content.decode()
     assert url in desk

@@ -52,12 +52,11 @@ def suggestion_similar(request: AuthedRequest, project_slug: str, article_id: in
     links to offer yet, since there is no claim; accepting the sentence marks one."""
     article = lookups.article_for(request, project_slug, article_id)
     suggestion = get_object_or_404(Suggestion, pk=suggestion_id, article=article)
-    context = {
-        "project": article.project,
-        "article": article,
-        "matches": similar.for_text(article.text[suggestion.start : suggestion.end], request.user),
-        "can_edit": False,
-    }
+    matches = similar.for_text(article.text[suggestion.start : suggestion.end], request.user)
+    if not matches:
+        # Ten "nothing similar" notes down the Suggested list would only be noise.
+        return HttpResponse("")
+    context = {"project": article.project, "article": article, "matches": matches, "can_edit": False}
     return render(request, "annotations/partials/similar_list.html", context)
 
 
