@@ -263,9 +263,11 @@ def post_import(port: int, key: str, count: int) -> dict[str, object]:
     }
 
 
-def get_export(port: int, key: str, with_mentions: bool) -> dict[str, object]:
-    """The whole project as JSONL through the streaming API: every claim the run created so far."""
+def get_export(port: int, key: str, with_mentions: bool, article: int | None = None) -> dict[str, object]:
+    """The project as JSONL through the streaming API: every claim the run created so far, or only
+    one article's (the bulk article: exactly the issue's 7,000 claims)."""
     query = "include_unreviewed=1" + ("&include_mentions=1" if with_mentions else "")
+    query += f"&article={article}" if article is not None else ""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     began = time.perf_counter()
     conn.request(
@@ -378,6 +380,9 @@ def bench_database(name: str, database_url: str, workdir: Path) -> None:
             for with_mentions in (False, True):
                 exported = get_export(port, setup["key"], with_mentions)
                 emit(db=name, mode="export_jsonl", server=config, include_mentions=with_mentions, **exported)
+            if BULK:
+                exported = get_export(port, setup["key"], False, setup["bulk_article"])
+                emit(db=name, mode="export_jsonl_bulk_article", server=config, goal_seconds=0.2, **exported)
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -8,9 +8,10 @@ configuration: requests per second, latency percentiles, errors. Uses `wrk` (Deb
 wrk) as the client, so the measuring does not compete for the GIL with anything.
 
 Needs PostgreSQL, as in production: LOAD_DATABASE_URL (default
-postgres://postgres@127.0.0.1:5432/workbench_load; the database is created if missing).
-Loopback only; every run stops by itself. Not part of `make bench` (it needs PostgreSQL and wrk):
-run it with `.venv/bin/python bench/load_desk.py`.
+postgres://postgres@127.0.0.1:5432/workbench_load; the database is created if missing), and
+Debian's wrk; without either it prints a "skipped" line saying why (part of `make bench`).
+Loopback only; every run stops by itself. The last line compares each configuration with the
+first one ("sync:3:1", one request at a time per process, the baseline) measured in the same run.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,7 +51,7 @@ os.environ.update(ENV)
 SENTENCES = 400
 CLIENTS = int(os.environ.get("LOAD_CLIENTS", "16"))
 SECONDS = int(os.environ.get("LOAD_SECONDS", "10"))
-CONFIGS = os.environ.get("LOAD_CONFIGS", "sync:3:1,gthread:3:4").split(",")
+CONFIGS = os.environ.get("LOAD_CONFIGS", "sync:3:1,gthread:3:4").split(",")  # the first is the baseline
 # "mixed" (the issue's workload): of every 10 requests, 5 desk pages (session), 3 claim lists and
 # 2 claim creates (API token); "page": the desk page only.
 MIX = os.environ.get("LOAD_MIX", "mixed")
@@ -203,8 +205,14 @@ def run_wrk(url: str, cookie: str, seconds: int, script: Path | None = None) -> 
 
 def main() -> None:
     if not shutil.which("wrk"):
-        sys.exit("wrk is not installed (apt-get install wrk)")
-    ensure_database()
+        print(json.dumps({"bench": "load_desk", "skipped": "wrk is not installed (apt-get install wrk)"}))
+        return
+    try:
+        ensure_database()
+    except Exception as error:  # noqa: BLE001 - any connection problem means "skip"
+        print(json.dumps({"bench": "load_desk", "skipped": f"PostgreSQL not reachable at {DATABASE_URL}: {error}"}))
+        return
+    results: list[dict[str, Any]] = []
     path, session_key, article, key, length = prepare()
     cookie = f"sessionid={session_key}"
     script = mixed_script(path, cookie, article, key, length) if MIX == "mixed" else None
@@ -244,6 +252,7 @@ def main() -> None:
         finally:
             process.terminate()
             process.wait(timeout=30)
+        results.append({"config": config, **result})
         print(
             json.dumps(
                 {
@@ -255,6 +264,25 @@ def main() -> None:
                     "cpus": os.cpu_count(),
                     "load_average_1m": round(os.getloadavg()[0], 2),
                     **result,
+                }
+            ),
+            flush=True,
+        )
+    baseline = results[0]
+    for result in results[1:]:
+        rate = float(result["requests_per_second"])
+        print(
+            json.dumps(
+                {
+                    "bench": "load_desk",
+                    "summary": "vs_baseline",
+                    "config": result["config"],
+                    "baseline": baseline["config"],
+                    "requests_per_second": rate,
+                    "baseline_requests_per_second": baseline["requests_per_second"],
+                    "ratio": round(rate / max(float(baseline["requests_per_second"]), 0.001), 2),
+                    "p99_ms": result["p99_ms"],
+                    "goal": "at least 100 requests/s with p99 under 500 ms, 0 errors",
                 }
             ),
             flush=True,
