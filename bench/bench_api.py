@@ -100,8 +100,14 @@ def prepare(database_url: str) -> dict[str, object]:
                 start, end = span(i)
                 claims.create(article=article, by=user, start=start, end=end, verdict="false", claimant="Bench")
         floors[name] = time.perf_counter() - started
-    bulk_article = Article.objects.create(project=project, title="API bulk", text=f"{TEXT}\nbulk", created_by=user)
-    return {"key": key, "article": api_article.pk, "bulk_article": bulk_article.pk, "floors": floors}
+    # One bulk article per server set-up: each holds exactly BULK claims for its export figure.
+    bulk_articles = {
+        config: Article.objects.create(
+            project=project, title=f"API bulk {config}", text=f"{TEXT}\nbulk {config}", created_by=user
+        ).pk
+        for config in CONFIGS
+    }
+    return {"key": key, "article": api_article.pk, "bulk_articles": bulk_articles, "floors": floors}
 
 
 # Where one claim is POSTed, and its body for index i: the workbench's claims, doccano's spans.
@@ -374,14 +380,14 @@ def bench_database(name: str, database_url: str, workdir: Path) -> None:
                     floor_over_api=round(floor_rate / result["per_second"], 2),
                 )
             if BULK:
-                bulk = post_bulk(port, setup["key"], setup["bulk_article"], BULK)
+                bulk = post_bulk(port, setup["key"], setup["bulk_articles"][config], BULK)
                 RESULTS[(name, config, "bulk")] = bulk
                 emit(db=name, mode="bulk", server=config, **bulk)
             for with_mentions in (False, True):
                 exported = get_export(port, setup["key"], with_mentions)
                 emit(db=name, mode="export_jsonl", server=config, include_mentions=with_mentions, **exported)
             if BULK:
-                exported = get_export(port, setup["key"], False, setup["bulk_article"])
+                exported = get_export(port, setup["key"], False, setup["bulk_articles"][config])
                 emit(db=name, mode="export_jsonl_bulk_article", server=config, goal_seconds=0.2, **exported)
         finally:
             server.terminate()
