@@ -327,12 +327,19 @@ def claim_create(request: AuthedRequest, project_slug: str, article_id: int) -> 
                 rationale=data["rationale"],
             )
         except (ValidationError, PermissionDenied) as error:
-            add_to_form(form, error if isinstance(error, ValidationError) else ValidationError(str(error)))
-            return render(
-                request, template, {**context, "form": form}, status=403 if isinstance(error, PermissionDenied) else 400
-            )
+            return _form_refused(request, article, form, error)
         return _created(request, article, claim)
     return render(request, template, {**context, "form": form}, status=400)
+
+
+def _form_refused(
+    request: AuthedRequest, article: Article, form: forms.ClaimCreateForm, error: ValidationError | PermissionDenied
+) -> HttpResponse:
+    """The claim form again with the owner module's reason: 400 for bad input, 403 for a refusal."""
+    add_to_form(form, error if isinstance(error, ValidationError) else ValidationError(str(error)))
+    context = {"article": article, "project": article.project, "form": form}
+    status = 403 if isinstance(error, PermissionDenied) else 400
+    return render(request, "annotations/partials/claim_form.html", context, status=status)
 
 
 def _accept_suggestion(request: AuthedRequest, article: Article, form: forms.ClaimCreateForm) -> HttpResponse:
@@ -352,10 +359,7 @@ def _accept_suggestion(request: AuthedRequest, article: Article, form: forms.Cla
             rationale=data["rationale"],
         )
     except (ValidationError, PermissionDenied) as error:
-        add_to_form(form, error if isinstance(error, ValidationError) else ValidationError(str(error)))
-        context = {"article": article, "project": article.project, "form": form}
-        status = 403 if isinstance(error, PermissionDenied) else 400
-        return render(request, "annotations/partials/claim_form.html", context, status=status)
+        return _form_refused(request, article, form, error)
     return _created(request, article, claim)
 
 
