@@ -3,14 +3,19 @@ the owner modules (claims.py, articles.py); api/errors.py turns their refusals i
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator
 from django.db.models import F, Model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import Field
+from rest_framework.relations import ManyRelatedField
 
+from ..compiled import CompiledQuery
 from ..models import (
     Article,
     Capture,
@@ -45,6 +50,29 @@ class HttpUrlField(serializers.URLField):
         ]
 
 
+class ModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer that builds its fields once per class, not once per request.
+
+    DRF deep-copies the declared fields and builds the model fields on every instance: about
+    0.4 ms of a 2 ms claim POST. The fields come out the same each time (none of ours depends
+    on the request while being built), so the first set is kept as a template and each instance
+    gets shallow copies, which ``bind`` then attaches to it alone. Nested serializers and
+    many-related fields are built the usual way: their children are bound to their own parent.
+    """
+
+    def get_fields(self) -> dict[str, Field]:
+        template = _FIELD_TEMPLATES.get(type(self))
+        if template is None:
+            fields = super().get_fields()
+            if any(isinstance(field, (serializers.BaseSerializer, ManyRelatedField)) for field in fields.values()):
+                return fields
+            template = _FIELD_TEMPLATES.setdefault(type(self), fields)
+        return {name: copy.copy(field) for name, field in template.items()}
+
+
+_FIELD_TEMPLATES: dict[type[serializers.BaseSerializer[Any]], dict[str, Field]] = {}
+
+
 def _limit(model: type[Model], name: str) -> int:
     """A field declared here keeps the model's limit (declared fields do not inherit it)."""
     return max_length_of(model, name)
@@ -54,15 +82,39 @@ def _user(request: Any) -> Any:
     return request.user
 
 
+def _articles_with_role(user: Any) -> Any:
+    # The role rides along so that permission checks on the article cost no extra query.
+    return Article.objects.visible_to(user).annotate(my_role=F("project__memberships__role"))
+
+
+# Every claim write looks its article up: compiled once (annotations/compiled.py).
+_ARTICLE_WITH_ROLE = CompiledQuery(
+    Article,
+    # An unsaved user standing for the id: the scope stays visible_to's rule.
+    lambda user, pk: _articles_with_role(get_user_model()(pk=user)).filter(pk=pk).order_by(),
+    "user",
+    "pk",
+)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class VisibleArticleField(serializers.PrimaryKeyRelatedField):
     """An article id, looked up among the requesting user's projects only."""
 
     def get_queryset(self) -> Any:
-        # The role rides along so that permission checks on the article cost no extra query.
-        return Article.objects.visible_to(_user(self.context["request"])).annotate(
-            my_role=F("project__memberships__role")
-        )
+        return _articles_with_role(_user(self.context["request"]))
+
+    def to_internal_value(self, data: Any) -> Article:
+        try:
+            if isinstance(data, bool):
+                raise TypeError
+            pk = Article._meta.pk.get_prep_value(data)  # int(), as .get(pk=) does
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        article = _ARTICLE_WITH_ROLE.first(user=_user(self.context["request"]).pk, pk=pk)
+        if article is None:
+            self.fail("does_not_exist", pk_value=data)
+        return article
 
 
 class VisibleProjectField(serializers.SlugRelatedField):
@@ -73,7 +125,7 @@ class VisibleProjectField(serializers.SlugRelatedField):
 # --- projects and members -----------------------------------------------------------------------
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(ModelSerializer):
     my_role = serializers.ChoiceField(choices=Role.choices, read_only=True, help_text="Your role in the project.")
 
     class Meta:
@@ -82,7 +134,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
 
     class Meta:
@@ -104,7 +156,7 @@ class ProjectCreateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(ModelSerializer):
     state = serializers.CharField(read_only=True, help_text="open, accepted, revoked or expired.")
     created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True)
 
@@ -136,7 +188,7 @@ class InvitationAcceptSerializer(serializers.Serializer):
 # --- articles, mentions, runs ----------------------------------------------------------------------
 
 
-class ExtractionRunSerializer(serializers.ModelSerializer):
+class ExtractionRunSerializer(ModelSerializer):
     duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
@@ -163,14 +215,14 @@ class ExtractionRunCreateSerializer(serializers.Serializer):
     article = VisibleArticleField(help_text="The article to run entity extraction on again.")
 
 
-class EntityMentionSerializer(serializers.ModelSerializer):
+class EntityMentionSerializer(ModelSerializer):
     class Meta:
         model = EntityMention
         fields = ["id", "article", "run", "start", "end", "text", "label", "model"]
         read_only_fields = fields
 
 
-class ArticleSerializer(serializers.ModelSerializer):
+class ArticleSerializer(ModelSerializer):
     project = VisibleProjectField(slug_field="slug", help_text="Project slug.")
     created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
@@ -202,7 +254,7 @@ class ArticleSerializer(serializers.ModelSerializer):
 # --- claims and sources ------------------------------------------------------------------------
 
 
-class SourceSerializer(serializers.ModelSerializer):
+class SourceSerializer(ModelSerializer):
     url = HttpUrlField(max_length=_limit(Source, "url"))
     archived_url = HttpUrlField(max_length=_limit(Source, "archived_url"), required=False, allow_blank=True)
     stance = serializers.ChoiceField(choices=Stance.choices, default=Stance.CONTEXT)
@@ -235,7 +287,7 @@ class SourceSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "claim", "added_by", "created_at"]
 
 
-class ClaimSerializer(serializers.ModelSerializer):
+class ClaimSerializer(ModelSerializer):
     """A claim. ``start``/``end`` are code-point offsets into the article's stored text."""
 
     article = VisibleArticleField()
@@ -385,7 +437,7 @@ class DuplicateArticleSerializer(serializers.Serializer):
     existing = serializers.IntegerField(help_text="The id of the article already holding this text.")
 
 
-class CaptureSerializer(serializers.ModelSerializer):
+class CaptureSerializer(ModelSerializer):
     """One capture of a source's page (read-only: captures are made by the server, never sent)."""
 
     requested_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(

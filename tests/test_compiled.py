@@ -1,0 +1,82 @@
+"""The compiled article lookup of every claim write, and serializer fields built once per class."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from annotations.api.serializers import _ARTICLE_WITH_ROLE, ClaimSerializer, _articles_with_role
+from annotations.compiled import CompiledQuery
+from annotations.models import ApiToken, Article, Role
+from tests.factories import ArticleFactory, MembershipFactory, ProjectFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_compiled_lookup_gives_what_the_orm_gives(project, author, editor):
+    mine = ArticleFactory(project=project)
+    elsewhere = ArticleFactory(project=ProjectFactory())
+    for user in (author, editor):
+        found = _ARTICLE_WITH_ROLE.first(user=user.pk, pk=mine.pk)
+        expected = _articles_with_role(user).get(pk=mine.pk)
+        assert found == expected
+        assert found.my_role == expected.my_role == (Role.REVIEWER if user == author else Role.EDITOR)
+        assert found.text == mine.text and found.project_id == project.pk
+        # Another project's article is not there for them, as visible_to says.
+        assert _ARTICLE_WITH_ROLE.first(user=user.pk, pk=elsewhere.pk) is None
+    outsider = UserFactory()
+    assert _ARTICLE_WITH_ROLE.first(user=outsider.pk, pk=mine.pk) is None
+
+
+def test_ids_no_database_can_hold_find_nothing(project, author):
+    ArticleFactory(project=project)
+    assert _ARTICLE_WITH_ROLE.first(user=author.pk, pk=2**70) is None
+    assert _ARTICLE_WITH_ROLE.first(user=author.pk, pk=-(2**70)) is None
+
+
+def test_a_shape_that_uses_a_value_twice_or_not_at_all_is_refused(project):
+    twice = CompiledQuery(Article, lambda pk: Article.objects.filter(pk=pk, project_id=pk), "pk")
+    with pytest.raises(ValueError, match="exactly once"):
+        twice.first(pk=1)
+    unused = CompiledQuery(Article, lambda pk: Article.objects.all(), "pk")
+    with pytest.raises(ValueError, match="exactly once"):
+        unused.first(pk=1)
+
+
+@pytest.mark.parametrize(
+    ("article", "message"),
+    [
+        ("not-a-number", "Incorrect type. Expected pk value, received str."),
+        (True, "Incorrect type. Expected pk value, received bool."),
+        ([1], "Incorrect type. Expected pk value, received list."),
+        (2**70, f'Invalid pk "{2**70}" - object does not exist.'),
+    ],
+)
+def test_the_api_names_the_article_field_for_bad_ids(project, author, article, message):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(author, 't')[1]}")
+    response = client.post("/api/v1/claims/", {"article": article, "start": 0, "end": 3}, format="json")
+    assert response.status_code == 400
+    assert response.json()["article"] == [message]
+
+
+def test_an_article_of_another_project_is_not_found_through_the_api(project, author):
+    theirs = ArticleFactory(project=MembershipFactory(role=Role.EDITOR).project)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(author, 't')[1]}")
+    response = client.post("/api/v1/claims/", {"article": theirs.pk, "start": 0, "end": 3}, format="json")
+    assert response.status_code == 400
+    assert response.json()["article"] == [f'Invalid pk "{theirs.pk}" - object does not exist.']
+
+
+def test_serializer_instances_get_their_own_bound_fields(rf, author):
+    request = rf.post("/")
+    request.user = author
+    first = ClaimSerializer(context={"request": request})
+    second = ClaimSerializer(context={"request": get_user_model()})
+    assert first.fields.keys() == second.fields.keys()
+    for name in first.fields:
+        assert first.fields[name] is not second.fields[name]
+        assert first.fields[name].parent is first and second.fields[name].parent is second
+    assert first.fields["article"].context["request"] is request
