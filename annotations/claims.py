@@ -355,6 +355,7 @@ _BULK_CLAIM_FIELDS = bulkrows.Cleaner(Claim, ("quote", "prefix", "suffix", *CLAI
 _BULK_SOURCE_FIELDS = bulkrows.Cleaner(Source, SOURCE_FIELDS)
 
 
+@bulkrows.collector_paused()
 def create_many(*, article: Article, by: User, items: Sequence[Any], role: str | None = None) -> list[int]:
     """Mark many claims (with their sources) at once: all of them, or none. Returns their ids.
 
