@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MAX_URL_LENGTH, MaxLengthValidator, ProhibitNullCharactersValidator
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import connections, models
 from django.utils import timezone
 
@@ -65,7 +65,7 @@ def _quick_check(field: models.Field[Any, Any]) -> Callable[[Any], bool] | None:
         # http(s) address it is sure to accept passes this narrower pattern in ~2 µs.
         return lambda value: (
             isinstance(value, str)
-            and len(value) <= min(limit, MAX_URL_LENGTH)
+            and len(value) <= min(limit, HTTP_URL.max_length)
             and (match := _PLAIN_HTTP_URL.match(value)) is not None
             and len(match[1]) <= _MAX_HOSTNAME
         )
