@@ -26,7 +26,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.utils import timezone
 
 from .models import HTTP_URL
@@ -170,6 +170,75 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _columns(model: type[models.Model], first: Mapping[str, Any], connection: Any) -> list[Column]:
+    """The columns to write (the key only when the rows bring it), each with its missing value."""
+    now = timezone.now()
+    columns: list[Column] = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key and field.attname not in first:
+            continue
+        # What a missing column gets, decided once: auto_now(_add) stamps, else the default.
+        if isinstance(field, models.DateField) and (field.auto_now or field.auto_now_add):
+            missing: Any = field.get_db_prep_save(now, connection)
+        else:
+            missing = field.get_db_prep_save(field.get_default(), connection)
+        target = field.target_field if isinstance(field, models.ForeignKey) else field
+        columns.append((field, field.attname, missing, isinstance(target, _PLAIN_FIELDS)))
+    return columns
+
+
+def insert_with_copy(
+    model: type[models.Model],
+    row: Mapping[str, Any],
+    copy_model: type[models.Model],
+    extra: Mapping[str, Any],
+    *,
+    using: str = "default",
+) -> Any:
+    """INSERT one new row, and a copy of it with ``extra`` into ``copy_model``; return its key.
+
+    The copy is a history row: ``copy_model`` has a column of the same name for each of
+    ``model``'s (its own key aside), the new row's key included. On PostgreSQL both go in one
+    statement (a data-modifying WITH), atomic without a transaction of its own: one round trip
+    instead of four (BEGIN, two INSERTs, COMMIT), a third of a claim POST's time there. SQLite
+    gets the two INSERTs in a transaction, where a statement costs no round trip.
+    """
+    connection = connections[using]
+    pk = model._meta.pk
+    assert pk is not None
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=using):
+            (key,) = insert(model, [row], returning=True, using=using)
+            insert(copy_model, [{**row, pk.attname: key, **extra}], using=using)
+        return key
+    quote = connection.ops.quote_name
+    columns = _columns(model, row, connection)
+    copied = {field.attname: field.column for field in model._meta.concrete_fields}
+    targets, selected, params = [], [], _row_builder(columns, connection)(row)
+    for field, name, missing, _plain in _columns(copy_model, {**copied, **extra}, connection):
+        targets.append(quote(str(field.column)))
+        if name in copied:
+            selected.append("new." + quote(str(copied[name])))
+        else:
+            selected.append("%s")
+            value = extra.get(name, missing)
+            if name in extra and value is not None:
+                value = field.get_db_prep_save(value, connection)
+            params.append(value)
+    table, copy_table = quote(model._meta.db_table), quote(copy_model._meta.db_table)
+    names = ", ".join(quote(str(f.column)) for f, *_ in columns)
+    sql = (
+        f"WITH new AS (INSERT INTO {table} ({names}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING *) "
+        f"INSERT INTO {copy_table} ({', '.join(targets)}) SELECT {', '.join(selected)} FROM new "
+        f"RETURNING {quote(str(pk.column))}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (key,) = cursor.fetchone()
+    return key
+
+
 def insert(
     model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, returning: bool = False, using: str = "default"
 ) -> list[Any]:
@@ -185,18 +254,7 @@ def insert(
     connection = connections[using]
     pk = model._meta.pk
     assert pk is not None
-    now = timezone.now()
-    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.attname not in rows[0])]
-    columns: list[Column] = []
-    for field in fields:
-        # What a missing column gets, decided once: auto_now(_add) stamps, else the default.
-        if isinstance(field, models.DateField) and (field.auto_now or field.auto_now_add):
-            missing: Any = field.get_db_prep_save(now, connection)
-        else:
-            missing = field.get_db_prep_save(field.get_default(), connection)
-        target = field.target_field if isinstance(field, models.ForeignKey) else field
-        columns.append((field, field.attname, missing, isinstance(target, _PLAIN_FIELDS)))
-
+    columns = _columns(model, rows[0], connection)
     quote = connection.ops.quote_name
     head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(str(f.column)) for f, *_ in columns)}) "
     tail = f" RETURNING {quote(str(pk.column))}" if returning else ""
