@@ -351,7 +351,7 @@ class Claim(models.Model):
     # what the desk shows with it (views.desk.desk_context).
     editable: bool
     moves: list[str]
-    linked_mentions: list[EntityMention]
+    linked_mentions: list[MentionRow]
     status_options: list[tuple[str, str]]
     # The latest send-back comment, for claims that need changes (review.send_back_reasons).
     send_back: ClaimComment | None

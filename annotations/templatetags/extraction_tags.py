@@ -74,7 +74,7 @@ def label_counts(mentions: Sequence[Mention]) -> list[tuple[str, int]]:
 @register.inclusion_tag("annotations/partials/extraction_state.html", takes_context=True)
 def extraction_state(context: template.Context, article: Article, run: ExtractionRun | None = None) -> dict[str, Any]:
     """The latest run's state, with a Run again button; polls itself while the run is active."""
-    if run is None:
+    if run is None and "run" not in context:  # the desk reads it already, with or without a run
         run = article.latest_run
     return {
         "article": article,
