@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -351,7 +351,7 @@ class Claim(models.Model):
     # what the desk shows with it (views.desk.desk_context).
     editable: bool
     moves: list[str]
-    linked_mentions: list[EntityMention]
+    linked_mentions: list[MentionRow]
     status_options: list[tuple[str, str]]
     # The latest send-back comment, for claims that need changes (review.send_back_reasons).
     send_back: ClaimComment | None
@@ -407,7 +407,7 @@ class Claim(models.Model):
         self.start, self.end, self.quote = span.start, span.end, span.quote
         self.prefix, self.suffix = span.prefix, span.suffix
 
-    def mentions_inside(self, mentions: list[EntityMention]) -> list[EntityMention]:
+    def mentions_inside(self, mentions: list[SpanT]) -> list[SpanT]:
         """The entity mentions (of this claim's article) that lie within the claim's span."""
         return spans_inside(self, mentions)
 
@@ -507,6 +507,33 @@ class ShownMentionManager(models.Manager["EntityMention"]):
 
     def get_queryset(self) -> models.QuerySet[EntityMention]:
         return super().get_queryset().filter(removed_at__isnull=True)
+
+    def rows(self, article_id: int, start: int = 0, end: int | None = None) -> list[MentionRow]:
+        """An article's mentions (those inside ``start:end``, when given) in text order, as light
+        rows: the desk reads hundreds per page, and model instances cost five times as much."""
+        shown = self.get_queryset().filter(article_id=article_id)
+        if start:
+            shown = shown.filter(start__gte=start)
+        if end is not None:
+            shown = shown.filter(end__lte=end)
+        found = shown.order_by("start", "end").values_list(
+            "pk", "start", "end", "text", "label", "model", "corrected_at"
+        )
+        return [
+            MentionRow(pk, begin, finish, text, label, corrected_at is not None or not model)
+            for pk, begin, finish, text, label, model, corrected_at in found
+        ]
+
+
+class MentionRow(NamedTuple):
+    """What pages show of an entity mention (``EntityMention.objects.rows``)."""
+
+    pk: int
+    start: int
+    end: int
+    text: str
+    label: str
+    is_correction: bool
 
 
 class EntityMention(models.Model):

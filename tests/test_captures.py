@@ -490,8 +490,9 @@ def test_the_desk_reads_every_source_capture_state_in_one_query(
     client = client_for(author)
     url = reverse("article-detail", args=["newsroom", article.pk])
     client.get(url)
-    # session, user, article, role, claims, sources, their captures, mentions, suggestions, latest run
-    with django_assert_num_queries(10):
+    # session, user, article, role, claims (rows), full cards, sources, their captures, mentions, suggestions,
+    # latest run
+    with django_assert_num_queries(11):
         html = client.get(url).content.decode()
     assert html.count("Captured on") == many and html.count("Capture failed: gone") == many
 

@@ -174,9 +174,9 @@ def test_the_article_page_makes_a_constant_number_of_queries(
         SourceFactory(claim=claim, stance="refutes")
         EntityMention.objects.create(article=article, start=start, end=end, text=article.text[start:end], label="ORG")
     client.get(page_url)  # warm the session
-    # session, user, article, role, claims (with authors), sources, their captures, mentions, suggestions,
-    # latest run
-    with django_assert_num_queries(10):
+    # session, user, article, role, claims (light rows), the full cards' claims (with authors and links),
+    # sources, their captures, mentions, suggestions, latest run
+    with django_assert_num_queries(11):
         response = client.get(page_url)
     assert len(response.context["claims"]) == many
 

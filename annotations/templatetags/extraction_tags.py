@@ -6,14 +6,16 @@ include each and keep working whichever view renders them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 
 from annotations import entities, workflow
 from annotations.extraction import is_stuck, project_progress
-from annotations.models import Article, EntityMention, ExtractionRun, Project
+from annotations.models import Article, EntityMention, ExtractionRun, MentionRow, Project
 
 register = template.Library()
 
@@ -36,8 +38,21 @@ class EntityGroup:
     def spans_attr(self) -> str:
         return " ".join(f"{start}-{end}" for start, end in self.spans)
 
+    @property
+    def id_inputs(self) -> SafeString:
+        """A hidden ``mention`` input per mention id, for the correction form.
 
-def group_mentions(mentions: list[EntityMention]) -> list[EntityGroup]:
+        Written here rather than as a template loop: an entity named on every line of a long
+        article has hundreds of mentions, and the loop was a tenth of the desk page's time.
+        The ids are integers.
+        """
+        return mark_safe("".join(f'<input type="hidden" name="mention" value="{int(pk)}">' for pk in self.ids))  # noqa: S308
+
+
+Mention = EntityMention | MentionRow
+
+
+def group_mentions(mentions: Sequence[Mention]) -> list[EntityGroup]:
     """Mentions grouped by (text, label), most mentioned first, then alphabetically."""
     groups: dict[tuple[str, str], EntityGroup] = {}
     for mention in mentions:
@@ -49,7 +64,7 @@ def group_mentions(mentions: list[EntityMention]) -> list[EntityGroup]:
     return sorted(groups.values(), key=lambda g: (-g.count, g.text.casefold(), g.label))
 
 
-def label_counts(mentions: list[EntityMention]) -> list[tuple[str, int]]:
+def label_counts(mentions: Sequence[Mention]) -> list[tuple[str, int]]:
     counts: dict[str, int] = {}
     for mention in mentions:
         counts[mention.label] = counts.get(mention.label, 0) + 1
@@ -59,7 +74,7 @@ def label_counts(mentions: list[EntityMention]) -> list[tuple[str, int]]:
 @register.inclusion_tag("annotations/partials/extraction_state.html", takes_context=True)
 def extraction_state(context: template.Context, article: Article, run: ExtractionRun | None = None) -> dict[str, Any]:
     """The latest run's state, with a Run again button; polls itself while the run is active."""
-    if run is None:
+    if run is None and "run" not in context:  # the desk reads it already, with or without a run
         run = article.latest_run
     return {
         "article": article,
@@ -72,12 +87,12 @@ def extraction_state(context: template.Context, article: Article, run: Extractio
 
 @register.inclusion_tag("annotations/partials/entities.html", takes_context=True)
 def entity_panel(
-    context: template.Context, article: Article, mentions: list[EntityMention] | None = None
+    context: template.Context, article: Article, mentions: Sequence[Mention] | None = None
 ) -> dict[str, Any]:
     """The label legend (toggles), the entity list (click to highlight the mentions) and, for
     members, the forms that correct an entity's label or remove it."""
     if mentions is None:
-        mentions = list(article.mentions.order_by("start", "end"))
+        mentions = EntityMention.objects.rows(article.pk)
     labels = [(label, count, entities.label_name(label)) for label, count in label_counts(mentions)]
     return {
         "article": article,

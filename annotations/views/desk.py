@@ -10,7 +10,7 @@ typed, and refused controls show the claim as the server has it.
 from __future__ import annotations
 
 from copy import copy
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,9 +20,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import captures, claims, forms, review, suggestions, workflow
+from .. import captures, claims, forms, highlights, review, suggestions, workflow
 from .. import text as textlib
-from ..models import Article, Claim, ClaimStatus, EntityMention, Suggestion, Verdict
+from ..models import Article, Claim, ClaimStatus, EntityMention, MentionRow, Suggestion, Verdict
 from . import links, lookups
 from .lookups import AuthedRequest
 from .refusals import add_to_form, refusal_text
@@ -31,7 +31,25 @@ _REVIEW_CHOICES = {"verdict_choices": Verdict.choices, "status_choices": ClaimSt
 _STATUS_LABELS = dict(ClaimStatus.choices)
 
 
-def _dress(claim_list: list[Claim], user: Any, role: str | None, mentions: list[EntityMention]) -> None:
+class ClaimStub(NamedTuple):
+    """A claim past the desk's first full cards: what its stub shows until desk.js fills it in."""
+
+    pk: int
+    start: int
+    end: int
+    verdict: str
+    status: str
+    quote: str
+
+    @property
+    def stub(self) -> bool:
+        return True
+
+    def get_status_display(self) -> str:
+        return str(_STATUS_LABELS.get(self.status, self.status))
+
+
+def _dress(claim_list: list[Claim], user: Any, role: str | None, mentions: list[MentionRow]) -> None:
     """What full cards show beyond the row: sources (with their capture states), allowed moves,
     linked mentions, send-back reasons. A fixed number of queries whatever the number of claims."""
     prefetch_related_objects(claim_list, "sources")
@@ -55,27 +73,29 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
     """
     if role is None:
         role = claims.role_of(article.project_id, request.user)
-    claim_list = list(links.with_links(article.claims.in_text_order(), request.user).select_related("created_by"))
-    mentions = list(EntityMention.objects.filter(article=article).order_by("start", "end"))
-    spans = [(c.start, c.end, f"claim:{c.pk}") for c in claim_list]
-    spans += [(m.start, m.end, f"ent:{m.label}") for m in mentions]
+    # Every claim as a light row (highlights and stubs); only the full cards as model instances
+    # with their links: a stub read as a model cost ten times as much, links and all.
+    stubs = [
+        ClaimStub(*row)
+        for row in article.claims.in_text_order().values_list("pk", "start", "end", "verdict", "status", "quote")
+    ]
+    first = [stub.pk for stub in stubs[: settings.DESK_FULL_CARDS]]
+    full = {
+        claim.pk: claim
+        for claim in links.with_links(article.claims.in_text_order(), request.user)
+        .select_related("created_by")
+        .filter(pk__in=first)
+    }
+    # A claim deleted between the two reads has no full card: it stays a stub.
+    claim_list: list[Claim | ClaimStub] = [full.get(stub.pk, stub) for stub in stubs]
+    mentions = EntityMention.objects.rows(article.pk)
     # The top sentences worth checking that no claim covers yet: one query at any article size.
-    suggested = suggestions.for_desk(article, [(c.start, c.end) for c in claim_list])
-    spans += [(s.start, s.end, f"sugg:{s.pk}") for s in suggested]
-    full = settings.DESK_FULL_CARDS
-    _dress(claim_list[:full], request.user, role, mentions)
-    for claim in claim_list[full:]:
-        claim.stub = True
-    # Where claims overlap, the one that starts first in the text gives the highlight its colour.
-    rank = {str(c.pk): (index, c.verdict) for index, c in enumerate(claim_list)}
-    paragraphs: list[list[tuple[textlib.Segment, str]]] = []
-    for segments in textlib.segments(article.text, spans):
-        paragraph = []
-        for seg in segments:
-            ids = seg.values("claim")
-            verdict = min(rank[i] for i in ids)[1] if ids else ""
-            paragraph.append((seg, verdict))
-        paragraphs.append(paragraph)
+    suggested = suggestions.for_desk(article, [(c.start, c.end) for c in stubs])
+    spans: list[highlights.HighlightSpan] = [(c.start, c.end, highlights.CLAIM, c.pk) for c in stubs]
+    spans += [(m.start, m.end, highlights.ENTITY, m.label) for m in mentions]
+    spans += [(s.start, s.end, highlights.SUGGESTION, s.pk) for s in suggested]
+    _dress(list(full.values()), request.user, role, mentions)
+    paragraphs = highlights.paragraphs_html(article.text, spans, [(c.pk, c.verdict) for c in stubs])
     return {
         "project": article.project,
         "article": article,
@@ -107,12 +127,10 @@ def claim_cards(request: AuthedRequest, project_slug: str, article_id: int) -> H
         links.with_links(article.claims.in_text_order(), request.user).select_related("created_by").filter(pk__in=ids)
     )
     role = claims.role_of(article.project_id, request.user)
-    mentions: list[EntityMention] = []
+    mentions: list[MentionRow] = []
     if claim_list:
         low, high = min(c.start for c in claim_list), max(c.end for c in claim_list)
-        mentions = list(
-            EntityMention.objects.filter(article=article, start__gte=low, end__lte=high).order_by("start", "end")
-        )
+        mentions = EntityMention.objects.rows(article.pk, low, high)
     _dress(claim_list, request.user, role, mentions)
     context = {
         "project": article.project,
@@ -154,10 +172,7 @@ def _stale(request: AuthedRequest, template: str, context: dict[str, Any]) -> Ht
     return render(request, template, context, status=409)
 
 
-Paragraphs = list[tuple[int, list[tuple[textlib.Segment, str]]]]
-
-
-def _changed_paragraphs(article: Article, spans: list[tuple[int, int]]) -> Paragraphs:
+def _changed_paragraphs(article: Article, spans: list[tuple[int, int]]) -> list[str]:
     """The paragraphs the given spans touch, highlighted from the claims and mentions inside them.
 
     What a claim write changes in the text: a write answers with these (out of band) instead of
@@ -174,27 +189,17 @@ def _changed_paragraphs(article: Article, spans: list[tuple[int, int]]) -> Parag
     mentions = EntityMention.objects.filter(article=article, start__lt=high, end__gt=low).values_list(
         "start", "end", "label"
     )
-    keyed = [(start, end, f"claim:{pk}") for pk, start, end, _verdict in in_text]
-    keyed += [(start, end, f"ent:{label}") for start, end, label in mentions]
+    keyed: list[highlights.HighlightSpan] = [(start, end, highlights.CLAIM, pk) for pk, start, end, _v in in_text]
+    keyed += [(start, end, highlights.ENTITY, label) for start, end, label in mentions]
     # The suggestion highlights stay as the whole page shows them: the top ones no claim covers.
     claim_spans = list(article.claims.values_list("start", "end"))
     keyed += [
-        (s.start, s.end, f"sugg:{s.pk}")
+        (s.start, s.end, highlights.SUGGESTION, s.pk)
         for s in suggestions.for_desk(article, claim_spans)
         if s.start < high and s.end > low
     ]
-    # Where claims overlap, the one that starts first in the text gives the highlight its colour.
-    rank = {str(pk): (index, verdict) for index, (pk, _start, _end, verdict) in enumerate(in_text)}
-    result: Paragraphs = []
-    for (number, _line), paragraph in zip(
-        touched, textlib.segments(article.text, keyed, [line for _n, line in touched]), strict=True
-    ):
-        coloured = []
-        for seg in paragraph:
-            ids = seg.values("claim")
-            coloured.append((seg, min(rank[i] for i in ids)[1] if ids else ""))
-        result.append((number, coloured))
-    return result
+    verdicts = [(pk, verdict) for pk, _start, _end, verdict in in_text]
+    return highlights.paragraphs_html(article.text, keyed, verdicts, [n for n, _line in touched], oob=True)
 
 
 def _one_card(request: AuthedRequest, claim_id: int, article_id: int) -> tuple[Claim | None, dict[str, Any]]:
@@ -213,11 +218,7 @@ def _one_card(request: AuthedRequest, claim_id: int, article_id: int) -> tuple[C
     role = claims.role_of(article.project_id, request.user)
     claims.editable_claims([claim], request.user, role)
     captures.attach_states(claim.sources.all())
-    claim.linked_mentions = list(
-        EntityMention.objects.filter(article=article, start__gte=claim.start, end__lte=claim.end).order_by(
-            "start", "end"
-        )
-    )
+    claim.linked_mentions = EntityMention.objects.rows(article.pk, claim.start, claim.end)
     claim.status_options = [(value, _STATUS_LABELS[value]) for value in [claim.status, *claim.moves]]
     context = {
         "project": article.project,
