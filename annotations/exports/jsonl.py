@@ -16,7 +16,8 @@ from typing import Any
 
 from ..imports.base import ArticleRecord, ImportProblem, Metadata
 from .core import Bundle, ExportContext
-from .registry import ExportFormat, dumps, iso, register
+from .encoding import dumps_line
+from .registry import ExportFormat, iso, register
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent.parent / "docs" / "schemas" / "jsonl.schema.json"
 
@@ -58,7 +59,13 @@ class JsonlFormat(ExportFormat):
     needs_links = True
     includes_empty_articles = True
 
+    encodes_rows = True
+
     def rows(self, bundle: Bundle, ctx: ExportContext) -> Iterator[str]:
+        for row in self.row_bytes(bundle, ctx):
+            yield row.decode("utf-8")
+
+    def row_bytes(self, bundle: Bundle, ctx: ExportContext) -> Iterator[bytes]:
         a = bundle.article
         record: dict[str, Any] = {
             "id": a["id"],
@@ -79,7 +86,7 @@ class JsonlFormat(ExportFormat):
         }
         if bundle.suggestions is not None:
             record["suggestions"] = bundle.suggestions
-        yield dumps(record) + "\n"
+        yield dumps_line(record)
 
 
 def _mention(m: dict[str, Any]) -> dict[str, Any]:
