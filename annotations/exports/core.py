@@ -224,7 +224,8 @@ class ExportStream:
         claims = self._kept_claims(by_article=True).filter(article_id__in=article_ids)
         by_id: dict[int, dict[str, Any]] = {}
         # The link rides on the claims' own query (LEFT JOINs): no query more per chunk.
-        links = {f"same_as_{name}": F(f"same_as__{path}") for name, path in LINK_FIELDS} if fmt.needs_links else {}
+        links = {f"same_as_{name}": _link_column(name, path) for name, path in LINK_FIELDS} if fmt.needs_links else {}
+        project_id = self.project.pk
         for row in _values(
             claims.order_by("article_id", "start", "end", "id"),
             CLAIM_FIELDS,
@@ -233,7 +234,7 @@ class ExportStream:
             retracted_by_name=_username("retracted_by"),
             **links,
         ):
-            if links and self.project.pk not in (row["same_as_claim_project"], row["same_as_check_project"]):
+            if links and project_id not in (row["same_as_claim_project"], row["same_as_check_project"]):
                 # Linked to a check of a project the export's readers may not belong to: what it
                 # says stays there (the desk and the API hide it from non-members too).
                 for name in links:
@@ -504,6 +505,23 @@ class IsoText(Func):
             f"""THEN 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"' END)"""
         )
         return sql, tuple(params) * 3
+
+
+def _link_column(name: str, path: str) -> Any:
+    column = F(f"same_as__{path}")
+    # A day as its ISO text from the database too, not a date object per claim (a converter call each).
+    return DateText(column) if name == "check_date" and connection.vendor in IsoText.VENDORS else column
+
+
+class DateText(Func):
+    """A date column as ``date.isoformat()`` writes it: SQLite stores that very text."""
+
+    output_field = TextField()
+    template = "%(expressions)s"
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"to_char({column}, 'YYYY-MM-DD')", tuple(params)
 
 
 def _djangos_shape(column: str) -> str:
