@@ -5,6 +5,7 @@ The floor reads the same rows with one raw SQL query and serialises them with th
 process so "peak RSS" is that process's high-water mark and nothing else's.
 
     python bench/bench_export.py                       # SQLite, 10,000 and 30,000 claims (short)
+    BENCH_EXPORT_CLAIMS=7000 BENCH_EXPORT_CLAIMS_PER_ARTICLE=7000 python bench/bench_export.py  # one bulk article
     BENCH_EXPORT_CLAIMS=10000,100000 python bench/bench_export.py      # the full sizes
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_export python bench/bench_export.py
 
@@ -28,7 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CLAIMS_PER_ARTICLE = 10
+# BENCH_EXPORT_CLAIMS_PER_ARTICLE=7000 with BENCH_EXPORT_CLAIMS=7000: the one bulk article.
+CLAIMS_PER_ARTICLE = int(os.environ.get("BENCH_EXPORT_CLAIMS_PER_ARTICLE", "10"))
 FORMATS = ("jsonl", "csv")
 RATIONALE = "Checked against the statistics office.\nSee the sources."
 
@@ -155,7 +157,8 @@ def generate(claims: int) -> tuple[int, float]:
     verdicts = list(Verdict.values)
     articles = max(1, claims // CLAIMS_PER_ARTICLE)
     words = ("Officials said the unemployment rate fell by 5 % last year, while critics — quoting «data» "
-             "from the régional office — argued that the figures were misleading and incomplete. ") * 12  # fmt: skip
+             "from the régional office — argued that the figures were misleading and incomplete. ")  # fmt: skip
+    words *= max(12, CLAIMS_PER_ARTICLE * 150 // len(words) + 1)  # room for every claim's span
     now = datetime.now(UTC)
     batch = 500
     with transaction.atomic():
