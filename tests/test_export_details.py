@@ -99,3 +99,43 @@ def test_migration_0003_dates_each_approved_claim_by_its_first_approval():
     dates = dict(CurrentClaim.objects.values_list("pk", "approved_at"))
     assert dates[approved.pk] == first and dates[reopened.pk] == first
     assert dates[never.pk] == CurrentClaim.objects.get(pk=never.pk).updated_at
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [datetime(2024, 5, 31, 12, 0, tzinfo=UTC), datetime(2024, 5, 31, 12, 0, 0, 120, tzinfo=UTC),
+     datetime(999, 1, 2, 3, 4, 5, 600000, tzinfo=UTC)],
+)  # fmt: skip
+def test_it_writes_each_datetime_as_python_does_though_the_database_formats_it(project, stamp):
+    """The database writes the ISO text (no datetime object per value); it must be isoformat()'s."""
+    from annotations.models import Claim, Source
+
+    article = ArticleFactory(project=project, text=TEXT)
+    claim = ClaimFactory(article=article, start=18, end=47, status="approved", verdict="false")
+    source = SourceFactory(claim=claim, url="https://stats.example/a", stance="refutes")
+    Claim.objects.filter(pk=claim.pk).update(created_at=stamp, approved_at=stamp, corrected_at=None)
+    Source.objects.filter(pk=source.pk).update(accessed_at=stamp)
+    params = parse_params({"format": "jsonl"}, project=project)
+    (line,) = "".join(ExportStream(project, params).iter_text()).splitlines()
+    (exported,) = json.loads(line)["claims"]
+    assert exported["created_at"] == exported["approved_at"] == stamp.isoformat()
+    assert exported["corrected_at"] is None
+    assert exported["sources"][0]["accessed_at"] == stamp.isoformat()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="about text SQLite stores")
+def test_it_reads_a_datetime_sqlite_holds_in_another_shape(project):
+    """Django writes naive UTC text; anything else a row holds still comes out as ISO 8601."""
+    article = ArticleFactory(project=project, text=TEXT)
+    claim = ClaimFactory(article=article, start=18, end=47, status="approved", verdict="false")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE annotations_claim SET approved_at = %s, updated_at = %s WHERE id = %s",
+            ["2024-05-31T12:00:00+02:00", "2024-05-31 12:00:00.5", claim.pk],
+        )
+    params = parse_params({"format": "jsonl"}, project=project)
+    (line,) = "".join(ExportStream(project, params).iter_text()).splitlines()
+    (exported,) = json.loads(line)["claims"]
+    assert exported["approved_at"] == "2024-05-31T12:00:00+02:00"
+    assert exported["updated_at"] == "2024-05-31T12:00:00.500000+00:00"
+    assert exported["created_at"] == claim.created_at.isoformat()

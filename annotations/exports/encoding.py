@@ -30,6 +30,11 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def dumps_line(value: Any) -> bytes:
+    """``dumps`` and a newline, as the UTF-8 orjson writes: a stream sends it on as is (no decode, no encode)."""
+    return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)
+
+
 def iso(value: datetime | date | str | None) -> str | None:
     """ISO 8601 text; the core hands datetimes over as such text already, and it passes through."""
     if value is None or isinstance(value, str):

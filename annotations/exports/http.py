@@ -24,7 +24,7 @@ def is_small(stream: ExportStream) -> bool:
 
 def streaming_response(stream: ExportStream) -> StreamingHttpResponse:
     fmt = stream.format
-    response = StreamingHttpResponse(stream.iter_text(), content_type=fmt.content_type)
+    response = StreamingHttpResponse(stream.iter_bytes(), content_type=fmt.content_type)
     filename = fmt.filename(stream.project.slug, timezone.now(), stream.params.scope_name)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Export-Schema-Version"] = fmt.schema_version

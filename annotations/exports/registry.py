@@ -63,6 +63,8 @@ class ExportFormat:
     # A full dump (include_unreviewed, no claim filter) keeps articles without claims.
     includes_empty_articles: ClassVar[bool] = False
     separator: ClassVar[str] = ""
+    # Rows come from ``row_bytes`` as UTF-8 rather than from ``rows`` as text.
+    encodes_rows: ClassVar[bool] = False
 
     def check(self, params: ExportParams) -> dict[str, str]:
         """Errors for parameters this format cannot honour, by field."""
@@ -83,6 +85,11 @@ class ExportFormat:
 
     def rows(self, bundle: Bundle, ctx: ExportContext) -> Iterator[str]:
         raise NotImplementedError
+
+    def row_bytes(self, bundle: Bundle, ctx: ExportContext) -> Iterator[bytes]:
+        """The rows as UTF-8: what a format whose encoder writes bytes (orjson) overrides."""
+        for row in self.rows(bundle, ctx):
+            yield row.encode("utf-8")
 
     def footer(self, ctx: ExportContext, row_count: int) -> str:
         return ""
