@@ -17,11 +17,9 @@ with their sources and history rows fit in a fraction of a second.
 
 from __future__ import annotations
 
-import gc
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -151,23 +149,6 @@ def _row_builder(columns: list[Column], connection: Any) -> Callable[[Mapping[st
         return values
 
     return db_row
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Hold off Python's cyclic garbage collector while thousands of rows are built.
-
-    The rows are acyclic and freed by reference counting; what the collector would do is walk
-    the whole heap, again and again, as they pile up (15% of a 7,000-claim write). It is
-    process-wide: another thread of the process collects a moment later instead.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _columns(model: type[models.Model], first: Mapping[str, Any], connection: Any) -> list[Column]:

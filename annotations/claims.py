@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import bulkrows, captures, limits, workflow
+from . import bulkrows, captures, gcpause, limits, workflow
 from . import text as textlib
 from .models import (
     AnchorStatus,
@@ -357,7 +357,7 @@ _BULK_CLAIM_FIELDS = bulkrows.Cleaner(Claim, ("quote", "prefix", "suffix", *CLAI
 _BULK_SOURCE_FIELDS = bulkrows.Cleaner(Source, SOURCE_FIELDS)
 
 
-@bulkrows.collector_paused()
+@gcpause.paused()
 def create_many(*, article: Article, by: User, items: Sequence[Any], role: str | None = None) -> list[int]:
     """Mark many claims (with their sources) at once: all of them, or none. Returns their ids.
 

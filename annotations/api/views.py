@@ -29,7 +29,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import articles, bulkrows, captures, claims, members, suggestions, workflow
+from .. import articles, captures, claims, gcpause, members, suggestions, workflow
 from ..models import (
     Article,
     Capture,
@@ -309,7 +309,7 @@ class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         },
     )
     @action(detail=True, methods=["post"], url_path="claims", filter_backends=[], pagination_class=None)
-    @method_decorator(bulkrows.collector_paused())
+    @method_decorator(gcpause.paused())
     def bulk_claims(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Items are checked by claims.create_many, not by a serializer per item: building and
         # running ClaimSerializer 7,000 times would cost more than the writes themselves. The

@@ -9,11 +9,8 @@ model instances: the export touches every row once and the instances would only 
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
@@ -25,6 +22,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from .. import gcpause
 from ..models import Article, Capture, Claim, ClaimComment, EntityMention, Project, RunStatus, Source, spans_inside
 from .encoding import SOURCE_FIELDS, iso
 
@@ -299,7 +297,7 @@ class ExportStream:
 
     def bundle_chunks(self) -> Iterator[list[Bundle]]:
         for article_ids in self._chunks():
-            with gc_paused():
+            with gcpause.paused():
                 bundles = self._bundles(article_ids)
             yield bundles
 
@@ -331,7 +329,7 @@ class ExportStream:
         pending_chars = 0
         for bundles in self.bundle_chunks():
             for bundle in bundles:
-                with gc_paused():
+                with gcpause.paused():
                     rows = list(fmt.row_bytes(bundle, self.context) if encoded else fmt.rows(bundle, self.context))
                 for row in rows:
                     if separator and self.row_count:
@@ -356,36 +354,6 @@ class ExportStream:
         if pending:
             yield _encode(join(pending))
         yield fmt.footer(self.context, self.row_count).encode()
-
-
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a chunk's rows are built or encoded (never across a yield).
-
-    A chunk allocates tens of thousands of dicts and lists that all stay alive until it is
-    written, so each collection the allocations trigger walks them again, and a full one the
-    whole process too: a third of a 7,000-claim export. Nothing in a chunk is cyclic (reference
-    counting frees it all), so collections only resume once it is built. Threads of one process
-    share the switch: the first pause turns it off and the last one turns it back on.
-    """
-    global _gc_pauses, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 def _encode(piece: str | bytes) -> bytes:
