@@ -1,4 +1,4 @@
-"""The compiled article lookup of every claim write, and serializer fields built once per class."""
+"""What the API builds once and reuses: the compiled article lookup, serializer fields, filter sets."""
 
 from __future__ import annotations
 
@@ -80,3 +80,33 @@ def test_serializer_instances_get_their_own_bound_fields(rf, author):
         assert first.fields[name] is not second.fields[name]
         assert first.fields[name].parent is first and second.fields[name].parent is second
     assert first.fields["article"].context["request"] is request
+
+
+def test_filter_sets_get_their_own_filters_bound_to_them(rf, author):
+    from annotations.api.filters import ArticleFilter, ClaimFilter
+
+    first = ArticleFilter({"has_claims": "true"}, request=rf.get("/"))
+    second = ArticleFilter({"has_claims": "false"}, request=rf.get("/"))
+    for name in first.filters:
+        assert first.filters[name] is not second.filters[name]
+        assert first.filters[name].parent is first and second.filters[name].parent is second
+    # A method filter calls its own filter set's method, with its own data.
+    assert first.filters["has_claims"].filter.method.__self__ is first
+    assert first.get_form_class() is second.get_form_class()
+    assert first.form is not second.form
+    assert first.is_valid() and second.is_valid()
+    assert first.form.cleaned_data["has_claims"] is True and second.form.cleaned_data["has_claims"] is False
+    assert ClaimFilter({"q": "x"}).get_form_class() is not first.get_form_class()
+
+
+def test_filters_still_filter(project, author):
+    from annotations.api.filters import ArticleFilter
+    from annotations.models import Article
+    from tests.factories import ClaimFactory
+
+    with_claim = ArticleFactory(project=project)
+    ClaimFactory(article=with_claim, start=0, end=3)
+    without = ArticleFactory(project=project)
+    articles = Article.objects.filter(project=project)
+    assert list(ArticleFilter({"has_claims": "true"}, articles).qs) == [with_claim]
+    assert list(ArticleFilter({"has_claims": "false"}, articles).qs) == [without]
