@@ -281,12 +281,16 @@ def _history_model(model: type[Claim] | type[Source]) -> type[Model]:
     return model.history.model
 
 
-def _written(by: User | None, now: datetime) -> dict[str, Any]:
-    """The history columns of a "+" row: who and when, no reason."""
+def _written(by: User | None, now: datetime, reason: str | None = None) -> dict[str, Any]:
+    """The history columns of a "+" row (a new claim or source): who, when and why.
+
+    Every door that adds rows without simple_history's post_save (create, create_many, the
+    import) writes these; simple_history writes the same for the rows it records itself.
+    """
     return {
         "history_date": now,
         "history_type": "+",
-        "history_change_reason": None,
+        "history_change_reason": reason,
         "history_user_id": by.pk if by else None,
     }
 
@@ -428,16 +432,13 @@ def create_many(*, article: Article, by: User, items: Sequence[Any], role: str |
     if errors:
         raise BulkRefused(errors, forbidden=forbidden)
     now = timezone.now()
-    # As claims.create's history rows (_history_rows): a new row, no reason.
-    written = {"created_at": now, "history_date": now, "history_type": "+", "history_change_reason": None}
+    written = _written(by, now)
     with transaction.atomic():
         for values in claims:
             values.update(article_id=article.pk, created_by_id=by.pk, created_at=now, updated_at=now)
         ids = bulkrows.insert(Claim, claims, returning=True)
         history = _history_model(Claim)
-        bulkrows.insert(
-            history, [{**c, "id": pk, **written, "history_user_id": by.pk} for c, pk in zip(claims, ids, strict=True)]
-        )
+        bulkrows.insert(history, [{**c, "id": pk, **written} for c, pk in zip(claims, ids, strict=True)])
         rows = [
             {**source, "claim_id": pk, "added_by_id": by.pk, "created_at": now}
             for pk, item_sources in zip(ids, sources, strict=True)
@@ -447,7 +448,7 @@ def create_many(*, article: Article, by: User, items: Sequence[Any], role: str |
             source_ids = bulkrows.insert(Source, rows, returning=True)
             bulkrows.insert(
                 _history_model(Source),
-                [{**r, "id": pk, **written, "history_user_id": by.pk} for r, pk in zip(rows, source_ids, strict=True)],
+                [{**r, "id": pk, **written} for r, pk in zip(rows, source_ids, strict=True)],
             )
             captures.schedule_values(
                 [(pk, r["url"], r.get("excerpt", "")) for r, pk in zip(rows, source_ids, strict=True)], by=by
@@ -911,7 +912,7 @@ def import_claims_many(
             owners.append(item_index)
         if unknown:
             notes.append(f"not members of this project, recorded as the importer: {', '.join(sorted(unknown))}")
-    history = {"history_date": now, "history_type": "+", "history_change_reason": "imported", "history_user_id": pk(by)}
+    history = _written(by, now, reason="imported")
     claim_ids = bulkrows.insert(Claim, claim_rows, returning=True)
     bulkrows.insert(
         _history_model(Claim), [{**row, "id": key, **history} for row, key in zip(claim_rows, claim_ids, strict=True)]
