@@ -523,11 +523,12 @@ def main() -> None:
 
 
 def drop_bench_queue() -> None:
-    """The private queue the imports' extraction message went to (no worker runs here)."""
+    """The private queues the imports' extraction and the sources' capture messages went to."""
     try:
         import redis
 
-        redis.Redis.from_url(os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")).delete(BENCH_QUEUE)
+        broker = redis.Redis.from_url(os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"))
+        broker.delete(BENCH_QUEUE, f"{BENCH_QUEUE}.captures")
     except Exception as error:  # noqa: BLE001 - a broker away only means there is nothing to delete
         emit(warning=f"could not delete the bench queue {BENCH_QUEUE}: {error}")
 

@@ -149,7 +149,7 @@ def main() -> None:
                 ratio_to_baseline=against,
             )
     finally:
-        app.connection_for_write().default_channel.client.delete(queue)
+        app.connection_for_write().default_channel.client.delete(queue, f"{queue}.captures")
         if embedded:
             embedded.stop()
 

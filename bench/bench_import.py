@@ -153,7 +153,8 @@ def main() -> None:
 
         try:
             with app.connection_for_write() as connection:
-                connection.default_channel.queue_delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+                for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, f"{settings.CELERY_TASK_DEFAULT_QUEUE}.captures"):
+                    connection.default_channel.queue_delete(queue)
         except Exception as error:  # the broker being away only means there is nothing to clean
             emit(bench="cleanup", warning=f"could not delete the bench queue: {error}")
 

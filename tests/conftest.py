@@ -159,7 +159,7 @@ class WorkerProcess:
                 "--pool",
                 "prefork",
                 "--queues",
-                queue,
+                f"{queue},{queue}.captures",  # workbench.celery.worker_queues() for this queue
                 "--hostname",
                 f"{uuid.uuid4().hex[:6]}@test",
                 "--without-gossip",

@@ -28,6 +28,7 @@ from annotations import members
 from annotations.models import Project, Role
 from workbench import localenv
 from workbench.broker import ensure_broker
+from workbench.celery import worker_queues
 
 # Named for the role it has: an editor may also approve claims, which the demo should show.
 DEMO_USER = "demo-editor"
@@ -70,7 +71,7 @@ class Command(BaseCommand):
                         "--concurrency",
                         "1",
                         "--queues",
-                        settings.CELERY_TASK_DEFAULT_QUEUE,
+                        worker_queues(),
                     ],
                     env=env,
                     stdout=subprocess.PIPE,
