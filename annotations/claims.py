@@ -1137,6 +1137,7 @@ def import_links(
             retracted_at__isnull=True,
         ).values_list("pk", flat=True)
     )
+    checks: list[tuple[int, factchecks.FactCheckRecord]] = []
     for claim, same_as in pending:
         if "claim_id" in same_as:
             target = by_old_id.get(same_as["claim_id"])
@@ -1163,8 +1164,15 @@ def import_links(
         )
         if record.verdict not in Verdict.values:
             record.verdict = ""
-        check = FactCheck.objects.filter(project=project, key=record.key()).first()
-        if check is None:
+        checks.append((claim, record))
+    # The library entries the links name, found in one query; only the missing ones are brought in.
+    known = {
+        check.key: check
+        for check in FactCheck.objects.filter(project=project, key__in={record.key() for _c, record in checks})
+    }
+    for claim, record in checks:
+        key = record.key()
+        if key not in known:
             try:
                 factchecks.import_records(project=project, by=by, records=[record])
             except PermissionDenied:
@@ -1172,7 +1180,7 @@ def import_links(
                     "“same claim as” a fact check not in the library was not kept: only editors add to it"
                 )
                 continue
-            check = FactCheck.objects.get(project=project, key=record.key())
-        links.append(ClaimLink(claim_id=claim, fact_check=check, created_by=by))
+            known[key] = FactCheck.objects.get(project=project, key=key)
+        links.append(ClaimLink(claim_id=claim, fact_check=known[key], created_by=by))
     ClaimLink.objects.bulk_create(links)
     return notes

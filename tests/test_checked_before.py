@@ -557,3 +557,39 @@ def test_the_export_keeps_another_projects_library_to_itself(project, author, ed
     radio = next(json.loads(line) for line in _jsonl_lines(project) if '"Radio"' in line)
     assert radio["claims"][0]["same_as"] is None
     assert "crime-doubled" not in json.dumps(radio)
+
+
+def test_fact_check_links_in_an_import_cost_the_same_queries_for_three_or_twelve(project, editor, later):
+    """The library entries an import's links name are found in one query, whatever their number."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import MembershipFactory, ProjectFactory
+
+    line = json.loads(next(line for line in _jsonl_lines(project) if '"Radio"' in line))
+    template = line["claims"][0]
+
+    def with_links(count: int, slug: str) -> tuple[str, object]:
+        target = ProjectFactory(slug=slug)
+        MembershipFactory(project=target, user=editor, role="editor")
+        reviews = [{**REVIEW, "url": f"https://checks.example.org/{slug}-{n}"} for n in range(count)]
+        factchecks.import_data(project=target, by=editor, data=json.dumps(reviews).encode(), source="r.json")
+        line["claims"] = [
+            {
+                **template,
+                "id": 10_000 + n,
+                "same_as": {"fact_check": {"claim_reviewed": REVIEW["claimReviewed"], "url": review["url"]}},
+            }
+            for n, review in enumerate(reviews)
+        ]
+        line["title"] = f"Radio {slug}"
+        return json.dumps(line) + "\n", target
+
+    counts = []
+    for count, slug in ((3, "three"), (12, "twelve")):
+        data, target = with_links(count, slug)
+        with CaptureQueriesContext(connection) as queries:
+            _import_into(target, editor, data)
+        assert ClaimLink.objects.filter(claim__article__project=target, fact_check__isnull=False).count() == count
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
