@@ -21,6 +21,7 @@ import functools
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -36,11 +37,12 @@ _MAX_PARAMETERS = 30_000
 _STRING_FIELDS = (models.CharField, models.TextField)
 # From this many rows PostgreSQL gets COPY; fewer go in one INSERT, seen like any other statement.
 _COPY_FROM = 50
-# Host names of plain labels, an optional port and a path without spaces: a strict subset of
+# Host names of plain labels, an optional port and a path of printable ASCII (no space, no NUL,
+# no Unicode space that Django's ``\s`` would refuse): a strict subset of
 # what URLValidator(schemes=["http", "https"]) accepts (its regex also takes IP addresses,
 # user:password@, IDNs, "localhost" and a trailing dot; those go through it).
 _PLAIN_HTTP_URL = re.compile(
-    r"https?://((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})(?::[0-9]{1,5})?(?:[/?#]\S*)?\Z",
+    r"https?://((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})(?::[0-9]{1,5})?(?:[/?#][!-~]*)?\Z",
     re.ASCII,
 )
 _MAX_HOSTNAME = 253  # as URLValidator: RFC 1034
@@ -242,7 +244,10 @@ def insert_with_copy(
         f"INSERT INTO {copy_table} ({', '.join(targets)}) SELECT {', '.join(selected)} FROM new "
         f"RETURNING {quote(str(pk.column))}"
     )
-    with connection.cursor() as cursor:
+    # Outside a transaction the statement is atomic by itself; inside one it gets a savepoint,
+    # as the two INSERTs do on SQLite, so a refused row leaves the caller's transaction usable.
+    savepoint = transaction.atomic(using=using) if connection.in_atomic_block else nullcontext()
+    with savepoint, connection.cursor() as cursor:
         cursor.execute(sql, params)
         (key,) = cursor.fetchone()
     return key

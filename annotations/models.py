@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, URLValidator
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
@@ -43,7 +43,8 @@ class HttpURLField(models.URLField):
     cost of the most expensive check of a bulk write of sources, for no stricter result.
     """
 
-    default_validators = [HTTP_URL]
+    # NUL too, as a CharField's form field refuses it: PostgreSQL cannot store it in text.
+    default_validators = [HTTP_URL, ProhibitNullCharactersValidator()]
 
 
 class Span(Protocol):

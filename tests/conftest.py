@@ -17,6 +17,7 @@ from django.db import connection
 from annotations.models import Article, Project, Role
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 from workbench.broker import ensure_broker
+from workbench.celery import worker_queues
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_TEXT_PATH = ROOT / "seeds" / "000_ddd837a79f5b304a.txt"
@@ -159,7 +160,7 @@ class WorkerProcess:
                 "--pool",
                 "prefork",
                 "--queues",
-                f"{queue},{queue}.captures",  # workbench.celery.worker_queues() for this queue
+                worker_queues(queue),
                 "--hostname",
                 f"{uuid.uuid4().hex[:6]}@test",
                 "--without-gossip",

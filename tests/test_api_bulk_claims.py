@@ -89,6 +89,9 @@ def test_it_writes_nothing_and_names_every_bad_item_and_field(api_client_for, au
             "sources[0].stance",
         ),
         ({"start": 0, "end": 6, "sources": [{"url": {"href": "https://example.org"}}]}, "sources[0].url"),
+        # Refused as the single-source API refuses them: a Unicode space, a NUL (a 500 on PostgreSQL before).
+        ({"start": 0, "end": 6, "sources": [{"url": "https://example.org/a\u00a0b"}]}, "sources[0].url"),
+        ({"start": 0, "end": 6, "sources": [{"url": "https://example.org/a\x00b"}]}, "sources[0].url"),
         ({"start": 0, "end": 6, "status": "in_review"}, "status"),
         ({"start": 0, "end": 6, "quote": "Nope!!"}, "quote"),
     ],

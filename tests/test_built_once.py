@@ -110,3 +110,36 @@ def test_filters_still_filter(project, author):
     articles = Article.objects.filter(project=project)
     assert list(ArticleFilter({"has_claims": "true"}, articles).qs) == [with_claim]
     assert list(ArticleFilter({"has_claims": "false"}, articles).qs) == [without]
+
+
+def test_a_shape_with_a_value_that_changes_between_builds_is_refused(project):
+    from itertools import count
+
+    calls = count()
+    moving = CompiledQuery(Article, lambda pk: Article.objects.filter(pk=pk, title=str(next(calls))), "pk")
+    with pytest.raises(ValueError, match="change between builds"):
+        moving.first(pk=1)
+
+
+def test_values_that_are_not_ids_find_nothing(project, author):
+    ArticleFactory(project=project)
+    assert _ARTICLE_WITH_ROLE.first(user=author.pk, pk=None) is None
+    assert _ARTICLE_WITH_ROLE.first(user=None, pk=1) is None
+
+
+def test_serializers_with_fields_that_have_children_are_built_each_time():
+    from rest_framework import serializers as drf
+
+    from annotations.api.serializers import _FIELD_TEMPLATES, ModelSerializer
+
+    class Tagged(ModelSerializer):
+        tags = drf.ListField(child=drf.CharField())
+
+        class Meta:
+            model = Article
+            fields = ["id", "tags"]
+
+    first, second = Tagged(context={"n": 1}), Tagged(context={"n": 2})
+    assert first.fields["tags"].child.context == {"n": 1}
+    assert second.fields["tags"].child.context == {"n": 2}
+    assert Tagged not in _FIELD_TEMPLATES

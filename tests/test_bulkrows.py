@@ -52,6 +52,13 @@ HOSTILE = [
     "https://example.1org/",
     "https://example.o/",
     "https://example.org/" + "p" * 2100,
+    # Characters ASCII's \S takes and Django's (Unicode) \s refuses, and NUL.
+    "https://example.org/a\u00a0b",
+    "https://example.org/\u2028",
+    "https://example.org/\u3000x",
+    "https://example.org/\x85",
+    "https://example.org/\x1f",
+    "https://example.org/a\x00b",
     "not a date",
     "2026-01-02T03:04:05Z",
     None,

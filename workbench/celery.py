@@ -19,14 +19,15 @@ app.autodiscover_tasks()
 CAPTURE_TASKS = frozenset({"annotations.capture_source", "annotations.queue_captures"})
 
 
-def capture_queue() -> str:
+def capture_queue(default: str | None = None) -> str:
     """The captures' queue: named after the default queue (tests and benches set their own)."""
-    return f"{app.conf.task_default_queue}.captures"
+    return f"{default or app.conf.task_default_queue}.captures"
 
 
-def worker_queues() -> str:
+def worker_queues(default: str | None = None) -> str:
     """What a worker that does every kind of job consumes (``celery worker --queues``)."""
-    return f"{app.conf.task_default_queue},{capture_queue()}"
+    default = default or app.conf.task_default_queue
+    return f"{default},{capture_queue(default)}"
 
 
 def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any) -> dict[str, str] | None:

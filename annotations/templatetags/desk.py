@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import template
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -49,7 +49,10 @@ def _plain(value: object) -> bool:
 def _route_pattern(name: str, kinds: tuple[bool, ...]) -> str | None:
     # Sentinels that no URL pattern holds by itself: each must come back exactly once.
     sentinels = [f"{900000001 + n}" if is_int else f"zqroute{n}zq" for n, is_int in enumerate(kinds)]
-    url = reverse(name, args=[int(s) if is_int else s for s, is_int in zip(sentinels, kinds, strict=True)])
+    try:
+        url = reverse(name, args=[int(s) if is_int else s for s, is_int in zip(sentinels, kinds, strict=True)])
+    except NoReverseMatch:
+        return None  # the pattern restricts its arguments (digits in a string, a converter): reverse() each time
     if any(url.count(sentinel) != 1 for sentinel in sentinels):
         return None
     pattern = url.replace("{", "{{").replace("}", "}}")
