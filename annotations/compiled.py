@@ -8,15 +8,22 @@ went among the SQL parameters, and afterwards runs the same SQL with the real va
 ``Model.objects.raw``, which gives model instances with the annotations as attributes.
 
 Only values that reach the SQL as plain integer parameters can be stand-ins (ids); the check in
-``_compile`` refuses any shape where a stand-in is missing, repeated or transformed.
+``_compile`` refuses any shape where a stand-in is missing, repeated (unless named in
+``may_repeat``: a user id both Exists clauses test) or transformed.
+
+``all`` gives model instances with their ``select_related`` objects and annotations, as the
+queryset would: the rows go through Django's own ``ModelIterable`` with a compiler that was set
+up once and answers ``as_sql`` with the stored SQL and the new values.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db import connections, models, router
+from django.db.models.query import ModelIterable
 
 M = TypeVar("M", bound=models.Model)
 
@@ -25,11 +32,20 @@ _STAND_IN_BASE = -7_364_501_000
 
 
 class CompiledQuery(Generic[M]):
-    def __init__(self, model: type[M], build: Callable[..., models.QuerySet[M]], *names: str) -> None:
+    def __init__(
+        self,
+        model: type[M],
+        build: Callable[..., models.QuerySet[M]],
+        *names: str,
+        may_repeat: tuple[str, ...] = (),
+    ) -> None:
         self.model = model
         self.build = build
         self.names = names
-        self._compiled: dict[str, tuple[str, list[object], list[int]]] = {}
+        self.may_repeat = may_repeat
+        self._compiled: dict[str, tuple[str, list[object], list[list[int]]]] = {}
+        # alias -> the stand-in queryset and its compiler, set up (select, klass_info) once.
+        self._compilers: dict[str, tuple[models.QuerySet[M], Any]] = {}
 
     def first(self, **values: int) -> M | None:
         """The first row the shape gives for ``values`` (integers, e.g. ids), or None."""
@@ -38,20 +54,48 @@ class CompiledQuery(Generic[M]):
         if any(not low <= value <= high for value in values.values()):
             return None  # no row has such an id (the driver would refuse the number)
         compiled = self._compiled.get(alias) or self._compile(alias)
-        sql, params, positions = compiled
-        params = list(params)
-        for name, position in zip(self.names, positions, strict=True):
-            params[position] = values[name]
+        sql, params = self._fill(compiled, values)
         return next(iter(self.model._default_manager.db_manager(alias).raw(sql, params)), None)
 
-    def _compile(self, alias: str) -> tuple[str, list[object], list[int]]:
+    def all(self, **values: int) -> list[M]:
+        """Every row the shape gives for ``values``, with select_related objects and annotations."""
+        alias = router.db_for_read(self.model)
+        low, high = connections[alias].ops.integer_field_range("BigIntegerField")
+        if any(not low <= value <= high for value in values.values()):
+            return []
+        compiled = self._compiled.get(alias) or self._compile(alias)
+        queryset, compiler = self._compilers[alias]
+        sql, params = self._fill(compiled, values)
+        # A shallow copy per run (threads share the stored one); ModelIterable asks the query
+        # for its compiler and the compiler for its SQL, and gets the stored ones.
+        run = copy.copy(compiler)
+        run.as_sql = lambda *_args, **_kwargs: (sql, tuple(params))
+        query = copy.copy(queryset.query)
+        query.get_compiler = lambda *_args, **_kwargs: run
+        # A new QuerySet around it: copying the stored one would evaluate it (pickling does).
+        return list(ModelIterable(models.QuerySet(self.model, query=query, using=alias)))
+
+    def _fill(
+        self, compiled: tuple[str, list[object], list[list[int]]], values: dict[str, int]
+    ) -> tuple[str, list[object]]:
+        sql, stored, positions = compiled
+        params = list(stored)
+        for name, found in zip(self.names, positions, strict=True):
+            for position in found:
+                params[position] = values[name]
+        return sql, params
+
+    def _compile(self, alias: str) -> tuple[str, list[object], list[list[int]]]:
         stand_ins = {name: _STAND_IN_BASE - number for number, name in enumerate(self.names)}
-        sql, params = self.build(**stand_ins).using(alias).query.sql_with_params()
+        queryset = self.build(**stand_ins).using(alias)
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
         positions = []
         for name, stand_in in stand_ins.items():
             found = [index for index, param in enumerate(params) if param == stand_in]
-            if len(found) != 1:
+            if not found or (len(found) > 1 and name not in self.may_repeat):
                 raise ValueError(f"{name!r} must reach the SQL exactly once as a parameter, found {len(found)}")
-            positions.append(found[0])
+            positions.append(found)
+        self._compilers[alias] = (queryset, compiler)
         self._compiled[alias] = compiled = (sql, list(params), positions)
         return compiled

@@ -80,3 +80,30 @@ def test_serializer_instances_get_their_own_bound_fields(rf, author):
         assert first.fields[name] is not second.fields[name]
         assert first.fields[name].parent is first and second.fields[name].parent is second
     assert first.fields["article"].context["request"] is request
+
+
+def test_all_gives_what_the_orm_gives_with_related_objects_and_a_repeated_value(project, author):
+    from types import SimpleNamespace
+
+    from annotations.models import Claim
+    from annotations.views import links
+    from tests.factories import ClaimFactory
+
+    article = ArticleFactory(project=project)
+    made = [ClaimFactory(article=article, start=n, end=n + 3, created_by=author) for n in (9, 1, 5)]
+
+    def build(article: int, user: int):
+        # with_links tests the user's memberships twice: the user id reaches the SQL twice.
+        in_order = Claim.objects.filter(article_id=article).order_by("start")
+        return links.with_links(in_order, SimpleNamespace(pk=user)).select_related("created_by")[:2]
+
+    shape = CompiledQuery(Claim, build, "article", "user", may_repeat=("user",))
+    found = shape.all(article=article.pk, user=author.pk)
+    expected = list(build(article.pk, author.pk))
+    assert [c.pk for c in found] == [c.pk for c in expected] == [made[1].pk, made[2].pk]
+    assert [(c.repeat_count, c.same_as_visible) for c in found] == [
+        (c.repeat_count, c.same_as_visible) for c in expected
+    ]
+    assert "created_by" in found[0]._state.fields_cache  # selected with the row, not loaded later
+    assert found[0].created_by.username == author.username
+    assert shape.all(article=2**70, user=author.pk) == []

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import captures, claims, forms, highlights, review, suggestions, workflow
+from ..compiled import CompiledQuery
 from .. import text as textlib
 from ..models import Article, Claim, ClaimStatus, EntityMention, MentionRow, Suggestion, Verdict
 from . import links, lookups
@@ -65,6 +66,33 @@ def _dress(claim_list: list[Claim], user: Any, role: str | None, mentions: list[
         claim.status_options = [(value, _STATUS_LABELS[value]) for value in [claim.status, *claim.moves]]
 
 
+class _UserId(NamedTuple):
+    pk: int
+
+
+# The first full cards' claims with their "same claim as" links, per number of cards. Django
+# took 2 ms to build and compile this query (five joins, two subqueries) and 0.5 ms to run it;
+# compiled once, a page view only runs it.
+_FULL_CARDS: dict[int, CompiledQuery[Claim]] = {}
+
+
+def _full_cards(count: int) -> CompiledQuery[Claim]:
+    try:
+        return _FULL_CARDS[count]
+    except KeyError:
+        pass
+    query = _FULL_CARDS[count] = CompiledQuery(
+        Claim,
+        lambda article, user: links.with_links(
+            Claim.objects.filter(article_id=article).in_text_order(), _UserId(user)
+        ).select_related("created_by")[:count],
+        "article",
+        "user",
+        may_repeat=("user",),
+    )
+    return query
+
+
 def desk_context(request: AuthedRequest, article: Article, role: str | None = None) -> dict[str, Any]:
     """Everything the text and the claim panel show, in a fixed number of queries.
 
@@ -79,14 +107,12 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
         ClaimStub(*row)
         for row in article.claims.in_text_order().values_list("pk", "start", "end", "verdict", "status", "quote")
     ]
-    first = [stub.pk for stub in stubs[: settings.DESK_FULL_CARDS]]
-    full = {
-        claim.pk: claim
-        for claim in links.with_links(article.claims.in_text_order(), request.user)
-        .select_related("created_by")
-        .filter(pk__in=first)
-    }
-    # A claim deleted between the two reads has no full card: it stays a stub.
+    full = {}
+    for claim in _full_cards(settings.DESK_FULL_CARDS).all(article=article.pk, user=request.user.pk):
+        claim.article = article
+        full[claim.pk] = claim
+    # A claim deleted (or one written before the first ones) between the two reads leaves a stub
+    # without its full card: it stays a stub, and desk.js fills it in.
     claim_list: list[Claim | ClaimStub] = [full.get(stub.pk, stub) for stub in stubs]
     mentions = EntityMention.objects.rows(article.pk)
     # The top sentences worth checking that no claim covers yet: one query at any article size.
