@@ -69,9 +69,12 @@ class CompiledQuery(Generic[M]):
         # A shallow copy per run (threads share the stored one); ModelIterable asks the query
         # for its compiler and the compiler for its SQL, and gets the stored ones.
         run = copy.copy(compiler)
+        # The stored compiler holds the connection of the thread that compiled it; each thread
+        # has its own.
+        run.connection = connections[alias]
         run.as_sql = lambda *_args, **_kwargs: (sql, tuple(params))
         query = copy.copy(queryset.query)
-        query.get_compiler = lambda *_args, **_kwargs: run
+        query.get_compiler = lambda *_args, **_kwargs: run  # type: ignore[method-assign]
         # A new QuerySet around it: copying the stored one would evaluate it (pickling does).
         return list(ModelIterable(models.QuerySet(self.model, query=query, using=alias)))
 

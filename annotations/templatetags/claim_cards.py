@@ -18,11 +18,10 @@ from typing import Any
 from django import template
 from django.template.defaultfilters import linebreaksbr
 from django.template.defaulttags import CsrfTokenNode
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from django.utils.timezone import template_localtime
 
 from .. import entities
 from .desk import entity_query, options, route, safe_link
@@ -33,14 +32,15 @@ _CSRF = CsrfTokenNode()
 
 
 def _truncate(value: object, length: int) -> str:
-    return Truncator(value).chars(length)
+    return Truncator(str(value)).chars(length)
 
 
 def _date(value: Any, fmt: str, context: template.Context) -> str:
     """The ``date`` filter: the value in the current time zone, formatted (empty for none)."""
     if value in (None, ""):
         return ""
-    return dateformat.format(template_localtime(value, context.use_tz), fmt)
+    # As the template's date filter: an aware time in the current time zone.
+    return dateformat.format(timezone.localtime(value) if timezone.is_aware(value) else value, fmt)
 
 
 def _username(user: Any, default: str) -> str:
@@ -190,7 +190,7 @@ def _links(context: template.Context, claim: Any, project: Any, article: Any) ->
 
 
 def _source(context: template.Context, s: Any, claim: Any, project: Any, article: Any) -> str:
-    parts = [
+    parts: list[str] = [
         format_html(
             '\n    <li class="source" id="source-{}">\n      <span class="badge stance-{}">{}</span>\n      {}',
             s.pk,

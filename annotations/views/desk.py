@@ -21,8 +21,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import captures, claims, forms, highlights, review, suggestions, workflow
-from ..compiled import CompiledQuery
 from .. import text as textlib
+from ..compiled import CompiledQuery
 from ..models import Article, Claim, ClaimStatus, EntityMention, MentionRow, Suggestion, Verdict
 from . import links, lookups
 from .lookups import AuthedRequest
