@@ -23,6 +23,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from . import bulkrows, captures, limits, workflow
 from . import text as textlib
+from .compiled import CompiledQuery
 from .models import (
     AnchorStatus,
     Article,
@@ -65,7 +66,19 @@ def role_of(project: Project | int, user: User | None) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     project_id = project if isinstance(project, int) else project.pk
-    return Membership.objects.filter(project_id=project_id, user_id=user.pk).values_list("role", flat=True).first()
+    found = _ROLE.all(project=project_id, user=user.pk)
+    return found[0] if found else None
+
+
+# Every page and write asks for the role: the query is compiled once (annotations.compiled).
+_ROLE = CompiledQuery(
+    Membership,
+    lambda project, user: (
+        Membership.objects.filter(project_id=project, user_id=user).order_by("pk").values_list("role", flat=True)[:1]
+    ),
+    "project",
+    "user",
+)
 
 
 def _refuse(error: workflow.TransitionError) -> NoReturn:

@@ -11,9 +11,10 @@ Only values that reach the SQL as plain integer parameters can be stand-ins (ids
 ``_compile`` refuses any shape where a stand-in is missing, repeated (unless named in
 ``may_repeat``: a user id both Exists clauses test) or transformed.
 
-``all`` gives model instances with their ``select_related`` objects and annotations, as the
-queryset would: the rows go through Django's own ``ModelIterable`` with a compiler that was set
-up once and answers ``as_sql`` with the stored SQL and the new values.
+``all`` gives what the queryset would (model instances with their ``select_related`` objects and
+annotations, or ``values_list`` rows, converters applied): the rows go through Django's own
+iterable with a compiler that was set up once and answers ``as_sql`` with the stored SQL and the
+new values.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from django.db import connections, models, router
-from django.db.models.query import ModelIterable
 
 M = TypeVar("M", bound=models.Model)
 
@@ -35,7 +35,7 @@ class CompiledQuery(Generic[M]):
     def __init__(
         self,
         model: type[M],
-        build: Callable[..., models.QuerySet[M]],
+        build: Callable[..., models.QuerySet[M, Any]],
         *names: str,
         may_repeat: tuple[str, ...] = (),
     ) -> None:
@@ -45,7 +45,7 @@ class CompiledQuery(Generic[M]):
         self.may_repeat = may_repeat
         self._compiled: dict[str, tuple[str, list[object], list[list[int]]]] = {}
         # alias -> the stand-in queryset and its compiler, set up (select, klass_info) once.
-        self._compilers: dict[str, tuple[models.QuerySet[M], Any]] = {}
+        self._compilers: dict[str, tuple[models.QuerySet[M, Any], Any]] = {}
 
     def first(self, **values: int) -> M | None:
         """The first row the shape gives for ``values`` (integers, e.g. ids), or None."""
@@ -57,8 +57,9 @@ class CompiledQuery(Generic[M]):
         sql, params = self._fill(compiled, values)
         return next(iter(self.model._default_manager.db_manager(alias).raw(sql, params)), None)
 
-    def all(self, **values: int) -> list[M]:
-        """Every row the shape gives for ``values``, with select_related objects and annotations."""
+    def all(self, **values: int) -> list[Any]:
+        """Every row the shape gives for ``values``, as the queryset would give them: model
+        instances with their select_related objects and annotations, or values_list rows."""
         alias = router.db_for_read(self.model)
         low, high = connections[alias].ops.integer_field_range("BigIntegerField")
         if any(not low <= value <= high for value in values.values()):
@@ -66,8 +67,8 @@ class CompiledQuery(Generic[M]):
         compiled = self._compiled.get(alias) or self._compile(alias)
         queryset, compiler = self._compilers[alias]
         sql, params = self._fill(compiled, values)
-        # A shallow copy per run (threads share the stored one); ModelIterable asks the query
-        # for its compiler and the compiler for its SQL, and gets the stored ones.
+        # A shallow copy per run (threads share the stored one): the iterable asks the query for
+        # its compiler and the compiler for its SQL, and gets the stored SQL with these values.
         run = copy.copy(compiler)
         # The stored compiler holds the connection of the thread that compiled it; each thread
         # has its own.
@@ -75,8 +76,12 @@ class CompiledQuery(Generic[M]):
         run.as_sql = lambda *_args, **_kwargs: (sql, tuple(params))
         query = copy.copy(queryset.query)
         query.get_compiler = lambda *_args, **_kwargs: run  # type: ignore[method-assign]
-        # A new QuerySet around it: copying the stored one would evaluate it (pickling does).
-        return list(ModelIterable(models.QuerySet(self.model, query=query, using=alias)))
+        # A new QuerySet around it (copying the stored one would evaluate it: pickling does),
+        # with the stored one's kind of rows.
+        rows: models.QuerySet[Any] = models.QuerySet(self.model, query=query, using=alias)
+        rows._fields = queryset._fields  # type: ignore[attr-defined]
+        rows._iterable_class = queryset._iterable_class
+        return list(rows._iterable_class(rows))  # type: ignore[call-overload]
 
     def _fill(
         self, compiled: tuple[str, list[object], list[list[int]]], values: dict[str, int]

@@ -107,3 +107,31 @@ def test_all_gives_what_the_orm_gives_with_related_objects_and_a_repeated_value(
     assert "created_by" in found[0]._state.fields_cache  # selected with the row, not loaded later
     assert found[0].created_by.username == author.username
     assert shape.all(article=2**70, user=author.pk) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_shape_compiled_in_one_thread_runs_in_another():
+    # gunicorn's threads share the compiled shape; each must run it on its own connection.
+    import threading
+
+    from django.db import connection
+
+    from annotations.models import Claim
+
+    article = ArticleFactory()
+    shape = CompiledQuery(Claim, lambda article: Claim.objects.filter(article_id=article).values_list("pk"), "article")
+    assert shape.all(article=article.pk) == []
+    answers: list[object] = []
+
+    def other() -> None:
+        try:
+            answers.append(shape.all(article=article.pk))
+        except Exception as error:  # noqa: BLE001 - the assertion below reports it
+            answers.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert answers == [[]]
