@@ -967,8 +967,8 @@ def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
 def editable_claims(claims: Sequence[Claim], user: User, role: str | None) -> None:
     """Mark each claim with what this person may do to it (the desk shows only those controls).
 
-    A fixed number of queries for a whole article: sources are expected prefetched, and the
-    four-eyes history of the claims in review is read in one query.
+    A fixed number of queries for a whole article: sources are expected prefetched (or read
+    into ``source_list``), and the four-eyes history of the claims in review is read in one query.
     """
     in_review = [c for c in claims if c.status == ClaimStatus.IN_REVIEW and workflow.is_editor(role)]
     editors = _substance_editors_of(in_review) if in_review else {}
@@ -978,7 +978,7 @@ def editable_claims(claims: Sequence[Claim], user: User, role: str | None) -> No
         claim_facts = workflow.ClaimFacts(
             status=claim.status,
             verdict=claim.verdict,
-            source_count=len(claim.sources.all()),
+            source_count=len(claim.source_list if hasattr(claim, "source_list") else claim.sources.all()),
             is_author=is_author,
             changed_since_submitted=user.pk in editors.get(claim.pk, ()),
         )

@@ -107,3 +107,32 @@ class CompiledQuery(Generic[M]):
         self._compilers[alias] = (queryset, compiler)
         self._compiled[alias] = compiled = (sql, list(params), positions)
         return compiled
+
+
+class CompiledInQuery(Generic[M]):
+    """A shape that takes a list of ids (``pk__in``-style), compiled once per list length.
+
+    Each length is its own ``CompiledQuery`` with one stand-in per element. Lists longer than
+    ``MAX_COMPILED`` go through the ORM as built, so the compiled shapes stay few; an empty list
+    gives no rows without a query, as the ORM does.
+    """
+
+    MAX_COMPILED = 64
+
+    def __init__(self, model: type[M], build: Callable[[list[int]], models.QuerySet[M, Any]]) -> None:
+        self.model = model
+        self.build = build
+        self._by_length: dict[int, CompiledQuery[M]] = {}
+
+    def all(self, ids: list[int]) -> list[Any]:
+        if not ids:
+            return []
+        if len(ids) > self.MAX_COMPILED:
+            return list(self.build(ids))
+        shape = self._by_length.get(len(ids))
+        if shape is None:
+            names = [f"id{n}" for n in range(len(ids))]
+            shape = self._by_length[len(ids)] = CompiledQuery(
+                self.model, lambda **values: self.build([values[name] for name in names]), *names
+            )
+        return shape.all(**{f"id{n}": value for n, value in enumerate(ids)})

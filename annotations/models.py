@@ -361,6 +361,8 @@ class Claim(models.Model):
     send_back: ClaimComment | None
     # Shown as a light stub the page fills in later (views.desk.desk_context).
     stub: bool
+    # The sources, read for many claims at once without a queryset per claim (views.desk._dress).
+    source_list: list[Source]
 
     # "Same claim as …" as the card shows it, and how many later claims repeat this one (views.links).
     same_as_link: Any

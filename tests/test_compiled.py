@@ -135,3 +135,25 @@ def test_a_shape_compiled_in_one_thread_runs_in_another():
     thread.start()
     thread.join()
     assert answers == [[]]
+
+
+def test_a_list_shape_gives_what_the_orm_gives_for_any_length(project, author, monkeypatch):
+    from annotations.compiled import CompiledInQuery
+    from annotations.models import Claim, Source
+    from tests.factories import ClaimFactory
+
+    article = ArticleFactory(project=project)
+    made = [ClaimFactory(article=article, start=n, end=n + 3, created_by=author) for n in range(4)]
+    for claim in made:
+        Source.objects.bulk_create([Source(claim=claim, url=f"https://example.org/{claim.pk}/{n}") for n in range(2)])
+
+    def build(ids: list[int]):
+        return Source.objects.filter(claim_id__in=ids).order_by("claim_id", "id")
+
+    shape = CompiledInQuery(Source, build)
+    for ids in ([made[0].pk], [made[2].pk, made[0].pk], [c.pk for c in made], [made[1].pk, 2**40]):
+        assert [s.pk for s in shape.all(ids)] == [s.pk for s in build(ids)]
+    assert shape.all([]) == []
+    monkeypatch.setattr(CompiledInQuery, "MAX_COMPILED", 2)  # longer lists: the ORM, same rows
+    assert [s.url for s in shape.all([c.pk for c in made])] == [s.url for s in build([c.pk for c in made])]
+    assert Claim.objects.filter(pk__in=[c.pk for c in made]).count() == 4

@@ -329,7 +329,9 @@ def claim_card(context: template.Context) -> SafeString:
         )
         parts.append(f'<p class="entities">{chips}</p>')
     parts.append("\n  ")
-    sources = claim.sources.all()
+    sources = getattr(claim, "source_list", None)  # the desk's cards (views.desk._dress)
+    if sources is None:
+        sources = claim.sources.all()
     if sources:
         parts.append('\n  <ul class="sources">')
         parts.extend(_source(context, url, s, claim, project, article) for s in sources)

@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -22,8 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import captures, claims, forms, highlights, review, suggestions, workflow
 from .. import text as textlib
-from ..compiled import CompiledQuery
-from ..models import Article, Claim, ClaimStatus, EntityMention, MentionRow, Suggestion, Verdict
+from ..compiled import CompiledInQuery, CompiledQuery
+from ..models import Article, Claim, ClaimStatus, EntityMention, MentionRow, Source, Suggestion, Verdict
 from . import links, lookups
 from .lookups import AuthedRequest
 from .refusals import add_to_form, refusal_text
@@ -53,9 +52,17 @@ class ClaimStub(NamedTuple):
 def _dress(claim_list: list[Claim], user: Any, role: str | None, mentions: list[MentionRow]) -> None:
     """What full cards show beyond the row: sources (with their capture states), allowed moves,
     linked mentions, send-back reasons. A fixed number of queries whatever the number of claims."""
-    prefetch_related_objects(claim_list, "sources")
+    # The sources as plain lists (``source_list``, which the card reads): a prefetch built
+    # a queryset per claim around them.
+    sources: dict[int, list[Source]] = {claim.pk: [] for claim in claim_list}
+    for source in _SOURCES.all(list(sources)):
+        sources[source.claim_id].append(source)
+    for claim in claim_list:
+        claim.source_list = sources[claim.pk]
+        for source in claim.source_list:
+            source.claim = claim
     claims.editable_claims(claim_list, user, role)
-    captures.attach_states(s for c in claim_list for s in c.sources.all())
+    captures.attach_states(s for found in sources.values() for s in found)
     # Why a claim needs changes, on its card (one query, only for claims sent back).
     reasons = review.send_back_reasons([c.pk for c in claim_list if c.status == ClaimStatus.NEEDS_CHANGES])
     for claim in claim_list:
@@ -69,6 +76,9 @@ def _dress(claim_list: list[Claim], user: Any, role: str | None, mentions: list[
 class _UserId(NamedTuple):
     pk: int
 
+
+# The full cards' sources, in the order claim.sources gives them (by claim, then id).
+_SOURCES = CompiledInQuery(Source, lambda ids: Source.objects.filter(claim_id__in=ids).order_by("claim_id", "id"))
 
 # Every claim of the article as a stub row, in text order.
 _STUBS = CompiledQuery(
