@@ -278,6 +278,8 @@ class Article(models.Model):
 
     @property
     def latest_run(self) -> ExtractionRun | None:
+        if self.pk is None:
+            return None
         runs = _LATEST_RUN.all(article=self.pk)
         for run in runs:
             run.article = self
