@@ -3,10 +3,11 @@
 Starts gunicorn on 127.0.0.1 for each configuration in LOAD_CONFIGS ("class:workers:threads",
 comma-separated; default sync:3:1,sync:5:1,gthread:2:4,gthread:3:4), lets LOAD_CLIENTS (16)
 concurrent clients request the desk of a 400-sentence article (40 claims with sources, 400
-entity mentions) for LOAD_SECONDS (10) after a warm-up of single requests, and prints one JSON line per
-configuration: requests per second, latency percentiles, errors, and the article's claim count at
-its end (the load writes claims; each configuration starts from the same prepared 40). Uses `wrk` (Debian package
-wrk) as the client, so the measuring does not compete for the GIL with anything.
+entity mentions) for LOAD_SECONDS (10) after a warm-up of single requests, and prints one JSON
+line per configuration: requests per second, latency percentiles, errors, and the article's claim
+count at its end (the load writes claims; each configuration starts from the same prepared 40).
+Uses `wrk` (Debian package wrk) as the client, so the measuring does not compete for the GIL
+with anything.
 
 Needs PostgreSQL, as in production: LOAD_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/workbench_load; the database is created if missing), and
