@@ -36,6 +36,7 @@ from django.db.models import Q
 
 from . import bulkrows, jobs, queueing, workflow
 from . import text as textlib
+from .compiled import CompiledInQuery
 from .models import Capture, ExcerptState, RunStatus, Source, max_length_of
 
 if TYPE_CHECKING:
@@ -343,16 +344,23 @@ class CaptureState:
         return self.captured.excerpt_state if self.captured is not None else ""
 
 
+# The sources' captures without their texts, newest first: compiled once per number of sources
+# (annotations.compiled), as every desk page asks for those of its full cards.
+_CAPTURES_OF = CompiledInQuery(
+    Capture,
+    lambda ids: (
+        Capture.objects.filter(source_id__in=ids).defer("text", "excerpt").order_by("source_id", "-created_at", "-id")
+    ),
+)
+
+
 def states_for(sources: Iterable[Source]) -> dict[int, CaptureState]:
     """Each source's ``CaptureState`` in one query (the texts are not loaded)."""
     ids = [s.pk for s in sources]
     states = {pk: CaptureState(None, None) for pk in ids}
     if not ids:
         return states
-    rows = (
-        Capture.objects.filter(source_id__in=ids).defer("text", "excerpt").order_by("source_id", "-created_at", "-id")
-    )
-    for capture in rows:
+    for capture in _CAPTURES_OF.all(ids):
         state = states[capture.source_id]
         if state.latest is None:
             state.latest = capture

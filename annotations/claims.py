@@ -23,6 +23,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from . import bulkrows, captures, gcpause, limits, workflow
 from . import text as textlib
+from .compiled import CompiledQuery
 from .models import (
     AnchorStatus,
     Article,
@@ -65,7 +66,19 @@ def role_of(project: Project | int, user: User | None) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     project_id = project if isinstance(project, int) else project.pk
-    return Membership.objects.filter(project_id=project_id, user_id=user.pk).values_list("role", flat=True).first()
+    found = _ROLE.all(project=project_id, user=user.pk)
+    return found[0] if found else None
+
+
+# Every page and write asks for the role: the query is compiled once (annotations.compiled).
+_ROLE = CompiledQuery(
+    Membership,
+    lambda project, user: (
+        Membership.objects.filter(project_id=project, user_id=user).order_by("pk").values_list("role", flat=True)[:1]
+    ),
+    "project",
+    "user",
+)
 
 
 def _refuse(error: workflow.TransitionError) -> NoReturn:
@@ -957,8 +970,8 @@ def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
 def editable_claims(claims: Sequence[Claim], user: User, role: str | None) -> None:
     """Mark each claim with what this person may do to it (the desk shows only those controls).
 
-    A fixed number of queries for a whole article: sources are expected prefetched, and the
-    four-eyes history of the claims in review is read in one query.
+    A fixed number of queries for a whole article: sources are expected prefetched (or read
+    into ``source_list``), and the four-eyes history of the claims in review is read in one query.
     """
     in_review = [c for c in claims if c.status == ClaimStatus.IN_REVIEW and workflow.is_editor(role)]
     editors = _substance_editors_of(in_review) if in_review else {}
@@ -968,7 +981,7 @@ def editable_claims(claims: Sequence[Claim], user: User, role: str | None) -> No
         claim_facts = workflow.ClaimFacts(
             status=claim.status,
             verdict=claim.verdict,
-            source_count=len(claim.sources.all()),
+            source_count=len(claim.source_list if hasattr(claim, "source_list") else claim.sources.all()),
             is_author=is_author,
             changed_since_submitted=user.pk in editors.get(claim.pk, ()),
         )

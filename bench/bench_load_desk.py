@@ -3,9 +3,11 @@
 Starts gunicorn on 127.0.0.1 for each configuration in LOAD_CONFIGS ("class:workers:threads",
 comma-separated; default sync:3:1,sync:5:1,gthread:2:4,gthread:3:4), lets LOAD_CLIENTS (16)
 concurrent clients request the desk of a 400-sentence article (40 claims with sources, 400
-entity mentions) for LOAD_SECONDS (10) after a warm-up of single requests, and prints one JSON line per
-configuration: requests per second, latency percentiles, errors. Uses `wrk` (Debian package
-wrk) as the client, so the measuring does not compete for the GIL with anything.
+entity mentions) for LOAD_SECONDS (10) after a warm-up of single requests, and prints one JSON
+line per configuration: requests per second, latency percentiles, errors, and the article's claim
+count at its end (the load writes claims; each configuration starts from the same prepared 40).
+Uses `wrk` (Debian package wrk) as the client, so the measuring does not compete for the GIL
+with anything.
 
 Needs PostgreSQL, as in production: LOAD_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/workbench_load; the database is created if missing), and
@@ -113,6 +115,15 @@ def prepare() -> tuple[str, str, int, str, int]:
     return path, session.session_key or "", article.pk, key, len(text)
 
 
+def reset_claims(article: int, prepared: int) -> None:
+    """Delete the claims a previous configuration's load created (ids above the prepared ones):
+    every configuration starts on the same 40-claim page, not on the one its predecessor grew.
+    Bench setup, not an app write door."""
+    from annotations.models import Claim
+
+    Claim.objects.filter(article_id=article, pk__gt=prepared).delete()
+
+
 def mixed_script(path: str, cookie: str, article: int, key: str, length: int) -> Path:
     """A wrk script: 5 desk pages, 3 claim lists and 2 claim creates in every 10 requests."""
     script = Path(TMP) / "mixed.lua"
@@ -214,10 +225,14 @@ def main() -> None:
         return
     results: list[dict[str, Any]] = []
     path, session_key, article, key, length = prepare()
+    from annotations.models import Claim
+
+    prepared = Claim.objects.filter(article_id=article).order_by("-pk").values_list("pk", flat=True).first() or 0
     cookie = f"sessionid={session_key}"
     script = mixed_script(path, cookie, article, key, length) if MIX == "mixed" else None
     for config in CONFIGS:
         worker_class, workers, threads = config.split(":")
+        reset_claims(article, prepared)
         port = free_port()
         url = f"http://127.0.0.1:{port}{path}"
         process = subprocess.Popen(
@@ -252,6 +267,8 @@ def main() -> None:
         finally:
             process.terminate()
             process.wait(timeout=30)
+        # The claims the load created stay until the next configuration's reset: count them here.
+        result["claims_at_end"] = Claim.objects.filter(article_id=article).count()
         results.append({"config": config, **result})
         print(
             json.dumps(

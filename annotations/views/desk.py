@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -22,7 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import captures, claims, forms, highlights, review, suggestions, workflow
 from .. import text as textlib
-from ..models import Article, Claim, ClaimStatus, EntityMention, MentionRow, Suggestion, Verdict
+from ..compiled import CompiledInQuery, CompiledQuery
+from ..models import Article, Claim, ClaimStatus, EntityMention, MentionRow, Source, Suggestion, Verdict
 from . import links, lookups
 from .lookups import AuthedRequest
 from .refusals import add_to_form, refusal_text
@@ -52,9 +52,17 @@ class ClaimStub(NamedTuple):
 def _dress(claim_list: list[Claim], user: Any, role: str | None, mentions: list[MentionRow]) -> None:
     """What full cards show beyond the row: sources (with their capture states), allowed moves,
     linked mentions, send-back reasons. A fixed number of queries whatever the number of claims."""
-    prefetch_related_objects(claim_list, "sources")
+    # The sources as plain lists (``source_list``, which the card reads): a prefetch built
+    # a queryset per claim around them.
+    sources: dict[int, list[Source]] = {claim.pk: [] for claim in claim_list}
+    for source in _SOURCES.all(list(sources)):
+        sources[source.claim_id].append(source)
+    for claim in claim_list:
+        claim.source_list = sources[claim.pk]
+        for source in claim.source_list:
+            source.claim = claim
     claims.editable_claims(claim_list, user, role)
-    captures.attach_states(s for c in claim_list for s in c.sources.all())
+    captures.attach_states(s for found in sources.values() for s in found)
     # Why a claim needs changes, on its card (one query, only for claims sent back).
     reasons = review.send_back_reasons([c.pk for c in claim_list if c.status == ClaimStatus.NEEDS_CHANGES])
     for claim in claim_list:
@@ -63,6 +71,47 @@ def _dress(claim_list: list[Claim], user: Any, role: str | None, mentions: list[
         claim.linked_mentions = claim.mentions_inside(mentions)
         claim.send_back = reasons.get(claim.pk)
         claim.status_options = [(value, _STATUS_LABELS[value]) for value in [claim.status, *claim.moves]]
+
+
+class _UserId(NamedTuple):
+    pk: int
+
+
+# The full cards' sources, in the order claim.sources gives them (by claim, then id).
+_SOURCES = CompiledInQuery(Source, lambda ids: Source.objects.filter(claim_id__in=ids).order_by("claim_id", "id"))
+
+# Every claim of the article as a stub row, in text order.
+_STUBS = CompiledQuery(
+    Claim,
+    lambda article: (
+        Claim.objects.filter(article_id=article)
+        .in_text_order()
+        .values_list("pk", "start", "end", "verdict", "status", "quote")
+    ),
+    "article",
+)
+
+# The first full cards' claims with their "same claim as" links, per number of cards. Django
+# took 2 ms to build and compile this query (five joins, two subqueries) and 0.5 ms to run it;
+# compiled once, a page view only runs it.
+_FULL_CARDS: dict[int, CompiledQuery[Claim]] = {}
+
+
+def _full_cards(count: int) -> CompiledQuery[Claim]:
+    try:
+        return _FULL_CARDS[count]
+    except KeyError:
+        pass
+    query = _FULL_CARDS[count] = CompiledQuery(
+        Claim,
+        lambda article, user: links.with_links(
+            Claim.objects.filter(article_id=article).in_text_order(), _UserId(user)
+        ).select_related("created_by")[:count],
+        "article",
+        "user",
+        may_repeat=("user",),
+    )
+    return query
 
 
 def desk_context(request: AuthedRequest, article: Article, role: str | None = None) -> dict[str, Any]:
@@ -75,18 +124,13 @@ def desk_context(request: AuthedRequest, article: Article, role: str | None = No
         role = claims.role_of(article.project_id, request.user)
     # Every claim as a light row (highlights and stubs); only the full cards as model instances
     # with their links: a stub read as a model cost ten times as much, links and all.
-    stubs = [
-        ClaimStub(*row)
-        for row in article.claims.in_text_order().values_list("pk", "start", "end", "verdict", "status", "quote")
-    ]
-    first = [stub.pk for stub in stubs[: settings.DESK_FULL_CARDS]]
-    full = {
-        claim.pk: claim
-        for claim in links.with_links(article.claims.in_text_order(), request.user)
-        .select_related("created_by")
-        .filter(pk__in=first)
-    }
-    # A claim deleted between the two reads has no full card: it stays a stub.
+    stubs = [ClaimStub(*row) for row in _STUBS.all(article=article.pk)]
+    full = {}
+    for claim in _full_cards(settings.DESK_FULL_CARDS).all(article=article.pk, user=request.user.pk):
+        claim.article = article
+        full[claim.pk] = claim
+    # A claim deleted (or one written before the first ones) between the two reads leaves a stub
+    # without its full card: it stays a stub, and desk.js fills it in.
     claim_list: list[Claim | ClaimStub] = [full.get(stub.pk, stub) for stub in stubs]
     mentions = EntityMention.objects.rows(article.pk)
     # The top sentences worth checking that no claim covers yet: one query at any article size.
