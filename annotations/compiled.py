@@ -4,8 +4,7 @@ Building a queryset (filters, joins, annotations) and compiling it costs Django 
 Python, several times what SQLite or PostgreSQL then take to run it. For the lookup every claim
 write makes (the article, scoped to the writer's projects, with their role) that was a sixth of
 the request. ``CompiledQuery`` builds the queryset once with stand-in values, finds where they
-went among the SQL parameters, and afterwards runs the same SQL with the real values through
-``Model.objects.raw``, which gives model instances with the annotations as attributes.
+went among the SQL parameters, and afterwards runs the same SQL with the real values.
 
 Only values that reach the SQL as plain integer parameters can be stand-ins (ids); ``_compile``
 refuses any shape where a stand-in is missing, repeated (unless named in ``may_repeat``: a user
@@ -49,14 +48,13 @@ class CompiledQuery(Generic[M]):
         self._compilers: dict[str, tuple[models.QuerySet[M, Any], Any]] = {}
 
     def first(self, **values: int) -> M | None:
-        """The first row the shape gives for ``values`` (integers, e.g. ids), or None."""
-        alias = router.db_for_read(self.model)
-        low, high = connections[alias].ops.integer_field_range("BigIntegerField")
-        if not _ids_within(values, low, high):
-            return None  # no row has such an id (the driver would refuse the number)
-        compiled = self._compiled.get(alias) or self._compile(alias)
-        sql, params = self._fill(compiled, values)
-        return next(iter(self.model._default_manager.db_manager(alias).raw(sql, params)), None)
+        """The first row the shape gives for ``values`` (integers, e.g. ids), or None.
+
+        Through ``all``: Django's own row iterable with the stored compiler (a third cheaper
+        than ``Model.objects.raw``, which matches its columns to fields on every run).
+        """
+        rows = self.all(**values)
+        return rows[0] if rows else None
 
     def all(self, **values: int) -> list[Any]:
         """Every row the shape gives for ``values``, as the queryset would give them: model
