@@ -3,7 +3,7 @@
 Threaded workers (gthread) keep HTTP connections alive between requests, so an API client does
 not pay a TCP handshake per call as it did with sync workers; each thread keeps its database
 connection (DATABASE_CONN_MAX_AGE). Command-line flags override anything here. The numbers
-behind the defaults are in the README's deployment section (bench/bench_api.py, bench/load_desk.py).
+behind the defaults are in the README's deployment section (bench/bench_api.py, bench/bench_load_desk.py).
 """
 
 from __future__ import annotations
