@@ -355,6 +355,10 @@ def test_the_similar_api_matches_a_text_and_a_claim(project, author, outsider, e
     assert api_for(outsider).get(reverse("api:claim-similar", args=[later.pk])).status_code == 404
     assert api.get(reverse("api:similar"), {"text": "x", "limit": 99}).status_code == 400
     assert api.get(reverse("api:similar")).status_code == 400
+    # A bad limit on a claim's matches names the field, as every 400 does (schemathesis found a bare list).
+    for limit in ("254", "0", "many"):
+        refused = api.get(reverse("api:claim-similar", args=[later.pk]), {"limit": limit})
+        assert refused.status_code == 400 and list(refused.json()) == ["limit"], limit
 
 
 # --- search and entity pages ---------------------------------------------------------------------------

@@ -45,9 +45,12 @@ class MatchSerializer(serializers.Serializer):
     article = serializers.CharField()
 
 
-class SimilarQuerySerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=10_000, help_text="The claim to look for.")
+class SimilarLimitSerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=5)
+
+
+class SimilarQuerySerializer(SimilarLimitSerializer):
+    text = serializers.CharField(max_length=10_000, help_text="The claim to look for.")
 
 
 def _matches(found: list[similar.Match]) -> list[dict[str, Any]]:
@@ -87,10 +90,10 @@ class ClaimSimilarView(APIView):
 
     def get(self, request: Request, claim_pk: int) -> Response:
         claim = _claim(request, claim_pk)
-        limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT).run_validation(
-            request.query_params.get("limit", 5)
-        )
-        return Response(_matches(similar.for_claim(claim, actor(request), limit=limit)))
+        # Through a serializer, so a bad limit is a 400 that names the field.
+        query = SimilarLimitSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(_matches(similar.for_claim(claim, actor(request), limit=query.validated_data["limit"])))
 
 
 class TargetSerializer(serializers.Serializer):
