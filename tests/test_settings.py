@@ -33,7 +33,7 @@ def test_it_refuses_the_placeholder_secret_key_when_debug_is_off():
 def test_it_accepts_the_placeholder_in_debug_and_defaults_to_sqlite():
     result = _load_settings(DEBUG="1")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
+    assert result.stdout.split() == ["workbench.sqlite", "True"]
 
 
 def test_it_reads_database_url():

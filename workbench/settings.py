@@ -172,6 +172,8 @@ DATABASES = {
 DURABLE_COMMITS = env_bool("DATABASE_DURABLE_COMMITS", False)
 DATABASES["default"].setdefault("OPTIONS", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with concurrent writers queued on a file lock (workbench/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "workbench.sqlite"
     # A file, not memory, for the test database: a Celery worker in another process must see it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
     # Web server and worker write to the same file; wait for the lock instead of failing at once.

@@ -1,0 +1,1 @@
+"""SQLite with a writer queue the kernel wakes (see base.py)."""
