@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from tqdm import tqdm
 
 from annotations import jobs
-from annotations.models import RunStatus
+from annotations.models import Project, RunStatus
 
 
 def add_arguments(parser: Any, *, only_missing: str, queued: str) -> None:
@@ -23,6 +23,16 @@ def add_arguments(parser: Any, *, only_missing: str, queued: str) -> None:
     parser.add_argument(
         "--timeout", type=float, default=0, help="Give up waiting after this many seconds (0: wait until done)."
     )
+
+
+def project_of(options: dict[str, Any]) -> Project:
+    """The ``--project`` the options name, once the options are checked (a clear error otherwise)."""
+    project = Project.objects.filter(slug=options["project"]).first()
+    if project is None:
+        raise CommandError(f"No project with the slug {options['project']!r}.")
+    if options["chunk_size"] < 1:
+        raise CommandError("--chunk-size must be 1 or more.")
+    return project
 
 
 def follow(

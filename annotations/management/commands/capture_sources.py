@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotations import captures
 from annotations.management import follow
-from annotations.models import Capture, Project
+from annotations.models import Capture
 
 
 class Command(BaseCommand):
@@ -19,11 +19,7 @@ class Command(BaseCommand):
         follow.add_arguments(parser, only_missing="Skip sources that have a finished capture.", queued="Captures")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        project = Project.objects.filter(slug=options["project"]).first()
-        if project is None:
-            raise CommandError(f"No project with the slug {options['project']!r}.")
-        if options["chunk_size"] < 1:
-            raise CommandError("--chunk-size must be 1 or more.")
+        project = follow.project_of(options)
         if not settings.CAPTURE_SOURCES:
             raise CommandError("Capturing sources is turned off (CAPTURE_SOURCES=0).")
         ids = captures.capture_project(

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotations import articles
 from annotations.management import follow
-from annotations.models import ExtractionRun, Project
+from annotations.models import ExtractionRun
 
 
 class Command(BaseCommand):
@@ -18,11 +18,7 @@ class Command(BaseCommand):
         follow.add_arguments(parser, only_missing="Skip articles whose latest extraction run is done.", queued="Runs")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        project = Project.objects.filter(slug=options["project"]).first()
-        if project is None:
-            raise CommandError(f"No project with the slug {options['project']!r}.")
-        if options["chunk_size"] < 1:
-            raise CommandError("--chunk-size must be 1 or more.")
+        project = follow.project_of(options)
         run_ids = articles.extract_project(
             project=project, only_missing=options["only_missing"], chunk_size=options["chunk_size"]
         )
