@@ -59,3 +59,37 @@ def test_both_databases_flush_commits_by_the_same_rule():
         else:
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone()[0] == "off"
+
+
+@pytest.mark.django_db
+def test_postgresql_plans_a_repeated_statement_once():
+    # Prepared statements (DATABASE_PREPARED_STATEMENTS, on by default): the second run of the
+    # same statement on a connection uses a plan PostgreSQL kept, instead of parsing it again.
+    from django.db import connection
+
+    from annotations.models import Article
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    for _ in range(2):
+        list(Article.objects.filter(pk=-7).values_list("title"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any('FROM "annotations_article"' in s and "$1" in s for s in prepared), [s for s in prepared if "article" in s]
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler():
+    show = "import workbench.settings as s; o = s.DATABASES['default']['OPTIONS']; print(o.get('server_side_binding'))"
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}}
+    env = {**clean, "DEBUG": "1", "DATABASE_URL": "postgres://u@127.0.0.1:5432/x"}
+    on = subprocess.run([sys.executable, "-c", show], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    off = subprocess.run(
+        [sys.executable, "-c", show],
+        cwd=ROOT,
+        env={**env, "DATABASE_PREPARED_STATEMENTS": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (on.stdout.strip(), off.stdout.strip()) == ("True", "None"), (on.stderr, off.stderr)
