@@ -18,6 +18,7 @@ with their sources and history rows fit in a fraction of a second.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -224,26 +225,16 @@ def insert_with_copy(
         return key
     quote = connection.ops.quote_name
     columns = _columns(model, row, connection)
-    copied = {field.attname: field.column for field in model._meta.concrete_fields}
-    targets, selected, params = [], [], _row_builder(columns, connection)(row)
-    for field, name, missing, _plain in _columns(copy_model, {**copied, **extra}, connection):
-        targets.append(quote(str(field.column)))
-        if name in copied:
-            selected.append("new." + quote(str(copied[name])))
-        else:
-            selected.append("%s")
-            value = extra.get(name, missing)
-            if name in extra and value is not None:
-                value = field.get_db_prep_save(value, connection)
-            params.append(value)
+    targets, selected, extra_params = _copy_columns(model, copy_model, extra, connection, "new.")
     table, copy_table = quote(model._meta.db_table), quote(copy_model._meta.db_table)
     names = ", ".join(quote(str(f.column)) for f, *_ in columns)
     sql = (
         f"WITH new AS (INSERT INTO {table} ({names}) "
         f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING *) "
-        f"INSERT INTO {copy_table} ({', '.join(targets)}) SELECT {', '.join(selected)} FROM new "
+        f"INSERT INTO {copy_table} ({targets}) SELECT {selected} FROM new "
         f"RETURNING {quote(str(pk.column))}"
     )
+    params = _row_builder(columns, connection)(row) + extra_params
     # Outside a transaction the statement is atomic by itself; inside one it gets a savepoint,
     # as the two INSERTs do on SQLite, so a refused row leaves the caller's transaction usable.
     savepoint = transaction.atomic(using=using) if connection.in_atomic_block else nullcontext()
@@ -251,6 +242,62 @@ def insert_with_copy(
         cursor.execute(sql, params)
         (key,) = cursor.fetchone()
     return key
+
+
+def _copy_columns(
+    model: type[models.Model], copy_model: type[models.Model], extra: Mapping[str, Any], connection: Any, prefix: str
+) -> tuple[str, str, list[Any]]:
+    """For an INSERT INTO ``copy_model`` (targets) SELECT (selected) of ``model``'s rows: each
+    column of the same name taken from the row (``prefix`` its table), the others from
+    ``extra`` or their default, as parameters."""
+    quote = connection.ops.quote_name
+    copied = {field.attname: field.column for field in model._meta.concrete_fields}
+    targets, selected, params = [], [], []
+    for field, name, missing, _plain in _columns(copy_model, {**copied, **extra}, connection):
+        targets.append(quote(str(field.column)))
+        if name in copied:
+            selected.append(prefix + quote(str(copied[name])))
+        else:
+            selected.append("%s")
+            value = extra.get(name, missing)
+            if name in extra and value is not None:
+                value = field.get_db_prep_save(value, connection)
+            params.append(value)
+    return ", ".join(targets), ", ".join(selected), params
+
+
+def insert_copies(
+    model: type[models.Model],
+    keys: Sequence[Any],
+    copy_model: type[models.Model],
+    extra: Mapping[str, Any],
+    *,
+    using: str = "default",
+) -> None:
+    """A copy of each of ``model``'s rows ``keys``, with ``extra``, into ``copy_model`` (as
+    ``insert_with_copy``'s) in one INSERT ... SELECT: the rows never leave the database, where
+    sending 7,000 history rows back was a fifth of a bulk write. Call inside the transaction
+    that wrote the rows; copies are made in key order.
+    """
+    if not keys:
+        return
+    connection = connections[using]
+    pk = model._meta.pk
+    assert pk is not None
+    quote = connection.ops.quote_name
+    targets, selected, params = _copy_columns(model, copy_model, extra, connection, "")
+    table, key = quote(model._meta.db_table), quote(str(pk.column))
+    # One parameter for all the keys: an array on PostgreSQL, a JSON list SQLite unpacks.
+    if connection.vendor == "postgresql":
+        wanted, keys_param = f"{key} = ANY(%s)", list(keys)
+    else:
+        wanted, keys_param = f"{key} IN (SELECT value FROM json_each(%s))", json.dumps(list(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(copy_model._meta.db_table)} ({targets}) "
+            f"SELECT {selected} FROM {table} WHERE {wanted} ORDER BY {key}",
+            [*params, keys_param],
+        )
 
 
 def insert(

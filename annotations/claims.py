@@ -310,13 +310,6 @@ def _written(by: User | None, now: datetime, reason: str | None = None) -> dict[
     }
 
 
-def _history_rows(model: type[Claim] | type[Source], rows: Sequence[Claim | Source], *, by: User | None) -> None:
-    """The "+" history row of each new row, as simple_history writes it, in one INSERT."""
-    columns = [f.attname for f in model._meta.concrete_fields]
-    written = _written(by, timezone.now())
-    bulkrows.insert(_history_model(model), [{**{c: getattr(row, c) for c in columns}, **written} for row in rows])
-
-
 BULK_ITEM_FIELDS = frozenset({"start", "end", "quote", *CLAIM_FIELDS, "status", "sources"})
 
 
@@ -452,8 +445,7 @@ def create_many(*, article: Article, by: User, items: Sequence[Any], role: str |
         for values in claims:
             values.update(article_id=article.pk, created_by_id=by.pk, created_at=now, updated_at=now)
         ids = bulkrows.insert(Claim, claims, returning=True)
-        history = _history_model(Claim)
-        bulkrows.insert(history, [{**c, "id": pk, **written} for c, pk in zip(claims, ids, strict=True)])
+        bulkrows.insert_copies(Claim, ids, _history_model(Claim), written)
         rows = [
             {**source, "claim_id": pk, "added_by_id": by.pk, "created_at": now}
             for pk, item_sources in zip(ids, sources, strict=True)
@@ -461,10 +453,7 @@ def create_many(*, article: Article, by: User, items: Sequence[Any], role: str |
         ]
         if rows:
             source_ids = bulkrows.insert(Source, rows, returning=True)
-            bulkrows.insert(
-                _history_model(Source),
-                [{**r, "id": pk, **written} for r, pk in zip(rows, source_ids, strict=True)],
-            )
+            bulkrows.insert_copies(Source, source_ids, _history_model(Source), written)
             captures.schedule_values(
                 [(pk, r["url"], r.get("excerpt", "")) for r, pk in zip(rows, source_ids, strict=True)], by=by
             )
@@ -929,9 +918,7 @@ def import_claims_many(
             notes.append(f"not members of this project, recorded as the importer: {', '.join(sorted(unknown))}")
     history = _written(by, now, reason="imported")
     claim_ids = bulkrows.insert(Claim, claim_rows, returning=True)
-    bulkrows.insert(
-        _history_model(Claim), [{**row, "id": key, **history} for row, key in zip(claim_rows, claim_ids, strict=True)]
-    )
+    bulkrows.insert_copies(Claim, claim_ids, _history_model(Claim), history)
     flat_sources: list[dict[str, Any]] = []
     for key, rows in zip(claim_ids, source_rows, strict=True):
         for row in rows:
@@ -939,10 +926,7 @@ def import_claims_many(
             row["claim_id"] = key
             flat_sources.append(row)
     source_ids = bulkrows.insert(Source, flat_sources, returning=True)
-    bulkrows.insert(
-        _history_model(Source),
-        [{**row, "id": key, **history} for row, key in zip(flat_sources, source_ids, strict=True)],
-    )
+    bulkrows.insert_copies(Source, source_ids, _history_model(Source), history)
     # Captures in the file are not imported (a capture is what this server fetched; one read from
     # a file proves nothing): each imported source's page is captured anew.
     captures.schedule_values(

@@ -255,7 +255,7 @@ def post_import(port: int, key: str, count: int) -> dict[str, object]:
     listed.read()
     seconds = time.perf_counter() - began
     conn.close()
-    created = sum(1 for row in report.get("report", report.get("outcomes", [])) if row.get("status") == "created")
+    created = len(report.get("created", []))
     return {
         "articles": count,
         "status": response.status,

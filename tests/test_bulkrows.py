@@ -174,3 +174,33 @@ def test_insert_with_copy_is_all_or_nothing(article, author):
     with pytest.raises(IntegrityError), transaction.atomic():
         bulkrows.insert_with_copy(Claim, row, history, {"history_id": taken, "history_type": "+"})
     assert Claim.objects.count() == before
+
+
+def test_insert_copies_copies_every_column_in_key_order(article, author):
+    """The history rows of a bulk write, made by the database from the rows just written."""
+    from django.db import transaction
+
+    from annotations.claims import _history_model
+
+    history = _history_model(Claim)
+    now = timezone.now()
+    rows = [
+        {"article_id": article.pk, "start": n, "end": n + 4, "quote": article.text[n : n + 4], "created_by_id": author.pk,
+         "claimant": f"Person {n}", "created_at": now, "updated_at": now}
+        for n in (3, 0, 2)
+    ]  # fmt: skip
+    with transaction.atomic():
+        keys = bulkrows.insert(Claim, rows, returning=True)
+        other = bulkrows.insert(Claim, [rows[0]], returning=True)  # written, but not asked to be copied
+        bulkrows.insert_copies(Claim, list(reversed(keys)), history, {"history_type": "+", "history_date": now,
+                               "history_user_id": author.pk, "history_change_reason": "imported"})  # fmt: skip
+    copies = list(history.objects.filter(id__in=keys + other).order_by("history_id"))
+    assert [c.id for c in copies] == sorted(keys)
+    for copy in copies:
+        stored = Claim.objects.get(pk=copy.id)
+        for field in Claim._meta.concrete_fields:
+            assert getattr(copy, field.attname) == getattr(stored, field.attname), field.attname
+        assert (copy.history_type, copy.history_user_id, copy.history_change_reason) == ("+", author.pk, "imported")
+        assert copy.history_date == now
+    bulkrows.insert_copies(Claim, [], history, {})  # nothing to copy: no statement
+    assert history.objects.filter(id__in=keys).count() == 3
