@@ -18,6 +18,7 @@ with their sources and history rows fit in a fraction of a second.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 import sqlite3
@@ -288,6 +289,7 @@ def insert_copies(
     targets, selected, params = _copy_columns(model, copy_model, extra, connection, "")
     table, key = quote(model._meta.db_table), quote(str(pk.column))
     # One parameter for all the keys: an array on PostgreSQL, a JSON list SQLite unpacks.
+    keys_param: list[Any] | str
     if connection.vendor == "postgresql":
         wanted, keys_param = f"{key} = ANY(%s)", list(keys)
     else:
@@ -300,46 +302,76 @@ def insert_copies(
         )
 
 
+def streams(using: str = "default") -> bool:
+    """Whether ``insert`` sends the rows of an iterator as they come (PostgreSQL's COPY), so
+    that the database files each row while the caller produces the next; elsewhere it collects
+    them first."""
+    return connections[using].vendor == "postgresql"
+
+
 def insert(
-    model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, returning: bool = False, using: str = "default"
+    model: type[models.Model],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    returning: bool = False,
+    expected: int | None = None,
+    using: str = "default",
 ) -> list[Any]:
     """INSERT ``rows`` (dicts by attname; missing columns take the field's default) into ``model``.
 
     Returns the new primary keys in row order when ``returning`` (``INSERT ... RETURNING``,
     whose order both SQLite and PostgreSQL keep for a multi-row VALUES, as Django's own
     ``bulk_create`` relies on). Values must be validated already: nothing is checked here.
-    Call inside a transaction; no signals are sent (as with ``bulk_create``).
+    Call inside a transaction; no signals are sent (as with ``bulk_create``). ``rows`` may be
+    an iterator still being produced (see ``streams``); ``expected`` is then at most how many
+    it gives, and every row has the keys of its first.
     """
-    if not rows:
-        return []
     connection = connections[using]
+    if not isinstance(rows, Sequence) and not streams(using):
+        rows = list(rows)
+    if isinstance(rows, Sequence):
+        expected = len(rows)
+    produced = iter(rows)
+    first = next(produced, None)
+    if first is None:
+        return []
     pk = model._meta.pk
     assert pk is not None
-    columns = _columns(model, rows[0], connection)
+    columns = _columns(model, first, connection)
     quote = connection.ops.quote_name
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(str(f.column)) for f, *_ in columns)}) "
-    tail = f" RETURNING {quote(str(pk.column))}" if returning else ""
     keys: list[Any] = []
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(rows) > _COPY_FROM:
+        if connection.vendor == "postgresql" and (expected is None or expected > _COPY_FROM):
             # COPY, with the keys drawn from the table's sequence first when they are wanted:
             # psycopg parses a statement's placeholders in Python, so a multi-row VALUES of
             # 200,000 parameters costs seconds, and COPY's rows are encoded by its C extension.
             if returning:
+                if expected is None:
+                    raise ValueError("insert(returning=True) of an iterator needs expected=")
                 cursor.execute(
                     "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [model._meta.db_table, pk.column, len(rows)],
+                    [model._meta.db_table, pk.column, expected],
                 )
                 keys = [key for (key,) in cursor.fetchall()]
-                rows = [{**row, pk.attname: key} for row, key in zip(rows, keys, strict=True)]
                 if not any(f is pk for f, *_ in columns):
                     columns.insert(0, (pk, pk.attname, None, True))
+            at = next(number for number, (f, *_) in enumerate(columns) if f is pk) if returning else -1
             db_row = _row_builder(columns, connection)
             names = ", ".join(quote(str(f.column)) for f, *_ in columns)
+            written = 0
             with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(db_row(row))
-            return keys
+                for row in itertools.chain((first,), produced):
+                    values = db_row(row)
+                    if returning:
+                        if written == len(keys):
+                            raise ValueError(f"more rows than the {expected} expected")
+                        values[at] = keys[written]
+                    written += 1
+                    copy.write_row(values)
+            return keys[:written]
+        rows = [first, *produced]
+        head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(str(f.column)) for f, *_ in columns)}) "
+        tail = f" RETURNING {quote(str(pk.column))}" if returning else ""
         db_row = _row_builder(columns, connection)
         # SQLite takes "?" as it is; Django's cursor would rewrite every "%s" with a regex
         # (a tenth of a 7,000-claim write, on statements of 30,000 placeholders). Where queries

@@ -185,8 +185,8 @@ def test_insert_copies_copies_every_column_in_key_order(article, author):
     history = _history_model(Claim)
     now = timezone.now()
     rows = [
-        {"article_id": article.pk, "start": n, "end": n + 4, "quote": article.text[n : n + 4], "created_by_id": author.pk,
-         "claimant": f"Person {n}", "created_at": now, "updated_at": now}
+        {"article_id": article.pk, "start": n, "end": n + 4, "quote": article.text[n : n + 4],
+         "created_by_id": author.pk, "claimant": f"Person {n}", "created_at": now, "updated_at": now}
         for n in (3, 0, 2)
     ]  # fmt: skip
     with transaction.atomic():
