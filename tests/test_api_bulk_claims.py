@@ -157,3 +157,40 @@ def test_create_many_applies_the_membership_rule(outsider, project):
     with pytest.raises(claims.PermissionDenied):
         claims.create_many(article=article, by=outsider, items=[{"start": 0, "end": 5}])
     assert not Claim.objects.exists()
+
+
+@pytest.mark.parametrize("bad_at", [0, 100, 118])
+def test_a_refusal_found_after_many_claims_leaves_nothing_written(api_client_for, author, article, bad_at):
+    # Past 50 claims PostgreSQL gets each claim as soon as it is checked (COPY): a refusal found
+    # late must still roll back the claims already sent, with their sources, history and captures.
+    from annotations.models import Capture
+
+    items = _items(article, 120)
+    items[bad_at]["verdict"] = "pants_on_fire"
+    items[-1]["sources"][0]["url"] = "ftp://example.org/x"
+    response = api_client_for(author).post(_url(article), {"claims": items}, format="json")
+    assert response.status_code == 400
+    assert [(e["index"], e["field"]) for e in response.json()["errors"]] == [
+        (bad_at, "verdict"),
+        (119, "sources[0].url"),
+    ]
+    assert not Claim.objects.exists()
+    assert not Claim.history.exists()
+    assert not Source.objects.exists()
+    assert not Capture.objects.exists()
+    # And the same request made good writes all 120 once.
+    items[bad_at]["verdict"] = "false"
+    items[-1]["sources"][0]["url"] = "https://example.org/x"
+    response = api_client_for(author).post(_url(article), {"claims": items}, format="json")
+    assert response.status_code == 201, response.content
+    assert Claim.objects.count() == Claim.history.count() == Source.objects.count() == 120
+    assert sorted(response.json()["ids"]) == response.json()["ids"]
+
+
+def test_a_late_permission_refusal_is_a_403_after_many_claims(api_client_for, author, article):
+    items = _items(article, 120)
+    items[110]["status"] = "approved"
+    response = api_client_for(author).post(_url(article), {"claims": items}, format="json")
+    assert response.status_code == 403
+    assert response.json()["errors"] == [{"index": 110, "field": "status", "message": claims.workflow.APPROVE_OWN}]
+    assert not Claim.objects.exists()
