@@ -27,8 +27,12 @@ from django.db import connections, models, router
 
 M = TypeVar("M", bound=models.Model)
 
-# Integers no real id takes (ids are positive), one per named value.
-_STAND_IN_BASE = -7_364_501_000
+# Where the stand-ins start, one per named value: positive and within a 32-bit column's range,
+# so that a lookup on a positive field (a span's start and end) keeps its condition (Django
+# drops or empties a condition whose value the column cannot hold). Only compiling sees them, and
+# ``_compile`` builds twice with different stand-ins, so a constant of the query that happened to
+# equal one would be caught there.
+_STAND_IN_BASE = 1_987_654_000
 
 
 class CompiledQuery(Generic[M]):

@@ -526,14 +526,15 @@ class ShownMentionManager(models.Manager["EntityMention"]):
                 MentionRow(pk, begin, finish, text, label, corrected_at is not None or not model)
                 for pk, begin, finish, text, label, model, corrected_at in found
             ]
-        shown = self.get_queryset().filter(article_id=article_id)
-        if start:
-            shown = shown.filter(start__gte=start)
-        if end is not None:
-            shown = shown.filter(end__lte=end)
-        found = shown.order_by("start", "end").values_list(
-            "pk", "start", "end", "text", "label", "model", "corrected_at"
-        )
+        if end is not None:  # a claim's card: compiled once too
+            found = _SPAN_MENTIONS.all(article=article_id, start=start, end=end)
+        else:
+            found = (
+                self.get_queryset()
+                .filter(article_id=article_id, start__gte=start)
+                .order_by("start", "end")
+                .values_list("pk", "start", "end", "text", "label", "model", "corrected_at")
+            )
         return [
             MentionRow(pk, begin, finish, text, label, corrected_at is not None or not model)
             for pk, begin, finish, text, label, model, corrected_at in found
@@ -1082,6 +1083,17 @@ _LATEST_RUN = CompiledQuery(
     ExtractionRun,
     lambda article: ExtractionRun.objects.filter(article_id=article).order_by("-created_at", "-id")[:1],
     "article",
+)
+_SPAN_MENTIONS = CompiledQuery(
+    EntityMention,
+    lambda article, start, end: (
+        EntityMention.objects.filter(article_id=article, start__gte=start, end__lte=end)
+        .order_by("start", "end")
+        .values_list("pk", "start", "end", "text", "label", "model", "corrected_at")
+    ),
+    "article",
+    "start",
+    "end",
 )
 _ARTICLE_MENTIONS = CompiledQuery(
     EntityMention,

@@ -220,3 +220,56 @@ def test_a_list_shape_gives_what_the_orm_gives_for_any_length(project, author, m
     monkeypatch.setattr(CompiledInQuery, "MAX_COMPILED", 2)  # longer lists: the ORM, same rows
     assert [s.url for s in shape.all([c.pk for c in made])] == [s.url for s in build([c.pk for c in made])]
     assert Claim.objects.filter(pk__in=[c.pk for c in made]).count() == 4
+
+
+def test_span_shapes_give_what_the_orm_gives_from_the_first_character(project, author):
+    # Spans are positive fields: the stand-ins must keep their conditions (a negative stand-in
+    # made Django drop or empty them), and a span starting at 0 must still be bounded.
+    from annotations.models import Claim, EntityMention
+    from annotations.views.desk import _CLAIM_SPANS, _CLAIMS_WITHIN, _MENTIONS_WITHIN
+    from tests.factories import ClaimFactory
+
+    article = ArticleFactory(project=project, text="Alpha beta gamma delta epsilon zeta eta theta.")
+    for start, end in ((0, 5), (6, 10), (17, 22), (30, 34)):
+        ClaimFactory(article=article, start=start, end=end, quote=article.text[start:end], created_by=author)
+        EntityMention.objects.create(article=article, start=start, end=end, text=article.text[start:end], label="X")
+    for low, high in ((0, 11), (6, 23), (0, 0), (40, 46), (0, 2**40)):
+        in_range = Claim.objects.filter(article=article, start__lt=high, end__gt=low).in_text_order()
+        assert _CLAIMS_WITHIN.all(article=article.pk, low=low, high=high) == list(
+            in_range.values_list("pk", "start", "end", "verdict")
+        )
+        mentions = EntityMention.objects.filter(article=article, start__lt=high, end__gt=low)
+        assert _MENTIONS_WITHIN.all(article=article.pk, low=low, high=high) == list(
+            mentions.values_list("start", "end", "label")
+        )
+    for start, end in ((0, 10), (6, 22), (0, 4), (1, 46), (0, -1)):
+        expected = EntityMention.objects.filter(article=article, start__gte=start, end__lte=end).order_by("start")
+        assert [row.pk for row in EntityMention.objects.rows(article.pk, start, end)] == [m.pk for m in expected]
+    assert sorted(_CLAIM_SPANS.all(article=article.pk)) == [(0, 5), (6, 10), (17, 22), (30, 34)]
+
+
+def test_the_compiled_claim_lookup_keeps_the_scope(project, author, outsider):
+    from django.http import Http404
+
+    from annotations.views.lookups import claim_for
+    from tests.factories import ClaimFactory
+
+    claim = ClaimFactory(article=ArticleFactory(project=project), created_by=author)
+
+    class Request:
+        def __init__(self, user):
+            self.user = user
+
+    assert claim_for(Request(author), project.slug, claim.pk, claim.article_id) == claim
+    assert claim_for(Request(author), project.slug, claim.pk) == claim
+    for user, slug, article_id in (
+        (outsider, project.slug, claim.article_id),  # not a member
+        (author, "another-project", claim.article_id),  # the URL's project is not the claim's
+        (author, project.slug, claim.article_id + 1),  # nor its article
+    ):
+        with pytest.raises(Http404):
+            claim_for(Request(user), slug, claim.pk, article_id)
+    from django.contrib.auth.models import AnonymousUser
+
+    with pytest.raises(Http404):  # nor does an anonymous request
+        claim_for(Request(AnonymousUser()), project.slug, claim.pk)

@@ -68,11 +68,29 @@ def article_for(request: AuthedRequest, project_slug: str, article_id: int) -> A
     return found[0]
 
 
+# The claim with its article and project, if the user is a member: compiled once, as every
+# claim write on the desk looks its claim up (slug and article compared in Python).
+_CLAIM_OF_MEMBER = CompiledQuery(
+    Claim,
+    lambda pk, user: (
+        Claim.objects.visible_to(get_user_model()(pk=user))
+        .filter(pk=pk)
+        .select_related("article__project", "created_by", "reviewed_by")
+    ),
+    "pk",
+    "user",
+)
+
+
 def claim_for(request: AuthedRequest, project_slug: str, claim_id: int, article_id: int | None = None) -> Claim:
-    claims = Claim.objects.visible_to(request.user).select_related("article__project", "created_by", "reviewed_by")
-    if article_id is not None:
-        claims = claims.filter(article_id=article_id)
-    return get_object_or_404(claims, article__project__slug=project_slug, pk=claim_id)
+    found = _CLAIM_OF_MEMBER.all(pk=claim_id, user=request.user.pk) if request.user.is_authenticated else []
+    if (
+        not found
+        or found[0].article.project.slug != project_slug
+        or (article_id is not None and found[0].article_id != article_id)
+    ):
+        raise Http404("No Claim matches the given query.")
+    return found[0]
 
 
 def source_for(request: AuthedRequest, project_slug: str, article_id: int, claim_id: int, source_id: int) -> Source:
