@@ -233,6 +233,27 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 # UTF-8 read as cp1252 and saved again: "â€™" for "’", "Ã©" for "é", "Â°" for "°".
 _CP1252_HIGH = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ\u00a0-\u00bf"
 _DOUBLE_ENCODED = re.compile(f"â€[{_CP1252_HIGH}]|[ÂÃ][{_CP1252_HIGH}]")
+# The control characters an ASCII text can hold, for bytes.translate.
+_ASCII_CONTROL = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+
+
+def _first_control(text: str) -> re.Match[str] | None:
+    """``_CONTROL.search(text)``, answered without the regex for the usual ASCII text that has
+    none: deleting them from its bytes and comparing lengths is C speed (5 ms instead of 36 ms
+    for a 7 MB upload)."""
+    if text.isascii():
+        raw = text.encode("ascii")
+        if len(raw.translate(None, _ASCII_CONTROL)) == len(raw):
+            return None
+    return _CONTROL.search(text)
+
+
+def _double_encoded(text: str) -> re.Match[str] | None:
+    """``_DOUBLE_ENCODED.search(text)``, without the regex when none of the letters every match
+    starts with is there (a regex scan of a 7 MB upload took 105 ms; these take 3)."""
+    if text.isascii() or not any(letter in text for letter in "âÂÃ"):
+        return None
+    return _DOUBLE_ENCODED.search(text)
 
 
 def _normal_codec(name: str) -> str:
@@ -387,7 +408,7 @@ def _has_foreign_words(text: str, at_least: int = 3) -> bool:
 
 
 def _checked(text: str, source: str) -> str:
-    control = _CONTROL.search(text)
+    control = _first_control(text)
     if control:
         raise ImportProblem(
             f"the text contains control character U+{ord(control.group()):04X}: it is binary or wrongly encoded.",
@@ -400,7 +421,7 @@ def _checked(text: str, source: str) -> str:
             source=source,
             field="file",
         )
-    found = _DOUBLE_ENCODED.search(text)
+    found = _double_encoded(text)
     if found and _reverses_to_utf8(found.group()):
         raise ImportProblem(
             f"the text looks double-encoded (mojibake such as {found.group()!r}); fix the file's encoding and "
