@@ -193,6 +193,9 @@ class TestImportApi:
         assert response.status_code == 201
         article = Article.objects.get()
         assert response.json()["created"][0]["id"] == article.pk
+        assert response.json()["created"][0]["url"] == "http://testserver" + reverse(
+            "article-detail", args=[project.slug, article.pk]
+        )
         assert (article.title, article.publisher) == ("Ships", "Wire")
 
     def test_posting_a_file_imports_it(self, client_for, project, author, seed_text):

@@ -169,14 +169,17 @@ class ImportView(APIView):
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
         if isinstance(result, ImportJob):
             return Response({"job": job_json(request, result)}, status=status.HTTP_202_ACCEPTED)
+        # Each article's page URL from one reversed with a stand-in id: reversing a thousand
+        # took a tenth of an import of a thousand articles.
+        url = request.build_absolute_uri(reverse("article-detail", args=[project.slug, _STAND_IN_ID]))
         body = {
-            "created": [self._outcome(request, project, o) for o in result.created],
-            "duplicates": [self._outcome(request, project, o) for o in result.duplicates],
+            "created": [self._outcome(url, o) for o in result.created],
+            "duplicates": [self._outcome(url, o) for o in result.duplicates],
         }
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
     @staticmethod
-    def _outcome(request: Request, project: Project, outcome: pipeline.Outcome) -> dict[str, Any]:
+    def _outcome(url: str, outcome: pipeline.Outcome) -> dict[str, Any]:
         return {
             "id": outcome.article_id,
             "title": outcome.title,
@@ -184,8 +187,11 @@ class ImportView(APIView):
             "line": outcome.line,
             "claims": outcome.claims,
             "message": outcome.message,
-            "url": request.build_absolute_uri(reverse("article-detail", args=[project.slug, outcome.article_id])),
+            "url": url.replace(f"/{_STAND_IN_ID}/", f"/{outcome.article_id}/"),
         }
+
+
+_STAND_IN_ID = 987654321987
 
 
 @extend_schema(summary="Progress and report of a background import", responses={200: _JOB})
