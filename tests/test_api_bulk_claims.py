@@ -110,12 +110,15 @@ def test_it_asks_for_a_list_of_claims(api_client_for, author, article, body):
     assert not Claim.objects.exists()
 
 
-def test_a_reviewer_cannot_create_approved_claims_in_bulk(api_client_for, author, article):
-    items = _items(article, 2)
-    items[1]["status"] = "approved"
+# 120 claims: past 50 PostgreSQL gets each claim as soon as it is checked, so the refusal at 110
+# comes after a hundred were sent; it is still a 403 and nothing stays.
+@pytest.mark.parametrize(("count", "at"), [(2, 1), (120, 110)])
+def test_a_reviewer_cannot_create_approved_claims_in_bulk(api_client_for, author, article, count, at):
+    items = _items(article, count)
+    items[at]["status"] = "approved"
     response = api_client_for(author).post(_url(article), {"claims": items}, format="json")
     assert response.status_code == 403
-    assert response.json()["errors"] == [{"index": 1, "field": "status", "message": claims.workflow.APPROVE_OWN}]
+    assert response.json()["errors"] == [{"index": at, "field": "status", "message": claims.workflow.APPROVE_OWN}]
     assert not Claim.objects.exists()
 
 
@@ -185,12 +188,3 @@ def test_a_refusal_found_after_many_claims_leaves_nothing_written(api_client_for
     assert response.status_code == 201, response.content
     assert Claim.objects.count() == Claim.history.count() == Source.objects.count() == 120
     assert sorted(response.json()["ids"]) == response.json()["ids"]
-
-
-def test_a_late_permission_refusal_is_a_403_after_many_claims(api_client_for, author, article):
-    items = _items(article, 120)
-    items[110]["status"] = "approved"
-    response = api_client_for(author).post(_url(article), {"claims": items}, format="json")
-    assert response.status_code == 403
-    assert response.json()["errors"] == [{"index": 110, "field": "status", "message": claims.workflow.APPROVE_OWN}]
-    assert not Claim.objects.exists()
