@@ -240,6 +240,11 @@ _MENTIONS_WITHIN = CompiledQuery(
     "low",
     "high",
 )
+_CLAIMS_IN_ORDER = CompiledQuery(
+    Claim,
+    lambda article: Claim.objects.filter(article_id=article).in_text_order().values_list("pk", "start", "end"),
+    "article",
+)
 _CLAIM_SPANS = CompiledQuery(
     Claim, lambda article: Claim.objects.filter(article_id=article).values_list("start", "end"), "article"
 )
@@ -334,7 +339,7 @@ def _card(
 
 def _created(request: AuthedRequest, article: Article, claim: Claim) -> HttpResponse:
     """A new claim: its card inserted in text order, the count, and its paragraphs (out of band)."""
-    spans = {pk: (start, end) for pk, start, end in article.claims.in_text_order().values_list("pk", "start", "end")}
+    spans = {pk: (start, end) for pk, start, end in _CLAIMS_IN_ORDER.all(article=article.pk)}
     order = list(spans)
     if len(order) == 1:  # the first claim: the panel's "no claims yet" line goes too
         return _retarget(_desk_update(request, article, focus=claim.pk), "#claims")
