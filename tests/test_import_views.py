@@ -198,6 +198,20 @@ class TestImportApi:
         )
         assert (article.title, article.publisher) == ("Ships", "Wire")
 
+    def test_the_article_url_is_right_whatever_the_project_slug(self, client_for, author):
+        from annotations.api.import_views import _STAND_IN_ID
+        from tests.factories import MembershipFactory, ProjectFactory
+
+        digits = ProjectFactory(slug=str(_STAND_IN_ID))  # a slug of the stand-in's own digits
+        MembershipFactory(project=digits, user=author, role="reviewer")
+        body = {"text": "Ships are stuck.", "title": "Ships"}
+        response = client_for(author).post(self.url(digits), body, content_type="application/json")
+        assert response.status_code == 201, response.content
+        article = Article.objects.get(project=digits)
+        assert response.json()["created"][0]["url"] == "http://testserver" + reverse(
+            "article-detail", args=[digits.slug, article.pk]
+        )
+
     def test_posting_a_file_imports_it(self, client_for, project, author, seed_text):
         upload = SimpleUploadedFile("seed.md", b"# The seed\n\n" + seed_text.encode())
         response = client_for(author).post(self.url(project), {"file": upload})

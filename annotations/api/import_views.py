@@ -187,7 +187,8 @@ class ImportView(APIView):
             "line": outcome.line,
             "claims": outcome.claims,
             "message": outcome.message,
-            "url": url.replace(f"/{_STAND_IN_ID}/", f"/{outcome.article_id}/"),
+            # The last occurrence: a project slug could be the same digits.
+            "url": f"/{outcome.article_id}/".join(url.rsplit(f"/{_STAND_IN_ID}/", 1)),
         }
 
 
