@@ -38,7 +38,7 @@ def test_it_accepts_the_placeholder_in_debug_and_defaults_to_sqlite():
 
 def test_it_reads_database_url():
     result = _load_settings(DEBUG="1", DATABASE_URL="postgres://u@127.0.0.1:5432/x")
-    assert result.stdout.split()[0] == "django.db.backends.postgresql"
+    assert result.stdout.split()[0] == "workbench.postgresql"
 
 
 def test_a_malformed_boolean_fails_loudly():

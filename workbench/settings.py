@@ -183,6 +183,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command", f"PRAGMA journal_mode=WAL; PRAGMA synchronous={'FULL' if DURABLE_COMMITS else 'NORMAL'};"
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with its batches split under the protocol's parameter limit
+    # (workbench/postgresql/base.py), which prepared statements bring.
+    DATABASES["default"]["ENGINE"] = "workbench.postgresql"
     # Added to any options the URL carries (?options=...), not instead of them.
     _options = DATABASES["default"]["OPTIONS"].get("options", "")
     if "synchronous_commit" not in _options:

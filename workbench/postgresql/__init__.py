@@ -1,0 +1,1 @@
+"""PostgreSQL with statements whose parameters the server binds (see base.py)."""
