@@ -4,15 +4,20 @@ doccano is not a dependency of the workbench: it lives in its own virtualenv und
 committed), made once with
 
     python3.11 -m venv var/doccano-venv
-    var/doccano-venv/bin/pip install doccano==1.8.4 gunicorn "marshmallow<4" "numpy<2" "psycopg[binary]"
+    var/doccano-venv/bin/pip install doccano==1.8.4 gunicorn "marshmallow<4" "numpy<2" "psycopg[binary]" "redis>=6.1,<7"
 
 (its dependency ranges now resolve to a marshmallow its environs cannot import and a numpy its
-pandas was not built for; the two pins are what it ran with in 2023)
+pandas was not built for; the two pins are what it ran with in 2023; redis is its Celery
+broker's client here)
 
 When that virtualenv is missing the bench says so and compares against its floors only. Here
-doccano gets a sequence-labelling project (overlapping spans allowed, as claims may overlap),
-one example holding the bench text, one span label and a token; then gunicorn serves it the way
-its own ``doccano webserver`` does (sync workers, its default persistent connections).
+doccano gets sequence-labelling projects (overlapping spans allowed, as claims may overlap): one
+whose example holds the bench text, for creating spans; one whose example already holds the
+bulk figure's spans (written by its ORM), for the export; an empty one for the import. Then
+gunicorn serves it the way its own ``doccano webserver`` does (sync workers, its default
+persistent connections), and its Celery worker runs the imports and exports as
+``doccano task`` does (2 processes), on Redis rather than its default SQL broker, which polls
+once a second: the peer gets its fastest set-up.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("BENCH_DOCCANO_VENV", ROOT / "var" / "doccano-venv"))
 PYTHON = VENV / "bin" / "python"
+# A database of the local Redis of its own, emptied before each run.
+BROKER_URL = os.environ.get("BENCH_DOCCANO_BROKER_URL", "redis://127.0.0.1:6379/14")
 
 PREPARE = """
 import json, sys
@@ -40,15 +47,29 @@ from projects.models import Member, SequenceLabelingProject
 from roles.models import Role
 from examples.models import Example
 from label_types.models import SpanType
+from labels.models import Span
+given = json.load(sys.stdin)
 user = User.objects.create_user("bench", password="bench-only-password")
-project = SequenceLabelingProject.objects.create(
-    name="Bench", project_type="SequenceLabeling", created_by=user, allow_overlapping=True
-)
-Member.objects.create(project=project, user=user, role=Role.objects.get(name=settings.ROLE_PROJECT_ADMIN))
-example = Example.objects.create(project=project, text=sys.stdin.read(), upload_name="bench.txt")
+admin = Role.objects.get(name=settings.ROLE_PROJECT_ADMIN)
+def new_project(name):
+    project = SequenceLabelingProject.objects.create(
+        name=name, project_type="SequenceLabeling", created_by=user, allow_overlapping=True
+    )
+    Member.objects.create(project=project, user=user, role=admin)
+    return project
+project = new_project("Bench")
+example = Example.objects.create(project=project, text=given["text"], upload_name="bench.txt")
 label = SpanType.objects.create(project=project, text="claim")
+exported = new_project("Export")
+held = Example.objects.create(project=exported, text=given["text"], upload_name="export.txt")
+claim = SpanType.objects.create(project=exported, text="claim")
+Span.objects.bulk_create(
+    Span(example=held, user=user, label=claim, start_offset=start, end_offset=end) for start, end in given["spans"]
+)
+imported = new_project("Import")
 print(json.dumps({"key": Token.objects.create(user=user).key, "project": project.pk,
-                  "example": example.pk, "label": label.pk}))
+                  "example": example.pk, "label": label.pk, "export_project": exported.pk,
+                  "import_project": imported.pk}))
 """
 
 
@@ -76,16 +97,18 @@ def environment(database_url: str, workdir: Path) -> dict[str, str]:
         "MEDIA_ROOT": str(workdir / "doccano-media"),
         "SECRET_KEY": "bench-only-doccano-secret",
         "DEBUG": "False",
+        "CELERY_BROKER_URL": BROKER_URL,
     }
 
 
-def prepare(database_url: str, workdir: Path, text: str) -> dict[str, int | str]:
+def prepare(database_url: str, workdir: Path, text: str, spans: list[tuple[int, int]]) -> dict[str, int | str]:
+    """Projects, examples and a token; ``spans`` are the export project's."""
     env = environment(database_url, workdir)
     done = subprocess.run(
         [str(PYTHON), "-c", PREPARE],
         cwd=backend_dir(),
         env=env,
-        input=text,
+        input=json.dumps({"text": text, "spans": spans}),
         capture_output=True,
         text=True,
         check=False,
@@ -111,3 +134,18 @@ def server_command(port: int, workers: int) -> list[str]:
         "--timeout",
         "120",
     ]
+
+
+def worker_command() -> list[str]:
+    """Its Celery worker as ``doccano task`` starts it (prefork, concurrency 2)."""
+    return [str(PYTHON), "-m", "celery", "--app=config", "worker", "--loglevel=warning", "--concurrency=2"]
+
+
+def has_broker_client() -> bool:
+    done = subprocess.run([str(PYTHON), "-c", "import redis"], capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def import_lines(texts: list[str]) -> bytes:
+    """The upload doccano's JSONL import takes for sequence labelling: a text and no labels a line."""
+    return "\n".join(json.dumps({"text": text, "label": []}) for text in texts).encode()
