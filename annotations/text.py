@@ -39,7 +39,8 @@ def normalise(text: str) -> str:
 
     Leading and trailing blank lines are dropped too; inner blank lines (paragraph breaks) stay.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:  # rare; two replace passes cost as much as the NFC check (10 µs on the seed)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
     lines = [line.rstrip(" \t\u00a0") for line in text.split("\n")]
     return "\n".join(lines).strip("\n")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from annotations import text as textlib
 
@@ -20,6 +24,32 @@ def test_it_is_idempotent():
     raw = "A\u0301 \r\n\r\nB  "
     once = textlib.normalise(raw)
     assert textlib.normalise(once) == once
+
+
+def _normalise_plainly(text: str) -> str:
+    """The rule with no shortcut: ``normalise`` skips the newline replacements when the text
+    has no carriage return, and must give the same text."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return "\n".join(line.rstrip(" \t\u00a0") for line in text.split("\n")).strip("\n")
+
+
+# Texts made of the characters the rule treats specially, so most examples hit an edge.
+_EDGY_TEXT = st.lists(
+    st.sampled_from(["a", "é", "e\u0301", " ", "\t", "\u00a0", "\n", "\r", "\r\n", "\u2028"]), max_size=40
+).map("".join)
+
+
+@given(_EDGY_TEXT)
+def test_it_normalises_as_the_plain_rule(raw):
+    assert textlib.normalise(raw) == _normalise_plainly(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["plain\nlines", "ends in a space ", "ends in a tab\t", "nbsp\u00a0\nnext", "space \n\n", "\n\n  \n", "\r\n \r\n"],
+)
+def test_it_normalises_each_edge_as_the_plain_rule(raw):
+    assert textlib.normalise(raw) == _normalise_plainly(raw)
 
 
 def test_it_hashes_utf8():
