@@ -514,6 +514,58 @@ def test_it_splits_jsonl_chunks_by_text_size(project, author, settings, django_a
     assert len(text.splitlines()) == 3
 
 
+@pytest.mark.parametrize(
+    "fmt, options",
+    [
+        ("jsonl", {"include_mentions": "1", "include_suggestions": "1"}),
+        ("jsonl", {}),
+        ("csv", {}),
+        ("fever", {}),
+        ("claimreview", {"status": "approved"}),
+        ("webannotation", {}),
+        ("webannotation-lines", {}),
+    ],
+)
+def test_an_article_read_in_pages_of_claims_exports_the_same_bytes(dataset, author, settings, fmt, options):
+    """Claims are read ``EXPORT_CHUNK_CLAIMS`` at a time, so an article with 100,000 of them is never
+    held whole; whatever the page size, and wherever a page ends (inside an article, at its end,
+    before a claimless one), the export is the same to the byte, with the same counts."""
+    publish(dataset["project"])
+    make_articles(dataset["project"], author, articles=2, claims_each=3)
+    params = parse_params({"format": fmt, **options}, project=dataset["project"])
+
+    def export(page: int) -> tuple[bytes, int, int, int]:
+        settings.EXPORT_CHUNK_CLAIMS = page
+        stream = ExportStream(dataset["project"], params)
+        data = b"".join(stream.iter_bytes())
+        return data, stream.row_count, stream.claim_count, stream.article_count
+
+    whole = export(10_000)
+    assert whole[2] >= 8  # enough claims (those the format keeps) for several pages
+    for page in (1, 2, 3, 5, 13):
+        assert export(page) == whole, f"page of {page}"
+
+
+def test_an_export_holds_at_most_a_page_of_claims_at_once(project, author, settings):
+    settings.EXPORT_CHUNK_CLAIMS = 4
+    for n, claims_each in enumerate((10, 3, 3)):
+        article = ArticleFactory(project=project, text=f"{n} " + " ".join(f"word{i}" for i in range(40)))
+        for k in range(claims_each):
+            claim = ClaimFactory(article=article, start=k * 7, end=k * 7 + 5, status="approved")
+            SourceFactory(claim=claim)
+    params = parse_params({"format": "jsonl"}, project=project)
+    stream = ExportStream(project, params)
+    held = [sum(len(bundle.claims) for bundle in bundles) for bundles in stream.bundle_chunks()]
+    assert max(held) <= 4
+    assert sum(held) == 16
+    # Queries grow with the pages: ceil(16 / 4) pages of claims, each with its sources, captures
+    # and comments, and a last empty one.
+    with CaptureQueriesContext(connection) as queries:
+        lines = b"".join(stream.iter_bytes()).splitlines()
+    assert [len(json.loads(line)["claims"]) for line in lines] == [10, 3, 3]
+    assert sum('FROM "annotations_source"' in q["sql"] for q in queries) == 4
+
+
 # --- jobs (called directly; the worker wiring is tested once below) ----------------------------
 
 

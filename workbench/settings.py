@@ -315,6 +315,8 @@ if env_str("CELERY_BROKER_KEY_PREFIX", ""):
 # and the most article text (characters) one chunk of a JSONL export may hold.
 EXPORT_CHUNK_ARTICLES = env_int("EXPORT_CHUNK_ARTICLES", 500)
 EXPORT_CHUNK_CHARS = env_int("EXPORT_CHUNK_CHARS", 8_000_000)
+# Claims an export holds at once (with their sources): an article with more comes in parts.
+EXPORT_CHUNK_CLAIMS = env_int("EXPORT_CHUNK_CLAIMS", 10_000)
 EXPORT_TASK_SOFT_TIME_LIMIT = env_int("EXPORT_TASK_SOFT_TIME_LIMIT", 1800)
 EXPORT_TASK_TIME_LIMIT = env_int("EXPORT_TASK_TIME_LIMIT", 1900)
 # Test-only: seconds an export job sleeps after each chunk, so a test can watch progress move.

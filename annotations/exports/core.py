@@ -3,7 +3,9 @@
 Memory stays flat whatever the size of the project: articles are walked by keyset pagination on
 their id (``id > last ORDER BY id LIMIT n``, an index range scan, unlike OFFSET), and each chunk
 fetches its claims, sources and mentions in one query each. So the number of queries grows with
-the number of chunks, never with the number of rows. Values come from ``.values()`` rather than
+the number of chunks, never with the number of rows. A chunk's claims are read in pages of
+``EXPORT_CHUNK_CLAIMS`` (keyset on the claims' order) so that one article with any number of
+claims is never held whole either: its JSONL line is written in parts. Values come from ``.values()`` rather than
 model instances: the export touches every row once and the instances would only cost time.
 """
 
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, QuerySet, TextField
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -116,6 +118,12 @@ class Bundle:
     mentions: list[dict[str, Any]] = field(default_factory=list)
     # Every sentence with its check-worthiness score, when the export asked (JSONL only).
     suggestions: list[dict[str, Any]] | None = None
+    # An article with more claims than a page comes in parts: ``part`` counts them from 0,
+    # ``last`` marks the one that ends it, which alone carries ``mentions`` and ``suggestions``.
+    # Formats with a row per claim need not look; one row per article (JSONL) writes the row's
+    # opening with part 0 and its close with the last.
+    part: int = 0
+    last: bool = True
 
 
 @dataclass(slots=True)
@@ -146,6 +154,8 @@ class ExportStream:
         # Bounds the article text held at once in a JSONL chunk: a few huge articles must not
         # make one chunk hold hundreds of megabytes.
         self.chunk_chars = settings.EXPORT_CHUNK_CHARS
+        # Bounds the claims held at once: one article may have any number of them.
+        self.claim_page = max(1, settings.EXPORT_CHUNK_CLAIMS)
         self.context = ExportContext(project=project, params=params)
         self.row_count = 0
         self.claim_count = 0
@@ -206,26 +216,123 @@ class ExportStream:
             if chunk:
                 yield chunk
 
-    def _bundles(self, article_ids: list[int]) -> list[Bundle]:
+    def _bundles(self, article_ids: list[int]) -> Iterator[list[Bundle]]:
+        """The chunk's articles as bundles, in article order, in lists of at most ``claim_page`` claims.
+
+        A chunk's claims are read a page at a time (keyset on the claims' order), each page with
+        its sources, captures and comments: an article with 100,000 claims is never held whole.
+        Its claims then come in several parts, each a ``Bundle`` of the same article with ``part``
+        counting from 0 and ``last`` on the one that ends it (possibly with no claims); an
+        article whose claims fit one page is one bundle, as are those with none.
+        """
         fmt = self.format
         article_fields = ARTICLE_FIELDS + (ARTICLE_TEXT_FIELDS if fmt.needs_text else ())
-        bundles: dict[int, Bundle] = {
-            row["id"]: Bundle(row)
-            for row in _values(
+        articles = list(
+            _values(
                 Article.objects.filter(pk__in=article_ids).order_by("pk"),
                 article_fields,
                 created_by_name=_username("created_by"),
                 assignee_name=_username("assignee"),
             )
-        }
+        )
+        mentions: dict[int, list[dict[str, Any]]] = {}
+        spans_by_article: dict[int, list[_Span]] = {}
+        if fmt.needs_mentions and self.params.include_mentions:
+            for mention in (
+                EntityMention.objects.filter(article_id__in=article_ids)
+                .order_by("article_id", "start", "end", "id")
+                .values(*MENTION_FIELDS)
+            ):
+                mentions.setdefault(mention["article_id"], []).append(mention)
+                spans_by_article.setdefault(mention["article_id"], []).append(
+                    _Span(mention["start"], mention["end"], mention)
+                )
+        scored: dict[int, list[dict[str, Any]]] | None = None
+        if fmt.needs_mentions and self.params.include_suggestions:
+            from ..suggestions import export_rows
+
+            scored = export_rows(article_ids)
+
+        def bundle(article: dict[str, Any], part: int, claims: list[dict[str, Any]], last: bool) -> Bundle:
+            found = Bundle(article, claims, part=part, last=last)
+            if last:
+                found.mentions = mentions.get(article["id"], [])
+                if scored is not None:
+                    found.suggestions = scored.get(article["id"], [])
+            return found
+
         # The ids come from this project's articles, so no join back to the project is needed.
         claims = self._kept_claims(by_article=True).filter(article_id__in=article_ids)
-        by_id: dict[int, dict[str, Any]] = {}
-        # The link rides on the claims' own query (LEFT JOINs): no query more per chunk.
+        waiting = iter(articles)  # articles not yet begun, in order
+        current: dict[str, Any] | None = None  # the article whose claims the last page ended in
+        part = 0
+        after: dict[str, Any] | None = None
+        while True:
+            page = self._claim_page(claims, after, spans_by_article)
+            done: list[Bundle] = []
+            by_article: dict[int, list[dict[str, Any]]] = {}
+            for row in page:
+                by_article.setdefault(row["article_id"], []).append(row)
+            for article_id, rows in by_article.items():
+                if current is not None and current["id"] == article_id:
+                    done.append(bundle(current, part, rows, last=False))
+                    part += 1
+                    continue
+                if current is not None:  # its claims ended with the last page
+                    done.append(bundle(current, part, [], last=True))
+                current = next(waiting)
+                while current["id"] != article_id:
+                    done.append(bundle(current, 0, [], last=True))  # an article with no kept claim
+                    current = next(waiting)
+                done.append(bundle(current, 0, rows, last=False))
+                part = 1
+            if len(page) < self.claim_page:
+                break
+            after = {key: page[-1][key] for key in ("article_id", "start", "end", "id")}
+            # Whole articles go out at once; only the one the page ended in may go on.
+            yield self._closed(done)
+            del page, done, by_article, rows  # the next page is read with none of this one held
+        if current is not None:
+            done.append(bundle(current, part, [], last=True))
+        done.extend(bundle(article, 0, [], last=True) for article in waiting)
+        yield self._closed(done)
+
+    @staticmethod
+    def _closed(parts: list[Bundle]) -> list[Bundle]:
+        """An article's parts, merged where they all fall in one list: one bundle, as before paging."""
+        merged: list[Bundle] = []
+        for part in parts:
+            previous = merged[-1] if merged else None
+            if previous is not None and previous.article is part.article and not previous.last:
+                previous.claims.extend(part.claims)
+                previous.last = part.last
+                previous.mentions, previous.suggestions = part.mentions, part.suggestions
+            else:
+                merged.append(part)
+        return merged
+
+    def _claim_page(
+        self, claims: QuerySet[Claim], after: dict[str, Any] | None, spans_by_article: dict[int, list[_Span]]
+    ) -> list[dict[str, Any]]:
+        """Up to ``claim_page`` claims after ``after`` in the export's order, with their sources,
+        captures, comments and (when asked) mentions."""
+        fmt = self.format
+        if after is not None:
+            a, s, e, i = after["article_id"], after["start"], after["end"], after["id"]
+            claims = claims.filter(
+                Q(article_id__gt=a)
+                | Q(article_id=a, start__gt=s)
+                | Q(article_id=a, start=s, end__gt=e)
+                | Q(article_id=a, start=s, end=e, id__gt=i)
+            )
+        # The link rides on the claims' own query (LEFT JOINs): no query more per page.
         links = {f"same_as_{name}": _link_column(name, path) for name, path in LINK_FIELDS} if fmt.needs_links else {}
         project_id = self.project.pk
+        page: list[dict[str, Any]] = []
+        by_id: dict[int, dict[str, Any]] = {}
+        ordered = claims.order_by("article_id", "start", "end", "id")[: self.claim_page]
         for row in _values(
-            claims.order_by("article_id", "start", "end", "id"),
+            ordered,
             CLAIM_FIELDS,
             created_by_name=_username("created_by"),
             reviewed_by_name=_username("reviewed_by"),
@@ -240,14 +347,19 @@ class ExportStream:
             row["sources"] = []
             row["comments"] = []
             by_id[row["id"]] = row
-            bundles[row["article_id"]].claims.append(row)
+            page.append(row)
+        if not page:
+            return page
+        # The page's claims by subquery, its own query again: no bound parameter per claim (a list
+        # of 5,000 ids cost Django 0.15 s to prepare), one round trip. A chunk that fits one page
+        # needs no order or limit.
+        ids: Any = (claims if after is None and len(page) < self.claim_page else ordered).values("id")
         # Only the columns the format writes: each datetime costs a conversion per row.
         source_people = {"added_by_name": _username("added_by")} if fmt.source_fields == SOURCE_FIELDS else {}
         by_source: dict[int, dict[str, Any]] = {}
-        if fmt.needs_sources and by_id:
-            # A subquery rather than a list of ids: no bound-parameter limit, one round trip.
+        if fmt.needs_sources:
             for source in _values(
-                Source.objects.filter(claim_id__in=claims.values("id")).order_by("claim_id", "id"),
+                Source.objects.filter(claim_id__in=ids).order_by("claim_id", "id"),
                 ("id", "claim_id", *fmt.source_fields),
                 **source_people,
             ):
@@ -257,49 +369,37 @@ class ExportStream:
                     source["captures"] = []
         if fmt.needs_captures and by_source:
             for capture in _values(
-                Capture.objects.filter(source__claim_id__in=claims.values("id"), status=RunStatus.DONE).order_by(
+                Capture.objects.filter(source__claim_id__in=ids, status=RunStatus.DONE).order_by(
                     "source_id", "fetched_at", "id"
                 ),
                 CAPTURE_FIELDS,
             ):
                 by_source[capture["source_id"]]["captures"].append(capture)
-        if fmt.needs_comments and by_id:
+        if fmt.needs_comments:
             for comment in _values(
-                ClaimComment.objects.filter(claim_id__in=claims.values("id")).order_by("claim_id", "created_at", "id"),
+                ClaimComment.objects.filter(claim_id__in=ids).order_by("claim_id", "created_at", "id"),
                 COMMENT_FIELDS,
                 author_name=_username("author"),
             ):
                 by_id[comment["claim_id"]]["comments"].append(comment)
         if fmt.needs_mentions and self.params.include_mentions:
-            spans_by_article: dict[int, list[_Span]] = {}
-            for mention in (
-                EntityMention.objects.filter(article_id__in=article_ids)
-                .order_by("article_id", "start", "end", "id")
-                .values(*MENTION_FIELDS)
-            ):
-                bundles[mention["article_id"]].mentions.append(mention)
-                spans_by_article.setdefault(mention["article_id"], []).append(
-                    _Span(mention["start"], mention["end"], mention)
-                )
-            for bundle in bundles.values():
-                spans = spans_by_article.get(bundle.article["id"], [])
-                for claim in bundle.claims:
-                    # The same rule as the desk uses (Claim.mentions_inside), so the export agrees with it.
-                    inside = spans_inside(_Span(claim["start"], claim["end"], claim), spans)
-                    claim["mentions"] = [span.row for span in inside]
-        if fmt.needs_mentions and self.params.include_suggestions:
-            from ..suggestions import export_rows
-
-            scored = export_rows(article_ids)
-            for bundle in bundles.values():
-                bundle.suggestions = scored.get(bundle.article["id"], [])
-        return list(bundles.values())
+            for claim in page:
+                # The same rule as the desk uses (Claim.mentions_inside), so the export agrees with it.
+                spans = spans_by_article.get(claim["article_id"], [])
+                inside = spans_inside(_Span(claim["start"], claim["end"], claim), spans)
+                claim["mentions"] = [span.row for span in inside]
+        return page
 
     def bundle_chunks(self) -> Iterator[list[Bundle]]:
         for article_ids in self._chunks():
-            with gcpause.paused():
-                bundles = self._bundles(article_ids)
-            yield bundles
+            parts = self._bundles(article_ids)
+            while True:
+                with gcpause.paused():  # while the rows of a page are made
+                    bundles = next(parts, None)
+                if bundles is None:
+                    break
+                yield bundles
+                bundles.clear()  # before the next page is read: the caller may still hold the list
 
     # --- text --------------------------------------------------------------------------------
 
@@ -319,6 +419,7 @@ class ExportStream:
         encoded = fmt.encodes_rows
         separator: Any = fmt.separator.encode() if encoded else fmt.separator
         join: Any = b"".join if encoded else "".join
+        per_article = fmt.unit == "article"
         total = self.count_articles() if on_progress else 0
         done = 0
         self.row_count = self.claim_count = self.article_count = self.capture_count = 0
@@ -331,6 +432,14 @@ class ExportStream:
             for bundle in bundles:
                 with gcpause.paused():
                     rows = list(fmt.row_bytes(bundle, self.context) if encoded else fmt.rows(bundle, self.context))
+                if per_article and not (bundle.part == 0 and bundle.last):
+                    # One row in parts: no separator inside it, and counted once, with its end.
+                    if separator and self.row_count and bundle.part == 0:
+                        pending.append(separator)
+                    pending.extend(rows)
+                    pending_chars += sum(len(row) for row in rows)
+                    self.row_count += bundle.last
+                    rows = []
                 for row in rows:
                     if separator and self.row_count:
                         pending.append(separator)
@@ -344,11 +453,14 @@ class ExportStream:
                             for capture in source["captures"]:
                                 self.capture_count += 1
                                 self.capture_digest.update(f"{capture['sha256']}\n".encode())
+                # Written: nothing of it is held while the next page is read.
+                bundle.claims, rows = [], []
                 if pending_chars >= PIECE_CHARS:
                     yield _encode(join(pending))
                     pending, pending_chars = [], 0
-            self.article_count += len(bundles)
-            done += len(bundles)
+            ended = sum(bundle.last for bundle in bundles)
+            self.article_count += ended
+            done += ended
             if on_progress:
                 on_progress(done, total)
         if pending:

@@ -30,6 +30,11 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def dumps_bytes(value: Any) -> bytes:
+    """``dumps`` as the UTF-8 orjson writes."""
+    return orjson.dumps(value)
+
+
 def dumps_line(value: Any) -> bytes:
     """``dumps`` and a newline, as the UTF-8 orjson writes: a stream sends it on as is (no decode, no encode)."""
     return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)

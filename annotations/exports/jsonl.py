@@ -16,7 +16,7 @@ from typing import Any
 
 from ..imports.base import ArticleRecord, ImportProblem, Metadata
 from .core import Bundle, ExportContext
-from .encoding import dumps_line
+from .encoding import dumps_bytes, dumps_line
 from .registry import ExportFormat, iso, register
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent.parent / "docs" / "schemas" / "jsonl.schema.json"
@@ -66,6 +66,13 @@ class JsonlFormat(ExportFormat):
             yield row.decode("utf-8")
 
     def row_bytes(self, bundle: Bundle, ctx: ExportContext) -> Iterator[bytes]:
+        if bundle.part == 0 and bundle.last:
+            yield dumps_line(self._record(bundle, [_claim(c) for c in bundle.claims], bundle.mentions))
+        else:
+            yield from self._part_bytes(bundle)
+
+    @staticmethod
+    def _record(bundle: Bundle, claims: list[dict[str, Any]], mentions: list[dict[str, Any]]) -> dict[str, Any]:
         a = bundle.article
         record: dict[str, Any] = {
             "id": a["id"],
@@ -81,12 +88,33 @@ class JsonlFormat(ExportFormat):
             "assignee": a["assignee_name"],
             "created_at": iso(a["created_at"]),
             "updated_at": iso(a["updated_at"]),
-            "claims": [_claim(c) for c in bundle.claims],
-            "mentions": [_mention(m) for m in bundle.mentions],
+            "claims": claims,
+            "mentions": [_mention(m) for m in mentions],
         }
         if bundle.suggestions is not None:
             record["suggestions"] = bundle.suggestions
-        yield dumps_line(record)
+        return record
+
+    def _part_bytes(self, bundle: Bundle) -> Iterator[bytes]:
+        """One part of an article's line: its opening (part 0), claims, its close (the last part).
+
+        The pieces are the bytes orjson writes for the whole record, cut around the claims list.
+        Its key is the first place ``"claims":[],"mentions":`` can occur: the fields before it
+        are strings and numbers, and a quote inside a JSON string is always escaped.
+        """
+        claims = b",".join(dumps_bytes(_claim(c)) for c in bundle.claims)
+        if bundle.part == 0:
+            opening = dumps_bytes(self._record(bundle, [], []))
+            yield opening[: opening.index(_CLAIMS_THEN_MENTIONS) + len(b'"claims":[')]
+        elif claims:
+            yield b","  # after the claims of the earlier parts, which are never empty
+        yield claims
+        if bundle.last:
+            closing = dumps_line(self._record(bundle, [], bundle.mentions))
+            yield closing[closing.index(_CLAIMS_THEN_MENTIONS) + len(b'"claims":[') :]
+
+
+_CLAIMS_THEN_MENTIONS = b'"claims":[],"mentions":'
 
 
 def _mention(m: dict[str, Any]) -> dict[str, Any]:
