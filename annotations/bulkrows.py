@@ -29,6 +29,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import connections, models, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from .models import HTTP_URL
@@ -300,6 +301,15 @@ def insert_copies(
             f"SELECT {selected} FROM {table} WHERE {wanted} ORDER BY {key}",
             [*params, keys_param],
         )
+
+
+def keys_subquery(keys: Sequence[int], using: str = "default") -> RawSQL:
+    """``keys`` as a subquery for ``field__in``, in one bound parameter: an array PostgreSQL
+    unnests, a JSON list SQLite unpacks. Django binds a list with a parameter per key, which
+    cost 0.15 s to prepare for 5,000 keys and meets the databases' parameter limits."""
+    if connections[using].vendor == "postgresql":
+        return RawSQL("SELECT UNNEST(%s::bigint[])", [list(keys)])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(keys))])
 
 
 def streams(using: str = "default") -> bool:

@@ -566,6 +566,28 @@ def test_an_export_holds_at_most_a_page_of_claims_at_once(project, author, setti
     assert sum('FROM "annotations_source"' in q["sql"] for q in queries) == 4
 
 
+def test_a_claim_edited_or_deleted_between_pages_is_written_once_or_not_at_all(project, author, settings):
+    """Pages after the first are read by the ids in the order read at the start: a span that
+    moves across a page boundary in the meantime neither doubles its claim nor drops it."""
+    settings.EXPORT_CHUNK_CLAIMS = 2
+    article = ArticleFactory(project=project, text=" ".join(f"word{i}" for i in range(40)))
+    made = [
+        ClaimFactory(article=article, start=k * 7, end=k * 7 + 5, status="approved", verdict="false") for k in range(6)
+    ]
+    params = parse_params({"format": "jsonl"}, project=project)
+    stream = ExportStream(project, params)
+    chunks = stream.bundle_chunks()
+    first = next(chunks)
+    seen = [claim["id"] for bundle in first for claim in bundle.claims]
+    assert seen == [made[0].pk, made[1].pk]
+    # Meanwhile: the first claim moves to the end, the last one to the front, one is deleted.
+    Claim.objects.filter(pk=made[0].pk).update(start=35, end=39)
+    Claim.objects.filter(pk=made[5].pk).update(start=0, end=3)
+    Claim.objects.filter(pk=made[3].pk).delete()
+    seen += [claim["id"] for bundles in chunks for bundle in bundles for claim in bundle.claims]
+    assert seen == [made[0].pk, made[1].pk, made[2].pk, made[4].pk, made[5].pk]
+
+
 # --- jobs (called directly; the worker wiring is tested once below) ----------------------------
 
 

@@ -3,28 +3,29 @@
 Memory stays flat whatever the size of the project: articles are walked by keyset pagination on
 their id (``id > last ORDER BY id LIMIT n``, an index range scan, unlike OFFSET), and each chunk
 fetches its claims, sources and mentions in one query each. So the number of queries grows with
-the number of chunks, never with the number of rows. A chunk's claims are read in pages of
-``EXPORT_CHUNK_CLAIMS`` (keyset on the claims' order) so that one article with any number of
-claims is never held whole either: its JSONL line is written in parts. Values come from ``.values()`` rather than
+the number of chunks, not with the number of rows, except that a chunk with more than
+``EXPORT_CHUNK_CLAIMS`` claims reads them a page at a time (by ids read once, in order), so that
+one article with any number of claims is never held whole either: its JSONL line is written in
+parts. Values come from ``.values()`` rather than
 model instances: the export touches every row once and the instances would only cost time.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, TextField
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, QuerySet, TextField
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .. import gcpause
+from .. import bulkrows, gcpause
 from ..models import Article, Capture, Claim, ClaimComment, EntityMention, Project, RunStatus, Source, spans_inside
 from .encoding import SOURCE_FIELDS, iso
 
@@ -106,6 +107,8 @@ LINK_FIELDS = (
 MENTION_FIELDS = ("id", "article_id", "start", "end", "text", "label", "model", "corrected_at", "original_label")
 
 ProgressCallback = Callable[[int, int], None]
+# The order of claims in every export: by article, then by place in its text.
+CLAIM_ORDER = ("article_id", "start", "end", "id")
 PIECE_CHARS = 256 * 1024
 
 
@@ -266,9 +269,9 @@ class ExportStream:
         waiting = iter(articles)  # articles not yet begun, in order
         current: dict[str, Any] | None = None  # the article whose claims the last page ended in
         part = 0
-        after: dict[str, Any] | None = None
+        later: Iterator[list[int]] | None = None  # the ids of the pages after the first, in order
         while True:
-            page = self._claim_page(claims, after, spans_by_article)
+            page = self._claim_page(claims, next(later, []) if later is not None else None, spans_by_article)
             done: list[Bundle] = []
             by_article: dict[int, list[dict[str, Any]]] = {}
             for row in page:
@@ -286,9 +289,16 @@ class ExportStream:
                     current = next(waiting)
                 done.append(bundle(current, 0, rows, last=False))
                 part = 1
-            if len(page) < self.claim_page:
+            if len(page) < self.claim_page and later is None or not page:
                 break
-            after = {key: page[-1][key] for key in ("article_id", "start", "end", "id")}
+            if later is None:
+                # More than a page: the order of the rest is read once, as ids, and each page
+                # is read by them. Paging by a cursor on (start, end) would write a claim twice,
+                # or not at all, if its span moved across the cursor between two pages, and
+                # each page's sort would take in everything after it.
+                written = {row["id"] for row in page}
+                rest = [pk for pk in claims.order_by(*CLAIM_ORDER).values_list("id", flat=True) if pk not in written]
+                later = (rest[n : n + self.claim_page] for n in range(0, len(rest), self.claim_page))
             # Whole articles go out at once; only the one the page ended in may go on.
             yield self._closed(done)
             del page, done, by_article, rows  # the next page is read with none of this one held
@@ -312,27 +322,23 @@ class ExportStream:
         return merged
 
     def _claim_page(
-        self, claims: QuerySet[Claim], after: dict[str, Any] | None, spans_by_article: dict[int, list[_Span]]
+        self, claims: QuerySet[Claim], keys: Sequence[int] | None, spans_by_article: dict[int, list[_Span]]
     ) -> list[dict[str, Any]]:
-        """Up to ``claim_page`` claims after ``after`` in the export's order, with their sources,
-        captures, comments and (when asked) mentions."""
+        """The first ``claim_page`` claims in the export's order (``keys`` None), or the claims
+        ``keys`` in that order, with their sources, captures, comments and (when asked) mentions."""
         fmt = self.format
-        if after is not None:
-            a, s, e, i = after["article_id"], after["start"], after["end"], after["id"]
-            claims = claims.filter(
-                Q(article_id__gt=a)
-                | Q(article_id=a, start__gt=s)
-                | Q(article_id=a, start=s, end__gt=e)
-                | Q(article_id=a, start=s, end=e, id__gt=i)
-            )
+        if keys is not None:
+            if not keys:
+                return []
+            claims = claims.filter(id__in=bulkrows.keys_subquery(keys))
         # The link rides on the claims' own query (LEFT JOINs): no query more per page.
         links = {f"same_as_{name}": _link_column(name, path) for name, path in LINK_FIELDS} if fmt.needs_links else {}
         project_id = self.project.pk
         page: list[dict[str, Any]] = []
         by_id: dict[int, dict[str, Any]] = {}
-        ordered = claims.order_by("article_id", "start", "end", "id")[: self.claim_page]
+        ordered = claims.order_by(*CLAIM_ORDER)
         for row in _values(
-            ordered,
+            ordered if keys is not None else ordered[: self.claim_page],
             CLAIM_FIELDS,
             created_by_name=_username("created_by"),
             reviewed_by_name=_username("reviewed_by"),
@@ -350,10 +356,16 @@ class ExportStream:
             page.append(row)
         if not page:
             return page
-        # The page's claims by subquery, its own query again: no bound parameter per claim (a list
-        # of 5,000 ids cost Django 0.15 s to prepare), one round trip. A chunk that fits one page
-        # needs no order or limit.
-        ids: Any = (claims if after is None and len(page) < self.claim_page else ordered).values("id")
+        if keys is not None:
+            # In the order read at the start: a span edited since then does not move its claim.
+            place = {pk: n for n, pk in enumerate(keys)}
+            page.sort(key=lambda row: place[row["id"]])
+        # The claims' children by a subquery (no bound parameter per claim: a list of 5,000 ids
+        # cost Django 0.15 s to prepare): the chunk's claims when they fit one page, otherwise
+        # the page's ids as one parameter. A claim added since the claims were read may bring
+        # children of its own: they are left out with it (``by_id.get``).
+        whole = keys is None and len(page) < self.claim_page
+        ids: Any = claims.values("id") if whole else bulkrows.keys_subquery(list(by_id))
         # Only the columns the format writes: each datetime costs a conversion per row.
         source_people = {"added_by_name": _username("added_by")} if fmt.source_fields == SOURCE_FIELDS else {}
         by_source: dict[int, dict[str, Any]] = {}
@@ -363,7 +375,10 @@ class ExportStream:
                 ("id", "claim_id", *fmt.source_fields),
                 **source_people,
             ):
-                by_id[source["claim_id"]]["sources"].append(source)
+                owner = by_id.get(source["claim_id"])
+                if owner is None:
+                    continue
+                owner["sources"].append(source)
                 if fmt.needs_captures:
                     by_source[source["id"]] = source
                     source["captures"] = []
@@ -374,14 +389,18 @@ class ExportStream:
                 ),
                 CAPTURE_FIELDS,
             ):
-                by_source[capture["source_id"]]["captures"].append(capture)
+                cited = by_source.get(capture["source_id"])
+                if cited is not None:
+                    cited["captures"].append(capture)
         if fmt.needs_comments:
             for comment in _values(
                 ClaimComment.objects.filter(claim_id__in=ids).order_by("claim_id", "created_at", "id"),
                 COMMENT_FIELDS,
                 author_name=_username("author"),
             ):
-                by_id[comment["claim_id"]]["comments"].append(comment)
+                commented = by_id.get(comment["claim_id"])
+                if commented is not None:
+                    commented["comments"].append(comment)
         if fmt.needs_mentions and self.params.include_mentions:
             for claim in page:
                 # The same rule as the desk uses (Claim.mentions_inside), so the export agrees with it.
