@@ -309,26 +309,33 @@ BENCH_QUEUE = f"bench-api-{os.getpid()}"
 SEED = (ROOT / "seeds" / "000_ddd837a79f5b304a.txt").read_text(encoding="utf-8")
 
 
+def post_file(
+    conn: http.client.HTTPConnection, path: str, key: str, field: str, content: bytes, content_type: str
+) -> http.client.HTTPResponse:
+    """POST ``content`` as the one file of a multipart form (named ``copies.jsonl``) with a token."""
+    boundary = "bench-boundary-7d1f"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="copies.jsonl"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    headers = {"Authorization": f"Token {key}", "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    conn.request("POST", path, body, headers)
+    return conn.getresponse()
+
+
 def post_import(port: int, key: str, count: int, round_: int = 0) -> dict[str, object]:
     """``count`` copies of the seed article (each with its own first line) as one JSONL upload,
     then the article list: the time until all of them are listed, as the issue measures peers."""
     lines = "\n".join(
         json.dumps({"title": f"Copy {n}", "text": f"Copy {n} of round {round_}.\n{SEED}"}) for n in range(count)
-    )
-    boundary = "bench-boundary-7d1f"
-    body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="copies.jsonl"\r\n'
-        f"Content-Type: application/x-ndjson\r\n\r\n{lines}\r\n--{boundary}--\r\n"
     ).encode()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     began = time.perf_counter()
-    conn.request(
-        "POST",
-        "/api/v1/projects/bench/imports/",
-        body,
-        {"Authorization": f"Token {key}", "Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    response = conn.getresponse()
+    response = post_file(conn, "/api/v1/projects/bench/imports/", key, "file", lines, "application/x-ndjson")
     report = json.loads(response.read() or b"{}")
     conn.request("GET", "/api/v1/articles/?page_size=1", headers={"Authorization": f"Token {key}"})
     listed = conn.getresponse()
@@ -341,7 +348,7 @@ def post_import(port: int, key: str, count: int, round_: int = 0) -> dict[str, o
         "status": response.status,
         "created": created,
         "list_status": listed.status,
-        "mb": round(len(body) / 1e6, 2),
+        "mb": round(len(lines) / 1e6, 2),
         "seconds": round(seconds, 3),
         "articles_per_second": round(count / seconds, 1),
         "goal_seconds": 0.6,
@@ -614,26 +621,11 @@ def doccano_import(port: int, key: str, project: int, round_: int) -> dict[str, 
     until its example list counts them all: what post_import measures of the workbench."""
     texts = [f"Copy {n} of round {round_}.\n{SEED}" for n in range(IMPORT)]
     lines = doccano_peer.import_lines(texts)
-    boundary = "bench-boundary-7d1f"
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="filepond"; filename="copies.jsonl"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        + lines
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     # Counted before: an earlier round that did not finish must not count towards this one.
     expected = int(doccano_json(conn, "GET", f"/v1/projects/{project}/examples?limit=1", key)["count"]) + IMPORT
     began = time.perf_counter()
-    conn.request(
-        "POST",
-        "/v1/fp/process/",
-        body,
-        {"Authorization": f"Token {key}", "Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    uploaded = conn.getresponse()
+    uploaded = post_file(conn, "/v1/fp/process/", key, "filepond", lines, "application/octet-stream")
     upload_id = uploaded.read().decode()
     if uploaded.status != 200:
         return {"articles": IMPORT, "status": uploaded.status, "seconds": 0.0, "error": upload_id[:300]}
@@ -654,7 +646,7 @@ def doccano_import(port: int, key: str, project: int, round_: int) -> dict[str, 
         "articles": IMPORT,
         "status": 201 if done else 504,
         "created": listed - (expected - IMPORT),
-        "mb": round(len(body) / 1e6, 2),
+        "mb": round(len(lines) / 1e6, 2),
         "seconds": round(seconds, 3),
         "articles_per_second": round(IMPORT / seconds, 1),
         "error": None if done else f"only {listed} of {expected} listed; task: {status}",
