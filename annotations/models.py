@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator, URLValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, OuterRef, Q, Subquery
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
@@ -218,6 +218,17 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         if _is_anonymous(user):
             return self.none()
         return self.filter(project__memberships__user=user)
+
+    def with_claim_count(self) -> ArticleQuerySet:
+        """Each article's number of claims as ``claim_count``, by a subquery a row.
+
+        A JOIN with GROUP BY counted every claim of every article in the project before the
+        page was cut: the API's article list took 0.25–0.38 s a page at 17,000 articles and
+        21,000 claims. Counted per row, a page counts its own articles' claims (from the
+        claims' article index).
+        """
+        claims = Claim.objects.filter(article=OuterRef("pk")).order_by()
+        return self.annotate(claim_count=Subquery(claims.annotate(n=Func(F("id"), function="COUNT")).values("n")))
 
 
 class Article(models.Model):

@@ -134,3 +134,18 @@ def test_updating_a_claim_takes_five_statements(api, article, author, django_ass
     with django_assert_num_queries(7):
         response = api.patch(f"/api/v1/claims/{claim.pk}/", {"verdict": "false"}, format="json", HTTP_IF_MATCH='"1"')
     assert response.status_code == 200
+
+
+def test_the_article_list_counts_claims_per_listed_article_not_for_the_whole_project(api, project, author):
+    """``claim_count`` is a subquery per row. A JOIN with GROUP BY made every page aggregate every
+    claim of every article the person can see before the page was cut (0.25-0.38 s a page at
+    17,000 articles and 21,000 claims), however small the page."""
+    for n in range(3):
+        article = ArticleFactory(project=project, created_by=author)
+        for k in range(n):
+            ClaimFactory(article=article, start=k, end=k + 5, created_by=author)
+    with CaptureQueriesContext(connection) as queries:
+        listed = api.get("/api/v1/articles/?page_size=2").json()["results"]
+    assert [row["claim_count"] for row in listed] == [2, 1]
+    (query,) = [q["sql"] for q in queries if 'FROM "annotations_article"' in q["sql"]]
+    assert "GROUP BY" not in query

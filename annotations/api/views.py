@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.db import transaction
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -269,7 +269,7 @@ class ArticleViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 Prefetch("claims", queryset=claims),
                 Prefetch("mentions", queryset=EntityMention.objects.order_by("start", "end", "id")),
             )
-        return articles.defer("text").annotate(claim_count=Count("claims"))
+        return articles.defer("text").with_claim_count()
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
