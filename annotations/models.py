@@ -213,6 +213,13 @@ class Membership(models.Model):
         )
 
 
+def claims_counted(**condition: Any) -> Subquery:
+    """The number of the outer article's claims (those matching ``condition``), as a subquery:
+    ``COUNT`` without ``GROUP BY``, so it is 0, not NULL, for an article without any."""
+    claims = Claim.objects.filter(article=OuterRef("pk"), **condition).order_by()
+    return Subquery(claims.annotate(n=Func(F("id"), function="COUNT")).values("n"))
+
+
 class ArticleQuerySet(models.QuerySet["Article"]):
     def visible_to(self, user: AnyUser) -> ArticleQuerySet:
         if _is_anonymous(user):
@@ -227,8 +234,7 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         21,000 claims. Counted per row, a page counts its own articles' claims (from the
         claims' article index).
         """
-        claims = Claim.objects.filter(article=OuterRef("pk")).order_by()
-        return self.annotate(claim_count=Subquery(claims.annotate(n=Func(F("id"), function="COUNT")).values("n")))
+        return self.annotate(claim_count=claims_counted())
 
 
 class Article(models.Model):
@@ -267,6 +273,9 @@ class Article(models.Model):
             models.UniqueConstraint(fields=["project", "text_sha256"], name="article_unique_text_in_project"),
             models.CheckConstraint(condition=~Q(text=""), name="article_text_not_empty"),
         ]
+        # A project's articles newest first (the article list, the default order) read from the
+        # index alone: sorting them read every row, texts included (70-100 ms a page at 17,000).
+        indexes = [models.Index(fields=["project", "-created_at", "-id"], name="article_project_newest")]
 
     def __str__(self) -> str:
         return self.title

@@ -134,6 +134,17 @@ def test_the_article_list_makes_a_constant_number_of_queries(client_for, author,
     assert len(_titles(response)) == 23
 
 
+def test_the_article_list_counts_only_the_page_s_articles(client_for, author, project):
+    """Counts are subqueries a row over the page read in index order: a JOIN with GROUP BY (or a
+    sort of every article) made each page aggregate the whole project, 0.3-0.43 s a page at
+    17,000 articles."""
+    _articles(project, author)
+    with CaptureQueriesContext(connection) as queries:
+        client_for(author).get(url("article-list", project.slug))
+    listing = [q["sql"] for q in queries if 'FROM "annotations_article"' in q["sql"]]
+    assert listing and not any("GROUP BY" in sql for sql in listing)
+
+
 def test_an_outsider_gets_404_on_the_article_list(client_for, outsider, project):
     assert client_for(outsider).get(url("article-list", project.slug)).status_code == 404
 
