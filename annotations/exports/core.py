@@ -222,8 +222,9 @@ class ExportStream:
     def _bundles(self, article_ids: list[int]) -> Iterator[list[Bundle]]:
         """The chunk's articles as bundles, in article order, in lists of at most ``claim_page`` claims.
 
-        A chunk's claims are read a page at a time (keyset on the claims' order), each page with
-        its sources, captures and comments: an article with 100,000 claims is never held whole.
+        A chunk's claims are read a page at a time (the first by the claims' order, the rest by
+        their ids, read once in that order), each page with its sources, captures and comments:
+        an article with 100,000 claims is never held whole.
         Its claims then come in several parts, each a ``Bundle`` of the same article with ``part``
         counting from 0 and ``last`` on the one that ends it (possibly with no claims); an
         article whose claims fit one page is one bundle, as are those with none.
