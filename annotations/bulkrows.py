@@ -247,13 +247,23 @@ def insert_with_copy(
 
 
 def _copy_columns(
-    model: type[models.Model], copy_model: type[models.Model], extra: Mapping[str, Any], connection: Any, prefix: str
+    model: type[models.Model],
+    copy_model: type[models.Model],
+    extra: Mapping[str, Any],
+    connection: Any,
+    prefix: str,
+    taken: Mapping[str, str] | None = None,
 ) -> tuple[str, str, list[Any]]:
     """For an INSERT INTO ``copy_model`` (targets) SELECT (selected) of ``model``'s rows: each
-    column of the same name taken from the row (``prefix`` its table), the others from
-    ``extra`` or their default, as parameters."""
+    column of the same name taken from the row (``prefix`` its table), or only the columns
+    ``taken`` names (``copy_model``'s attname: ``model``'s), the others from ``extra`` or their
+    default, as parameters."""
     quote = connection.ops.quote_name
-    copied = {field.attname: field.column for field in model._meta.concrete_fields}
+    if taken is None:
+        copied = {field.attname: field.column for field in model._meta.concrete_fields}
+    else:
+        by_name = {field.attname: field.column for field in model._meta.concrete_fields}
+        copied = {name: by_name[source] for name, source in taken.items()}
     targets, selected, params = [], [], []
     for field, name, missing, _plain in _columns(copy_model, {**copied, **extra}, connection):
         targets.append(quote(str(field.column)))
@@ -274,20 +284,24 @@ def insert_copies(
     copy_model: type[models.Model],
     extra: Mapping[str, Any],
     *,
+    taken: Mapping[str, str] | None = None,
+    returning: bool = False,
     using: str = "default",
-) -> None:
+) -> list[Any]:
     """A copy of each of ``model``'s rows ``keys``, with ``extra``, into ``copy_model`` (as
     ``insert_with_copy``'s) in one INSERT ... SELECT: the rows never leave the database, where
     sending 7,000 history rows back was a fifth of a bulk write. Call inside the transaction
-    that wrote the rows; copies are made in key order.
+    that wrote the rows; copies are made in key order. ``taken`` limits what is copied to the
+    columns it maps (see ``_copy_columns``); ``returning`` returns the copies' keys.
     """
     if not keys:
-        return
+        return []
     connection = connections[using]
     pk = model._meta.pk
-    assert pk is not None
+    copy_pk = copy_model._meta.pk
+    assert pk is not None and copy_pk is not None
     quote = connection.ops.quote_name
-    targets, selected, params = _copy_columns(model, copy_model, extra, connection, "")
+    targets, selected, params = _copy_columns(model, copy_model, extra, connection, "", taken)
     table, key = quote(model._meta.db_table), quote(str(pk.column))
     # One parameter for all the keys: an array on PostgreSQL, a JSON list SQLite unpacks.
     keys_param: list[Any] | str
@@ -295,12 +309,14 @@ def insert_copies(
         wanted, keys_param = f"{key} = ANY(%s)", list(keys)
     else:
         wanted, keys_param = f"{key} IN (SELECT value FROM json_each(%s))", json.dumps(list(keys))
+    tail = f" RETURNING {quote(str(copy_pk.column))}" if returning else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(copy_model._meta.db_table)} ({targets}) "
-            f"SELECT {selected} FROM {table} WHERE {wanted} ORDER BY {key}",
+            f"SELECT {selected} FROM {table} WHERE {wanted} ORDER BY {key}{tail}",
             [*params, keys_param],
         )
+        return [copied for (copied,) in cursor.fetchall()] if returning else []
 
 
 def keys_subquery(keys: Sequence[int], using: str = "default") -> RawSQL:

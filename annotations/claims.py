@@ -484,9 +484,7 @@ def create_many(*, article: Article, by: User, items: Sequence[Any], role: str |
         if rows:
             source_ids = bulkrows.insert(Source, rows, returning=True)
             bulkrows.insert_copies(Source, source_ids, _history_model(Source), written)
-            captures.schedule_values(
-                [(pk, r["url"], r.get("excerpt", "")) for r, pk in zip(rows, source_ids, strict=True)], by=by
-            )
+            captures.schedule_saved([(pk, r["url"]) for r, pk in zip(rows, source_ids, strict=True)], by=by)
     return ids
 
 
@@ -959,9 +957,7 @@ def import_claims_many(
     bulkrows.insert_copies(Source, source_ids, _history_model(Source), history)
     # Captures in the file are not imported (a capture is what this server fetched; one read from
     # a file proves nothing): each imported source's page is captured anew.
-    captures.schedule_values(
-        [(key, row["url"], row["excerpt"]) for row, key in zip(flat_sources, source_ids, strict=True)], by=by
-    )
+    captures.schedule_saved([(key, row["url"]) for row, key in zip(flat_sources, source_ids, strict=True)], by=by)
     bulkrows.insert(
         ClaimComment,
         [

@@ -204,3 +204,36 @@ def test_insert_copies_copies_every_column_in_key_order(article, author):
         assert copy.history_date == now
     bulkrows.insert_copies(Claim, [], history, {})  # nothing to copy: no statement
     assert history.objects.filter(id__in=keys).count() == 3
+
+
+def test_insert_copies_maps_the_columns_it_is_told_and_returns_the_new_keys(article, author):
+    """The captures of a bulk write: made from the sources' rows, the other columns their defaults."""
+    from django.db import transaction
+
+    from annotations import claims
+    from annotations.models import Capture, RunStatus, Source
+
+    claim = claims.create(article=article, by=author, start=0, end=4)
+    rows = [
+        {"claim_id": claim.pk, "url": f"https://e.example/{n}", "excerpt": f"excerpt {n}", "added_by_id": author.pk}
+        for n in range(3)
+    ]
+    with transaction.atomic():
+        sources = bulkrows.insert(Source, rows, returning=True)
+        made = bulkrows.insert_copies(
+            Source,
+            list(reversed(sources[:2])),
+            Capture,
+            {"requested_by_id": author.pk},
+            taken={"source_id": "id", "url": "url", "excerpt": "excerpt"},
+            returning=True,
+        )
+    captures = list(Capture.objects.filter(pk__in=made).order_by("pk"))
+    assert len(made) == 2 and [c.pk for c in captures] == sorted(made)
+    assert [(c.source_id, c.url, c.excerpt) for c in captures] == [
+        (sources[0], "https://e.example/0", "excerpt 0"),
+        (sources[1], "https://e.example/1", "excerpt 1"),
+    ]
+    assert all(c.requested_by_id == author.pk and c.status == RunStatus.QUEUED and c.text == "" for c in captures)
+    assert all(c.created_at is not None for c in captures)
+    assert not Capture.objects.filter(source_id=sources[2]).exists()

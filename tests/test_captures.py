@@ -507,3 +507,16 @@ def test_a_stuck_capture_is_abandoned_when_someone_asks_again(loopback, settings
     assert created and fresh.pk != lost.pk
     assert lost.status == RunStatus.FAILED and lost.error.startswith("Abandoned")
     assert captures.run_capture(capture_id=lost.pk) == "skipped"  # its message, if it ever comes, does nothing
+
+
+def test_a_bulk_write_captures_each_source_with_its_url_excerpt_and_asker(loopback, article, author):
+    items = [
+        {"start": 0, "end": 5, "sources": [{"url": "https://e.example/a", "excerpt": "the quoted words"}]},
+        {"start": 6, "end": 9, "sources": [{"url": "HTTP://E.example/B"}]},
+    ]
+    claims.create_many(article=article, by=author, items=items)
+    captured = list(Capture.objects.order_by("source_id").values_list("source__url", "url", "excerpt", "requested_by"))
+    assert captured == [
+        ("https://e.example/a", "https://e.example/a", "the quoted words", author.pk),
+        ("HTTP://E.example/B", "HTTP://E.example/B", "", author.pk),
+    ]
