@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
 
 from . import checkworthiness, entities, jobs, ner, suggestions
 from .models import Article, EntityMention, ExtractionRun, Project, RunStatus
@@ -213,10 +213,15 @@ def project_progress(project: Project, article_ids: list[int] | None = None) -> 
     if article_ids is not None:
         articles = articles.filter(pk__in=article_ids)
     counts = dict.fromkeys([*RunStatus.values, None], 0)
-    total = 0
-    for _pk, status in latest_run_statuses(articles.order_by()):
-        counts[status] = counts.get(status, 0) + 1
-        total += 1
+    # Counted by the database (GROUP BY the latest status): the page and its poll read four
+    # numbers, not a row per article (30 ms a poll at 17,000 articles when counted here).
+    latest = ExtractionRun.objects.filter(article=OuterRef("pk")).order_by("-created_at", "-id").values("status")[:1]
+    grouped = (
+        articles.order_by().annotate(latest_status=Subquery(latest)).values("latest_status").annotate(n=Count("pk"))
+    )
+    for row in grouped:
+        counts[row["latest_status"]] = counts.get(row["latest_status"], 0) + row["n"]
+    total = sum(counts.values())
     return Progress(
         total=total,
         queued=counts[RunStatus.QUEUED],

@@ -142,7 +142,12 @@ def test_the_article_list_counts_only_the_page_s_articles(client_for, author, pr
     with CaptureQueriesContext(connection) as queries:
         client_for(author).get(url("article-list", project.slug))
     listing = [q["sql"] for q in queries if 'FROM "annotations_article"' in q["sql"]]
-    assert listing and not any("GROUP BY" in sql for sql in listing)
+    page = [sql for sql in listing if '"annotations_article"."title"' in sql]
+    assert len(page) == 1 and "GROUP BY" not in page[0]
+    # The page count has no JOIN either: F("assignee__username") kept one in it (22 ms of a
+    # 70 ms page at 17,000 articles on SQLite).
+    (count,) = [sql for sql in listing if "COUNT(*)" in sql]
+    assert "JOIN" not in count
 
 
 def test_an_outsider_gets_404_on_the_article_list(client_for, outsider, project):

