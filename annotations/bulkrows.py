@@ -292,7 +292,8 @@ def insert_copies(
     ``insert_with_copy``'s) in one INSERT ... SELECT: the rows never leave the database, where
     sending 7,000 history rows back was a fifth of a bulk write. Call inside the transaction
     that wrote the rows; copies are made in key order. ``taken`` limits what is copied to the
-    columns it maps (see ``_copy_columns``); ``returning`` returns the copies' keys.
+    columns it maps (see ``_copy_columns``); ``returning`` returns the copies' keys, in no
+    particular order (neither database promises one for RETURNING).
     """
     if not keys:
         return []

@@ -520,3 +520,13 @@ def test_a_bulk_write_captures_each_source_with_its_url_excerpt_and_asker(loopba
         ("https://e.example/a", "https://e.example/a", "the quoted words", author.pk),
         ("HTTP://E.example/B", "HTTP://E.example/B", "", author.pk),
     ]
+
+
+def test_scheduling_a_source_that_is_not_in_the_database_is_refused_not_skipped(loopback, claim, author):
+    """The capture copies its source's row: a source not saved, or gone, must not lose its capture silently."""
+    source = claims.add_source(claim=claim, by=author, url="https://e.example/kept", stance="supports")
+    with pytest.raises(ValueError, match="not saved"):
+        captures.schedule([Source(claim=claim, url="https://e.example/unsaved")], by=author)
+    with pytest.raises(ValueError, match="1 of 2"):
+        captures.schedule_saved([(source.pk, source.url), (source.pk + 1000, "https://e.example/gone")], by=author)
+    assert list(Capture.objects.values_list("url", flat=True)) == ["https://e.example/kept"]
