@@ -161,11 +161,14 @@ def capture_project(*, project_id: int, only_missing: bool, chunk_size: int = 20
     )
     if only_missing:
         sources = sources.exclude(captures__status=RunStatus.DONE)
-    pending = [s for s in sources.distinct() if _capturable(s.url)]
+    pending = [s.pk for s in sources.distinct() if _capturable(s.url)]
     ids: list[int] = []
     for at in range(0, len(pending), chunk_size):
         with transaction.atomic():
-            ids += schedule(pending[at : at + chunk_size], by=None)
+            # Locked and read again: a source removed since the list was read is left out (its
+            # capture would be refused), and none can go while its capture is queued.
+            chunk = Source.objects.select_for_update().filter(pk__in=pending[at : at + chunk_size]).order_by("id")
+            ids += schedule_saved(list(chunk.values_list("id", "url")), by=None)
     return ids
 
 

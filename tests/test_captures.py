@@ -530,3 +530,20 @@ def test_scheduling_a_source_that_is_not_in_the_database_is_refused_not_skipped(
     with pytest.raises(ValueError, match="1 of 2"):
         captures.schedule_saved([(source.pk, source.url), (source.pk + 1000, "https://e.example/gone")], by=author)
     assert list(Capture.objects.values_list("url", flat=True)) == ["https://e.example/kept"]
+
+
+def test_capture_project_leaves_out_a_source_removed_while_it_runs(loopback, claim, author, project, monkeypatch):
+    first = claims.add_source(claim=claim, by=author, url="https://e.example/first")
+    second = claims.add_source(claim=claim, by=author, url="https://e.example/second")
+    Capture.objects.all().delete()
+    schedule_saved = captures.schedule_saved
+
+    def then_remove_the_second(sources, *, by):
+        made = schedule_saved(sources, by=by)
+        if still := Source.objects.filter(pk=second.pk).first():
+            claims.remove_source(source=still, by=author)  # someone else, meanwhile
+        return made
+
+    monkeypatch.setattr(captures, "schedule_saved", then_remove_the_second)
+    made = captures.capture_project(project_id=project.pk, only_missing=False, chunk_size=1)
+    assert list(Capture.objects.values_list("pk", "source_id")) == [(made[0], first.pk)] and len(made) == 1
