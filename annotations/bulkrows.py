@@ -201,6 +201,37 @@ def _layout(model: type[models.Model], with_key: bool, alias: str) -> tuple[Colu
     return tuple(columns)
 
 
+@functools.cache
+def _insert_sql(model: type[models.Model], with_key: bool, alias: str, mark: str) -> tuple[str, str]:
+    """``INSERT INTO table (columns) `` and one row's ``(?, ?, ...)`` for ``_layout``'s columns,
+    written once: a claim POST built them, quoting thirty names, for each of its two INSERTs."""
+    quote = connections[alias].ops.quote_name
+    columns = _layout(model, with_key, alias)
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(str(f.column)) for f, *_ in columns)}) "
+    return head, "(" + ", ".join([mark] * len(columns)) + ")"
+
+
+@functools.cache
+def _insert_with_copy_sql(
+    model: type[models.Model], copy_model: type[models.Model], with_key: bool, extra: frozenset[str], alias: str
+) -> str:
+    """``insert_with_copy``'s statement on PostgreSQL, written once per shape (its parameters
+    are the row's values, then ``_copy_columns``'): a claim POST quoted ninety names for it."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    assert pk is not None
+    columns = _layout(model, with_key, alias)
+    targets, selected, _fill = _copy_plan(model, copy_model, extra, alias, "new.", None)
+    names = ", ".join(quote(str(f.column)) for f, *_ in columns)
+    return (
+        f"WITH new AS (INSERT INTO {quote(model._meta.db_table)} ({names}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING *) "
+        f"INSERT INTO {quote(copy_model._meta.db_table)} ({targets}) SELECT {selected} FROM new "
+        f"RETURNING {quote(str(pk.column))}"
+    )
+
+
 def insert_with_copy(
     model: type[models.Model],
     row: Mapping[str, Any],
@@ -225,17 +256,9 @@ def insert_with_copy(
             (key,) = insert(model, [row], returning=True, using=using)
             insert(copy_model, [{**row, pk.attname: key, **extra}], using=using)
         return key
-    quote = connection.ops.quote_name
     columns = _columns(model, row, connection)
-    targets, selected, extra_params = _copy_columns(model, copy_model, extra, connection, "new.")
-    table, copy_table = quote(model._meta.db_table), quote(copy_model._meta.db_table)
-    names = ", ".join(quote(str(f.column)) for f, *_ in columns)
-    sql = (
-        f"WITH new AS (INSERT INTO {table} ({names}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING *) "
-        f"INSERT INTO {copy_table} ({targets}) SELECT {selected} FROM new "
-        f"RETURNING {quote(str(pk.column))}"
-    )
+    sql = _insert_with_copy_sql(model, copy_model, pk.attname in row, frozenset(extra), using)
+    _targets, _selected, extra_params = _copy_columns(model, copy_model, extra, connection, "new.")
     params = _row_builder(columns, connection)(row) + extra_params
     # Outside a transaction the statement is atomic by itself; inside one it gets a savepoint,
     # as the two INSERTs do on SQLite, so a refused row leaves the caller's transaction usable.
@@ -244,6 +267,33 @@ def insert_with_copy(
         cursor.execute(sql, params)
         (key,) = cursor.fetchone()
     return key
+
+
+@functools.cache
+def _copy_plan(
+    model: type[models.Model],
+    copy_model: type[models.Model],
+    extra: frozenset[str],
+    alias: str,
+    prefix: str,
+    taken: tuple[tuple[str, str], ...] | None,
+) -> tuple[str, str, tuple[tuple[models.Field[Any, Any], str, Any], ...]]:
+    """``_copy_columns``' SQL, worked out once per shape: the targets, the selected columns, and
+    the columns given as parameters, each with its field and missing value (see ``_layout``)."""
+    quote = connections[alias].ops.quote_name
+    by_name = {field.attname: field.column for field in model._meta.concrete_fields}
+    copied = by_name if taken is None else {name: by_name[source] for name, source in taken}
+    copy_pk = copy_model._meta.pk
+    assert copy_pk is not None
+    targets, selected, fill = [], [], []
+    for field, name, missing, _plain in _layout(copy_model, copy_pk.attname in {*copied, *extra}, alias):
+        targets.append(quote(str(field.column)))
+        if name in copied:
+            selected.append(prefix + quote(str(copied[name])))
+        else:
+            selected.append("%s")
+            fill.append((field, name, missing))
+    return ", ".join(targets), ", ".join(selected), tuple(fill)
 
 
 def _copy_columns(
@@ -258,24 +308,24 @@ def _copy_columns(
     column of the same name taken from the row (``prefix`` its table), or only the columns
     ``taken`` names (``copy_model``'s attname: ``model``'s), the others from ``extra`` or their
     default, as parameters."""
-    quote = connection.ops.quote_name
-    if taken is None:
-        copied = {field.attname: field.column for field in model._meta.concrete_fields}
-    else:
-        by_name = {field.attname: field.column for field in model._meta.concrete_fields}
-        copied = {name: by_name[source] for name, source in taken.items()}
-    targets, selected, params = [], [], []
-    for field, name, missing, _plain in _columns(copy_model, {**copied, **extra}, connection):
-        targets.append(quote(str(field.column)))
-        if name in copied:
-            selected.append(prefix + quote(str(copied[name])))
-        else:
-            selected.append("%s")
-            value = extra.get(name, missing)
-            if name in extra and value is not None:
+    shape = None if taken is None else tuple(sorted(taken.items()))
+    targets, selected, fill = _copy_plan(model, copy_model, frozenset(extra), connection.alias, prefix, shape)
+    params: list[Any] = []
+    now = None
+    for field, name, missing in fill:
+        if name in extra:
+            value = extra[name]
+            if value is not None:
                 value = field.get_db_prep_save(value, connection)
-            params.append(value)
-    return ", ".join(targets), ", ".join(selected), params
+        elif missing is _NOW:
+            now = now or timezone.now()
+            value = field.get_db_prep_save(now, connection)
+        elif missing is _CALL:
+            value = field.get_db_prep_save(field.get_default(), connection)
+        else:
+            value = missing
+        params.append(value)
+    return targets, selected, params
 
 
 def insert_copies(
@@ -397,7 +447,6 @@ def insert(
                     copy.write_row(values)
             return keys[:written]
         rows = [first, *produced]
-        head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(str(f.column)) for f, *_ in columns)}) "
         tail = f" RETURNING {quote(str(pk.column))}" if returning else ""
         db_row = _row_builder(columns, connection)
         # SQLite takes "?" as it is; Django's cursor would rewrite every "%s" with a regex
@@ -405,7 +454,7 @@ def insert(
         # are being recorded (DEBUG, tests counting queries) Django formats each statement with
         # its parameters for the log, which needs "%s".
         mark = "?" if connection.vendor == "sqlite" and not connection.queries_logged else "%s"
-        one = "(" + ", ".join([mark] * len(columns)) + ")"
+        head, one = _insert_sql(model, pk.attname in first, using, mark)
         per_statement = max(1, _parameter_limit(using) // len(columns))
         for begin in range(0, len(rows), per_statement):
             batch = rows[begin : begin + per_statement]
