@@ -79,6 +79,10 @@ def mark_claim(
         page.screenshot(path=screenshot)
     form.locator("button[type=submit]").click()
     expect(page.locator("#claim-form")).to_have_count(0)
+    # The answer's cards and highlights are swapped in after the form goes (htmx settles them a
+    # moment later): a click on a card before then can land on an element being replaced and be
+    # lost (seen once in CI, on a loaded machine).
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
 
 def test_it_marks_a_claim_by_dragging_with_a_source_and_keeps_it_after_reload(page, author, article, artifacts):
