@@ -352,6 +352,8 @@ def _bulk_types(item: Any) -> dict[str, str]:
     for name in ("quote", *CLAIM_FIELDS, "status"):
         if name in item and not isinstance(item[name], str):
             errors[name] = "Not a valid string."
+        elif name in item and "\x00" in item[name]:
+            errors[name] = _NUL
     if "sources" in item and not (
         isinstance(item["sources"], list) and all(isinstance(s, dict) for s in item["sources"])
     ):
@@ -361,7 +363,14 @@ def _bulk_types(item: Any) -> dict[str, str]:
             for name, value in source.items():
                 if name in SOURCE_FIELDS and not (isinstance(value, str) or (value is None and name == "accessed_at")):
                     errors[f"sources[{number}].{name}"] = "Not a valid string."
+                elif name in SOURCE_FIELDS and isinstance(value, str) and "\x00" in value:
+                    errors[f"sources[{number}].{name}"] = _NUL
     return errors
+
+
+# As DRF's CharField says it on create: a model field's own clean lets a NUL through, and
+# PostgreSQL cannot store one (a bulk write with one in an excerpt answered 500 there).
+_NUL = "Null characters are not allowed."
 
 
 # Field validation for bulk writes: the model fields' own rules, decided cheaply per value.

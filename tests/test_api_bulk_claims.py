@@ -92,6 +92,11 @@ def test_it_writes_nothing_and_names_every_bad_item_and_field(api_client_for, au
         # Refused as the single-source API refuses them: a Unicode space, a NUL (a 500 on PostgreSQL before).
         ({"start": 0, "end": 6, "sources": [{"url": "https://example.org/a\u00a0b"}]}, "sources[0].url"),
         ({"start": 0, "end": 6, "sources": [{"url": "https://example.org/a\x00b"}]}, "sources[0].url"),
+        # A NUL in any other text too: stored on SQLite and a 500 on PostgreSQL before.
+        ({"start": 0, "end": 6, "sources": [{"url": "https://e.org", "excerpt": "a\x00b"}]}, "sources[0].excerpt"),
+        ({"start": 0, "end": 6, "sources": [{"url": "https://example.org", "title": "\x00"}]}, "sources[0].title"),
+        ({"start": 0, "end": 6, "claimant": "The\x00minister"}, "claimant"),
+        ({"start": 0, "end": 6, "rationale": "\x00"}, "rationale"),
         ({"start": 0, "end": 6, "status": "in_review"}, "status"),
         ({"start": 0, "end": 6, "quote": "Nope!!"}, "quote"),
     ],
