@@ -1,9 +1,10 @@
-"""Benchmark: create claims through the API against a production server (gunicorn).
+"""Benchmark: create claims through the API against a production server (workbench/serve.py).
 
 For each database (SQLite, PostgreSQL) it migrates a throwaway database and, for each server
-set-up in BENCH_API_SERVERS ("before": sync workers, a new connection and token lookup per
-request, as served until now; "gthread": gunicorn.conf.py), starts gunicorn on a free loopback
-port and POSTs claims with a personal token: BENCH_API_CLAIMS (default 3,000) from one client,
+set-up in BENCH_API_SERVERS ("before": gunicorn's sync workers, a new connection and token lookup
+per request, as first served; "gthread": gunicorn's threaded workers with persistent connections,
+as served until 2026-12-07; "granian": ``python -m workbench.serve``, as served now), starts it
+on a free loopback port and POSTs claims with a personal token: BENCH_API_CLAIMS (default 3,000) from one client,
 then BENCH_API_CONCURRENT_CLAIMS (default 2,000) from BENCH_API_CLIENTS (8) concurrent clients.
 Next to each it prints a floor measured in the same run (the same rows inserted with the ORM,
 claims.create, in one transaction), and at the end the ratios the goals are stated in: each
@@ -257,16 +258,35 @@ def run_load(port: int, key: str, target: Target, count: int, clients: int, offs
 
 
 # Each server set-up runs the same workload in the same run: "before" is how the workbench was
-# served until now (sync workers, a new database connection and a token lookup per request);
-# "gthread" is gunicorn.conf.py (keep-alive threads, persistent connections, cached tokens).
+# first served (gunicorn's sync workers, a new database connection and a token lookup per
+# request); "gthread" is how it was served until 2026-12-07 (gunicorn's threaded workers with
+# keep-alive, persistent connections, cached tokens), with the same processes and threads as
+# "granian", the server now (workbench/serve.py, its defaults). "{port}" is the port.
+GUNICORN = [sys.executable, "-m", "gunicorn", "workbench.wsgi:application", "--config", "/dev/null"]
+GUNICORN_TAIL = ["--bind", "127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120"]
 SERVERS: dict[str, dict[str, Any]] = {
     "before": {
-        "args": ["--config", "/dev/null", "--workers", str(WORKERS), "--worker-class", "sync"],
+        "command": [*GUNICORN, "--workers", str(WORKERS), "--worker-class", "sync", *GUNICORN_TAIL],
         "env": {"DATABASE_CONN_MAX_AGE": "0", "API_TOKEN_CACHE_SECONDS": "0"},
     },
-    "gthread": {"args": ["--config", str(ROOT / "gunicorn.conf.py")], "env": {}},
+    "gthread": {
+        "command": [
+            *GUNICORN,
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str((os.cpu_count() or 1) + 1),
+            "--threads",
+            "4",
+            "--keep-alive",
+            "30",
+            *GUNICORN_TAIL,
+        ],
+        "env": {},
+    },
+    "granian": {"command": [sys.executable, "-m", "workbench.serve", "--bind", "127.0.0.1:{port}"], "env": {}},
 }
-CONFIGS = [c for c in os.environ.get("BENCH_API_SERVERS", "before,gthread").split(",") if c]
+CONFIGS = [c for c in os.environ.get("BENCH_API_SERVERS", "before,gthread,granian").split(",") if c]
 
 
 def post_bulk(port: int, key: str, article: int, count: int) -> dict[str, object]:
@@ -390,19 +410,7 @@ def get_export(port: int, key: str, with_mentions: bool, article: int | None = N
 def start_server(env: dict[str, str], port: int, key: str, log_path: Path, config: str) -> subprocess.Popen[bytes]:
     log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "workbench.wsgi:application",
-            *SERVERS[config]["args"],
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "--timeout",
-            "120",
-        ],
+        [part.format(port=port) for part in SERVERS[config]["command"]],
         cwd=ROOT,
         env={**env, **SERVERS[config]["env"]},
         stdout=log,
@@ -453,7 +461,7 @@ def bench_database(name: str, database_url: str, workdir: Path) -> None:
     offset = 0
     for config in CONFIGS:
         port = free_port()
-        server = start_server(env, port, setup["key"], workdir / f"gunicorn-{name}-{config}.log", config)
+        server = start_server(env, port, setup["key"], workdir / f"server-{name}-{config}.log", config)
         try:
             if IMPORT and config == CONFIGS[-1]:
                 imported = median_of([post_import(port, setup["key"], IMPORT, n) for n in range(ROUNDS)])

@@ -1,7 +1,8 @@
-"""How many gunicorn workers (or threads) the desk wants: a short, bounded loopback load test.
+"""Which server and how many workers (or threads) the desk wants: a short, bounded loopback load test.
 
-Starts gunicorn on 127.0.0.1 for each configuration in LOAD_CONFIGS ("class:workers:threads",
-comma-separated; default sync:3:1,sync:5:1,gthread:2:4,gthread:3:4), lets LOAD_CLIENTS (16)
+Starts a server on 127.0.0.1 for each configuration in LOAD_CONFIGS ("class:workers:threads",
+comma-separated; class "granian" is the production server, ``python -m workbench.serve``; "sync"
+and "gthread" are gunicorn's worker classes; default sync:3:1,gthread:3:4,granian:3:4), lets LOAD_CLIENTS (16)
 concurrent clients request the desk of a 400-sentence article (40 claims with sources, 400
 entity mentions) for LOAD_SECONDS (10) after a warm-up of single requests, and prints one JSON
 line per configuration: requests per second, latency percentiles, errors, and the article's claim
@@ -53,7 +54,7 @@ os.environ.update(ENV)
 SENTENCES = 400
 CLIENTS = int(os.environ.get("LOAD_CLIENTS", "16"))
 SECONDS = int(os.environ.get("LOAD_SECONDS", "10"))
-CONFIGS = os.environ.get("LOAD_CONFIGS", "sync:3:1,gthread:3:4").split(",")  # the first is the baseline
+CONFIGS = os.environ.get("LOAD_CONFIGS", "sync:3:1,gthread:3:4,granian:3:4").split(",")  # the first is the baseline
 # "mixed" (the issue's workload): of every 10 requests, 5 desk pages (session), 3 claim lists and
 # 2 claim creates (API token); "page": the desk page only.
 MIX = os.environ.get("LOAD_MIX", "mixed")
@@ -158,14 +159,14 @@ def wait_ready(url: str, cookie: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("gunicorn exited")
+            raise RuntimeError("the server exited")
         try:
             request = urllib.request.Request(url, headers={"Cookie": cookie})
             if urllib.request.urlopen(request, timeout=10).status == 200:
                 return
         except OSError:
             time.sleep(0.3)
-    raise RuntimeError("gunicorn did not answer within 60 s")
+    raise RuntimeError("the server did not answer within 60 s")
 
 
 def _ms(value: str) -> float:
@@ -235,23 +236,14 @@ def main() -> None:
         reset_claims(article, prepared)
         port = free_port()
         url = f"http://127.0.0.1:{port}{path}"
+        bind = f"127.0.0.1:{port}"
+        if worker_class == "granian":
+            command = ["workbench.serve", "--bind", bind, "--workers", workers, "--threads", threads]
+        else:
+            command = ["gunicorn", "workbench.wsgi", "--config", "/dev/null", "--bind", bind]
+            command += ["--worker-class", worker_class, "--workers", workers, "--threads", threads, "--timeout", "60"]
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "workbench.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--worker-class",
-                worker_class,
-                "--workers",
-                workers,
-                "--threads",
-                threads,
-                "--timeout",
-                "60",
-            ],
+            [sys.executable, "-m", *command],
             cwd=ROOT,
             env={**os.environ, **ENV},
             stdout=subprocess.DEVNULL,

@@ -1,5 +1,6 @@
-"""The app in its own process, as in production: gunicorn on a free loopback port, on this test
-run's database, with environment overrides (a broker that is away, persistent connections)."""
+"""The app in its own process, as in production: ``python -m workbench.serve`` (granian) on a free
+loopback port, on this test run's database, with environment overrides (a broker that is away,
+persistent connections)."""
 
 from __future__ import annotations
 
@@ -40,18 +41,7 @@ def app_server(log_path: Path, **env: str) -> Iterator[str]:
     }
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "workbench.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--timeout",
-                "60",
-            ],
+            [sys.executable, "-m", "workbench.serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
             cwd=ROOT,
             env=full_env,
             stdout=log,
@@ -67,7 +57,7 @@ def app_server(log_path: Path, **env: str) -> Iterator[str]:
                 break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start:\n{log_path.read_text(errors='replace')}") from None
+                    raise RuntimeError(f"the server did not start:\n{log_path.read_text(errors='replace')}") from None
                 time.sleep(0.2)
         yield base
     finally:

@@ -1,6 +1,6 @@
 """With the broker unreachable, what was saved answers success and its job says why it did not run.
 
-The app runs in its own gunicorn process (tests/app_server.py) with CELERY_BROKER_URL pointing
+The app runs in its own server process (tests/app_server.py) with CELERY_BROKER_URL pointing
 at a loopback port nothing listens on: the real publish path meets a real refused connection.
 """
 
@@ -83,7 +83,7 @@ def api(base: str, name: str, key: str, path: str, body: dict[str, Any]) -> tupl
 def broker_away(tmp_path):
     closed = f"redis://127.0.0.1:{free_port()}/0"
     with app_server(
-        tmp_path / "gunicorn.log", CELERY_BROKER_URL=closed, CELERY_RESULT_BACKEND=closed, IMPORT_ASYNC_THRESHOLD="0"
+        tmp_path / "server.log", CELERY_BROKER_URL=closed, CELERY_RESULT_BACKEND=closed, IMPORT_ASYNC_THRESHOLD="0"
     ) as base:
         yield base
     print("seconds per request with the broker away:", {k: round(v, 2) for k, v in TIMINGS.items()})

@@ -174,7 +174,7 @@ def test_all_gives_what_the_orm_gives_with_related_objects_and_a_repeated_value(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_shape_compiled_in_one_thread_runs_in_another():
-    # gunicorn's threads share the compiled shape; each must run it on its own connection.
+    # The server's threads share the compiled shape; each must run it on its own connection.
     import threading
 
     from django.db import connection

@@ -99,7 +99,7 @@ def test_prepared_statements_can_be_turned_off_for_a_pooler():
 
 @pytest.mark.parametrize("entry", ["workbench.wsgi", "workbench.asgi"])
 def test_a_server_worker_loads_the_views_before_its_first_request(entry):
-    # The first request a fresh gunicorn worker served paid ~0.7 s for importing the URLconf.
+    # The first request a fresh server worker served paid ~0.7 s for importing the URLconf.
     # Celery's app, backend and producer pool cost a fresh worker's first task 60-70 ms; they are
     # built at start too, without a connection: the broker here is a closed port.
     check = (

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections, transaction
@@ -89,3 +92,34 @@ def test_past_the_timeout_the_writer_goes_ahead_and_sqlite_decides(settings):
         fcntl.flock(holder, fcntl.LOCK_UN)
         os.close(holder)
     assert Project.objects.filter(slug="anyway").exists()
+
+
+def open_lock_files() -> int:
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            count += os.readlink(fd).endswith(".writer-lock")
+        except OSError:
+            continue  # closed meanwhile
+    return count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_thread_that_ends_without_closing_its_connection_leaves_no_lock_file_open():
+    """granian ends server threads that sat idle; their connections are dropped, never closed."""
+    from annotations.models import Project
+
+    before = open_lock_files()
+    opened: list[int] = []
+
+    def write() -> None:
+        with transaction.atomic():
+            Project.objects.create(name="Threaded", slug="threaded")
+        opened.append(open_lock_files())
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    thread.join(10)
+    assert opened == [before + 1]  # the thread's own connection opened the file
+    gc.collect()
+    assert open_lock_files() == before

@@ -102,7 +102,7 @@ def test_a_dropped_persistent_connection_is_replaced_before_the_next_request(tmp
             json.loads(response.read())
             return response.status
 
-    with app_server(tmp_path / "gunicorn.log", DATABASE_CONN_MAX_AGE="600") as base:
+    with app_server(tmp_path / "server.log", DATABASE_CONN_MAX_AGE="600") as base:
         assert projects(base) == 200
         with connection.cursor() as cursor:
             cursor.execute(

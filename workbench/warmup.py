@@ -1,7 +1,7 @@
 """What a server process loads as it starts, so that its first requests do not pay for it.
 
-``wsgi`` and ``asgi`` call ``warm_up`` once per process (gunicorn starts each worker from
-scratch). Nothing here touches the network: a broker or database that is down must not stop a
+``wsgi`` and ``asgi`` call ``warm_up`` once per process (the server, workbench/serve.py, starts each
+worker from scratch). Nothing here touches the network: a broker or database that is down must not stop a
 worker from starting.
 """
 

@@ -1,6 +1,6 @@
 """Django's SQLite backend, with writers queued on a file lock instead of SQLite's sleeps.
 
-SQLite lets one transaction write at a time. When gunicorn's processes (and a Celery worker) write
+SQLite lets one transaction write at a time. When the web server's processes (and a Celery worker) write
 at once, the others wait in SQLite's busy handler, which sleeps 1, 2, 5, 10 … 100 ms between
 tries instead of being woken when the lock is free: with 8 API clients creating claims the rate
 swung by a quarter between runs and the p99 was that sleep (104–138 ms). Here every write
@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+import weakref
 from typing import Any
 
 from django.db.backends.sqlite3 import base
@@ -29,6 +30,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._writer_fd: int | None = None
+        self._writer_fd_closer: weakref.finalize[Any, Any] | None = None
         self._writer_held = False
 
     def _start_transaction_under_autocommit(self) -> None:
@@ -56,9 +58,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return super()._close()  # type: ignore[misc]  # not in django-stubs
         finally:
             self._release_writer_lock()
-            if self._writer_fd is not None:
-                os.close(self._writer_fd)
-                self._writer_fd = None
+            if self._writer_fd_closer is not None:
+                self._writer_fd_closer()  # closes the file, once
+            self._writer_fd = self._writer_fd_closer = None
 
     def _lock_path(self) -> str | None:
         name = str(self.settings_dict["NAME"])
@@ -76,6 +78,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             # One open file per connection: flock excludes other open files, so threads with
             # their own connections queue as processes do.
             self._writer_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            # A connection is not always closed: the server ends threads that sat idle (granian
+            # after 30 s) and their connections are simply dropped. The file goes with it then.
+            self._writer_fd_closer = weakref.finalize(self, os.close, self._writer_fd)
         deadline = time.monotonic() + float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
         tries = 0
         while True:
