@@ -260,8 +260,10 @@ def run_load(port: int, key: str, target: Target, count: int, clients: int, offs
 # Each server set-up runs the same workload in the same run: "before" is how the workbench was
 # first served (gunicorn's sync workers, a new database connection and a token lookup per
 # request); "gthread" is how it was served until 2026-12-07 (gunicorn's threaded workers with
-# keep-alive, persistent connections, cached tokens), with the same processes and threads as
-# "granian", the server now (workbench/serve.py, its defaults). "{port}" is the port.
+# keep-alive, persistent connections, cached tokens; cores + 1 processes of 4 threads, as
+# gunicorn.conf.py had it); "granian" is the server now (workbench/serve.py with its defaults,
+# one process per core, 4 threads), given explicitly so that no WEB_* variable of the caller's
+# changes the comparison. "{port}" is the port.
 GUNICORN = [sys.executable, "-m", "gunicorn", "workbench.wsgi:application", "--config", "/dev/null"]
 GUNICORN_TAIL = ["--bind", "127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120"]
 SERVERS: dict[str, dict[str, Any]] = {
@@ -284,7 +286,13 @@ SERVERS: dict[str, dict[str, Any]] = {
         ],
         "env": {},
     },
-    "granian": {"command": [sys.executable, "-m", "workbench.serve", "--bind", "127.0.0.1:{port}"], "env": {}},
+    "granian": {
+        "command": [
+            *[sys.executable, "-m", "workbench.serve", "--bind", "127.0.0.1:{port}"],
+            *["--workers", str(os.cpu_count() or 1), "--threads", "4"],
+        ],
+        "env": {},
+    },
 }
 CONFIGS = [c for c in os.environ.get("BENCH_API_SERVERS", "before,gthread,granian").split(",") if c]
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import http.client
+import os
 from typing import Any
 
 import pytest
 from granian.wsgi import _callback_wrapper
 
 from workbench import serve
-from workbench.wsgi import without_process_environment
+from workbench.environ import without_process_environment
 
 
 class Sink:
@@ -67,36 +68,61 @@ def test_what_the_request_sets_wins_over_a_process_variable_of_the_same_name(mon
     assert seen["HTTP_X_TRACE"] == "from the client"
 
 
+def test_a_variable_with_the_value_the_server_sets_does_not_take_it_away(monkeypatch):
+    # A container's SERVER_PORT=8000, or SCRIPT_NAME, must not remove what the server set.
+    monkeypatch.setenv("SERVER_PORT", "8000")
+    monkeypatch.setenv("REMOTE_ADDR", "127.0.0.1")
+    scope = {**SCOPE, "SERVER_PORT": "8000", "REMOTE_ADDR": "127.0.0.1", "SERVER_NAME": "127.0.0.1"}
+    seen = serve_through_granian(without_process_environment, scope)
+    assert seen["SERVER_PORT"] == "8000" and seen["REMOTE_ADDR"] == "127.0.0.1"
+    assert "SCRIPT_NAME" in seen
+
+
+def clear_web_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("WEB_BIND", "WEB_CONCURRENCY", "WEB_THREADS", *serve.RETIRED):
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_the_settings_come_from_the_environment_and_flags_win(monkeypatch):
+    clear_web_settings(monkeypatch)
     monkeypatch.setenv("WEB_BIND", "0.0.0.0:9000")
     monkeypatch.setenv("WEB_CONCURRENCY", "5")
     monkeypatch.setenv("WEB_THREADS", "2")
-    args = serve.parse_args([])
-    assert (args.host, args.port, args.workers, args.threads) == ("0.0.0.0", 9000, 5, 2)
-    args = serve.parse_args(["--bind", "[::1]:8001", "--workers", "2"])
-    assert (args.host, args.port, args.workers, args.threads) == ("::1", 8001, 2, 2)
+    options = serve.parse_args([])
+    assert (options.host, options.port, options.workers, options.threads) == ("0.0.0.0", 9000, 5, 2)
+    options = serve.parse_args(["--bind", "[::1]:8001", "--workers", "2"])
+    assert (options.host, options.port, options.workers, options.threads) == ("::1", 8001, 2, 2)
 
 
-def test_the_defaults_are_one_process_per_core_plus_one_and_four_threads(monkeypatch):
-    for name in ("WEB_BIND", "WEB_CONCURRENCY", "WEB_THREADS"):
-        monkeypatch.delenv(name, raising=False)
-    args = serve.parse_args([])
-    assert (args.host, args.port) == ("127.0.0.1", 8000)
-    assert args.workers == serve.default_workers() >= 2
-    assert args.threads == 4
+def test_the_defaults_are_one_process_per_core_and_four_threads(monkeypatch):
+    clear_web_settings(monkeypatch)
+    monkeypatch.setenv("WEB_CONCURRENCY", "")  # empty is unset, as for every other setting
+    options = serve.parse_args([])
+    assert (options.host, options.port) == ("127.0.0.1", 8000)
+    assert options.workers == serve.default_workers() == os.cpu_count()
+    assert options.threads == 4
 
 
 @pytest.mark.parametrize(
     ("argv", "env", "message"),
     [
-        (["--bind", "8000"], {}, "must be host:port"),
-        (["--bind", "127.0.0.1:http"], {}, "must be host:port"),
-        (["--workers", "0"], {}, "must be at least 1"),
-        ([], {"WEB_THREADS": "0"}, "must be at least 1"),
-        ([], {"WEB_CONCURRENCY": "many"}, "invalid"),
+        (["--bind", "8000"], {}, "--bind must be an IP address and a port"),
+        (["--bind", "127.0.0.1:http"], {}, "--bind must be an IP address and a port"),
+        (["--bind", "127.0.0.1:99999"], {}, "--bind must be an IP address and a port"),
+        ([], {"WEB_BIND": "localhost:8000"}, "WEB_BIND must be an IP address and a port"),
+        (["--workers", "0"], {}, "--workers must be a whole number of at least 1, not '0'"),
+        ([], {"WEB_THREADS": "0"}, "WEB_THREADS must be a whole number of at least 1, not '0'"),
+        ([], {"WEB_CONCURRENCY": "many"}, "WEB_CONCURRENCY must be a whole number of at least 1, not 'many'"),
+        (
+            [],
+            {"GUNICORN_BIND": "0.0.0.0:8000"},
+            "GUNICORN_BIND is no longer read since the server is granian: set WEB_BIND",
+        ),
+        ([], {"GUNICORN_TIMEOUT": "60"}, "GUNICORN_TIMEOUT is no longer read"),
     ],
 )
 def test_a_bad_setting_stops_the_server_with_its_name(monkeypatch, capsys, argv, env, message):
+    clear_web_settings(monkeypatch)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(SystemExit) as stopped:

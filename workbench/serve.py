@@ -3,18 +3,22 @@
 granian parses HTTP and keeps client connections alive in Rust, outside the GIL, and hands each
 request to one of a worker's threads. Measured against gunicorn's threaded workers (gthread, which
 served the app until 2026-12-07) in the same runs of bench/bench_api.py on this 2-core machine,
-claim creates through the API on SQLite went from 265-275 to 350-370 per second with one client
-and p50 from 3.5 to 2.3-2.6 ms; on PostgreSQL, and on the desk's mixed page load
-(bench/bench_load_desk.py), the two are level. The README's deployment section has the figures.
+claim creates through the API on SQLite went 1.03-1.54x faster from one client and 1.13-1.61x
+from eight; on PostgreSQL, and on the desk's mixed page load (bench/bench_load_desk.py), the two
+are about level. The README's deployment section has the figures.
 
 Settings come from the environment, as every other setting does (command-line flags override):
 
-- ``WEB_BIND``: address and port, default ``127.0.0.1:8000`` (behind a proxy that terminates TLS).
-- ``WEB_CONCURRENCY``: worker processes, default one per core plus one. Python runs one thread at
-  a time per process, so about one process per core does the work; the extra one covers the time
-  a process waits on the database.
+- ``WEB_BIND``: IP address and port, default ``127.0.0.1:8000`` (behind a proxy that terminates
+  TLS); ``[::1]:8000`` for IPv6.
+- ``WEB_CONCURRENCY``: worker processes, default one per core. Python runs one thread at a time
+  per process, so one process per core does the work, and granian's threads cover the time one
+  waits on the database. Measured on 2 cores in the same runs (bench_api, bench_load_desk), 2
+  processes against 3 (what gunicorn needed): claim creates 1.0-1.5x as fast in 7 pairs of 8,
+  and the desk's mixed load 114-130 against 109 requests/s with p99 0.26-0.34 s against 0.38-0.41.
 - ``WEB_THREADS``: threads per process, default 4. They overlap database waits and each keeps
   its own database connection (``DATABASE_CONN_MAX_AGE``); more would only queue on the GIL.
+- ``SCRIPT_NAME``: the path prefix when served below one (``/workbench``), as under gunicorn.
 
 granian has no per-request timeout (gunicorn's was 60 s): the only slow requests, URL imports,
 are bounded by ``IMPORT_FETCH_TIMEOUT`` per page and ``IMPORT_SYNC_MAX_URLS`` pages. It copies the
@@ -24,59 +28,103 @@ process environment into every request; ``workbench.wsgi`` drops that copy again
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 TARGET = "workbench.wsgi:application"
+DEFAULT_BIND = "127.0.0.1:8000"
+DEFAULT_THREADS = 4
+# granian ends a thread idle this long, and the thread's database connection with it: as long as
+# granian allows, so that connections persist as DATABASE_CONN_MAX_AGE (600 s) means them to.
+THREAD_IDLE_SECONDS = 600
+# What gunicorn.conf.py read until 2026-12-07. A deployment that still sets one must not start
+# quietly on other values (a proxy would find nothing on the address it was given).
+RETIRED = {
+    "GUNICORN_BIND": "WEB_BIND",
+    "GUNICORN_THREADS": "WEB_THREADS",
+    "GUNICORN_KEEPALIVE": None,
+    "GUNICORN_TIMEOUT": None,
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    host: str
+    port: int
+    workers: int
+    threads: int
+    access_log: bool
 
 
 def default_workers() -> int:
-    return (os.cpu_count() or 1) + 1
+    return os.cpu_count() or 1
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
-    return number
+def _setting(value: str | None, flag: str, variable: str) -> tuple[str | None, str]:
+    """The flag's value if given, else the variable's (unset or empty: None); and the name to blame."""
+    if value is not None:
+        return value, flag
+    return os.environ.get(variable) or None, variable
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m workbench.serve", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bind", default=os.environ.get("WEB_BIND", "127.0.0.1:8000"), help="host:port")
-    parser.add_argument(
-        "--workers", type=_positive, default=os.environ.get("WEB_CONCURRENCY") or default_workers(), help="processes"
-    )
-    parser.add_argument(
-        "--threads", type=_positive, default=os.environ.get("WEB_THREADS") or 4, help="threads per process"
-    )
+def _count(raw: str | None, name: str, default: int, parser: argparse.ArgumentParser) -> int:
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        parser.error(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
+def _bind(raw: str | None, name: str, parser: argparse.ArgumentParser) -> tuple[str, int]:
+    host, sep, port = (raw or DEFAULT_BIND).rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        sep = ""  # granian binds IP addresses only
+    if not sep or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+        parser.error(f"{name} must be an IP address and a port (127.0.0.1:8000, [::1]:8000), not {raw!r}")
+    return host, int(port)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m workbench.serve", description="The workbench's web server.")
+    parser.add_argument("--bind", help=f"IP:port (WEB_BIND, default {DEFAULT_BIND})")
+    parser.add_argument("--workers", help="processes (WEB_CONCURRENCY, default one per core)")
+    parser.add_argument("--threads", help=f"threads per process (WEB_THREADS, default {DEFAULT_THREADS})")
     parser.add_argument("--access-log", action="store_true", help="log every request")
     args = parser.parse_args(argv)
-    host, sep, port = args.bind.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        parser.error(f"--bind / WEB_BIND must be host:port, not {args.bind!r}")
-    args.host, args.port = host.strip("[]"), int(port)
-    args.workers, args.threads = _positive(str(args.workers)), _positive(str(args.threads))
-    return args
+    for old, new in RETIRED.items():
+        if os.environ.get(old):
+            instead = f"set {new}" if new else "remove it (granian has no such setting)"
+            parser.error(f"{old} is no longer read since the server is granian: {instead}")
+    host, port = _bind(*_setting(args.bind, "--bind", "WEB_BIND"), parser)
+    workers = _count(*_setting(args.workers, "--workers", "WEB_CONCURRENCY"), default_workers(), parser)
+    threads = _count(*_setting(args.threads, "--threads", "WEB_THREADS"), DEFAULT_THREADS, parser)
+    return Options(host, port, workers, threads, args.access_log)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
-    args = parse_args(argv)
+    options = parse_args(argv)
     Granian(
         TARGET,
-        address=args.host,
-        port=args.port,
+        address=options.host,
+        port=options.port,
         interface=Interfaces.WSGI,
         websockets=False,
-        workers=args.workers,
-        blocking_threads=args.threads,
+        workers=options.workers,
+        blocking_threads=options.threads,
+        blocking_threads_idle_timeout=THREAD_IDLE_SECONDS,
+        url_path_prefix=os.environ.get("SCRIPT_NAME") or None,
         # A worker that dies (out of memory, a crash in a C extension) is started again rather
         # than leaving the server one process short until someone notices.
         respawn_failed_workers=True,
-        log_access=args.access_log,
+        log_access=options.access_log,
     ).serve()
 
 
