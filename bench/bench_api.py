@@ -262,7 +262,7 @@ def run_load(port: int, key: str, target: Target, count: int, clients: int, offs
 # request); "gthread" is how it was served until 2026-12-07 (gunicorn's threaded workers with
 # keep-alive, persistent connections, cached tokens; cores + 1 processes of 4 threads, as
 # gunicorn.conf.py had it); "granian" is the server now (workbench/serve.py with its defaults,
-# one process per core, 4 threads), given explicitly so that no WEB_* variable of the caller's
+# the same processes and threads), given explicitly so that no WEB_* variable of the caller's
 # changes the comparison. "{port}" is the port.
 GUNICORN = [sys.executable, "-m", "gunicorn", "workbench.wsgi:application", "--config", "/dev/null"]
 GUNICORN_TAIL = ["--bind", "127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120"]
@@ -289,7 +289,7 @@ SERVERS: dict[str, dict[str, Any]] = {
     "granian": {
         "command": [
             *[sys.executable, "-m", "workbench.serve", "--bind", "127.0.0.1:{port}"],
-            *["--workers", str(os.cpu_count() or 1), "--threads", "4"],
+            *["--workers", str((os.cpu_count() or 1) + 1), "--threads", "4"],
         ],
         "env": {},
     },

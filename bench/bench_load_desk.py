@@ -2,7 +2,7 @@
 
 Starts a server on 127.0.0.1 for each configuration in LOAD_CONFIGS ("class:workers:threads",
 comma-separated; class "granian" is the production server, ``python -m workbench.serve``; "sync"
-and "gthread" are gunicorn's worker classes; default sync:3:1,gthread:3:4,granian:2:4), lets LOAD_CLIENTS (16)
+and "gthread" are gunicorn's worker classes; default sync:3:1,gthread:3:4,granian:3:4), lets LOAD_CLIENTS (16)
 concurrent clients request the desk of a 400-sentence article (40 claims with sources, 400
 entity mentions) for LOAD_SECONDS (10) after a warm-up of single requests, and prints one JSON
 line per configuration: requests per second, latency percentiles, errors, and the article's claim
@@ -54,7 +54,7 @@ os.environ.update(ENV)
 SENTENCES = 400
 CLIENTS = int(os.environ.get("LOAD_CLIENTS", "16"))
 SECONDS = int(os.environ.get("LOAD_SECONDS", "10"))
-CONFIGS = os.environ.get("LOAD_CONFIGS", "sync:3:1,gthread:3:4,granian:2:4").split(",")  # the first is the baseline
+CONFIGS = os.environ.get("LOAD_CONFIGS", "sync:3:1,gthread:3:4,granian:3:4").split(",")  # the first is the baseline
 # "mixed" (the workload): of every 10 requests, 5 desk pages (session), 3 claim lists and
 # 2 claim creates (API token); "page": the desk page only.
 MIX = os.environ.get("LOAD_MIX", "mixed")

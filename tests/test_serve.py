@@ -94,12 +94,12 @@ def test_the_settings_come_from_the_environment_and_flags_win(monkeypatch):
     assert (options.host, options.port, options.workers, options.threads) == ("::1", 8001, 2, 2)
 
 
-def test_the_defaults_are_one_process_per_core_and_four_threads(monkeypatch):
+def test_the_defaults_are_one_process_per_core_plus_one_and_four_threads(monkeypatch):
     clear_web_settings(monkeypatch)
     monkeypatch.setenv("WEB_CONCURRENCY", "")  # empty is unset, as for every other setting
     options = serve.parse_args([])
     assert (options.host, options.port) == ("127.0.0.1", 8000)
-    assert options.workers == serve.default_workers() == os.cpu_count()
+    assert options.workers == serve.default_workers() == (os.cpu_count() or 1) + 1
     assert options.threads == 4
 
 

@@ -11,11 +11,12 @@ Settings come from the environment, as every other setting does (command-line fl
 
 - ``WEB_BIND``: IP address and port, default ``127.0.0.1:8000`` (behind a proxy that terminates
   TLS); ``[::1]:8000`` for IPv6.
-- ``WEB_CONCURRENCY``: worker processes, default one per core. Python runs one thread at a time
-  per process, so one process per core does the work, and granian's threads cover the time one
-  waits on the database. Measured on 2 cores in the same runs (bench_api, bench_load_desk), 2
-  processes against 3 (what gunicorn needed): claim creates 1.0-1.5x as fast in 7 pairs of 8,
-  and the desk's mixed load 114-130 against 109 requests/s with p99 0.26-0.34 s against 0.38-0.41.
+- ``WEB_CONCURRENCY``: worker processes, default one per core plus one (granian logs a warning
+  that this is more than the cores; it was measured). On 2 cores, 3 processes of 4 threads
+  against 2 of 8 in three alternating pairs: SQLite with 8 writing clients 438-538 against
+  395-502 claims/s with a shorter p99 (a writer holding SQLite's lock waits less for its own
+  process's GIL when fewer threads share it); PostgreSQL level within the noise. Against 2 of 4,
+  the desk's mixed load was 109 against 114-130 requests/s, API creates level.
 - ``WEB_THREADS``: threads per process, default 4. They overlap database waits and each keeps
   its own database connection (``DATABASE_CONN_MAX_AGE``); more would only queue on the GIL.
 - ``SCRIPT_NAME``: the path prefix when served below one (``/workbench``), as under gunicorn.
@@ -59,7 +60,7 @@ class Options:
 
 
 def default_workers() -> int:
-    return os.cpu_count() or 1
+    return (os.cpu_count() or 1) + 1
 
 
 def _setting(value: str | None, flag: str, variable: str) -> tuple[str | None, str]:
@@ -92,7 +93,7 @@ def _bind(raw: str | None, name: str, parser: argparse.ArgumentParser) -> tuple[
 def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m workbench.serve", description="The workbench's web server.")
     parser.add_argument("--bind", help=f"IP:port (WEB_BIND, default {DEFAULT_BIND})")
-    parser.add_argument("--workers", help="processes (WEB_CONCURRENCY, default one per core)")
+    parser.add_argument("--workers", help="processes (WEB_CONCURRENCY, default cores + 1)")
     parser.add_argument("--threads", help=f"threads per process (WEB_THREADS, default {DEFAULT_THREADS})")
     parser.add_argument("--access-log", action="store_true", help="log every request")
     args = parser.parse_args(argv)
