@@ -444,6 +444,27 @@ def wait_until_up(server: subprocess.Popen[bytes], port: int, key: str, path: st
     raise RuntimeError("the server did not answer within 60s")
 
 
+def settle(database_url: str) -> None:
+    """Let each server set-up start from a settled database: vacuumed, analysed, checkpointed.
+
+    Each set-up writes thousands of rows; without this, PostgreSQL's autovacuum and checkpoints
+    fell within whichever set-up ran next. With gthread and granian swapped, the one running
+    second exported the same 7,000 claims in 0.25-0.33 s against 0.20-0.22 s first.
+    """
+    if database_url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("ANALYZE")
+        return
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+        conn.execute("CHECKPOINT")
+
+
 def bench_database(name: str, database_url: str, workdir: Path) -> None:
     env = {
         **os.environ,
@@ -468,6 +489,7 @@ def bench_database(name: str, database_url: str, workdir: Path) -> None:
     setup = json.loads(prepared.stdout.strip().splitlines()[-1])
     offset = 0
     for config in CONFIGS:
+        settle(database_url)
         port = free_port()
         server = start_server(env, port, setup["key"], workdir / f"server-{name}-{config}.log", config)
         try:
