@@ -3,9 +3,9 @@
 granian parses HTTP and keeps client connections alive in Rust, outside the GIL, and hands each
 request to one of a worker's threads. Measured against gunicorn's threaded workers (gthread, which
 served the app until 2026-12-07) in the same runs of bench/bench_api.py on this 2-core machine,
-claim creates through the API on SQLite went 1.03-1.54x faster from one client and 1.13-1.61x
-from eight; on PostgreSQL, and on the desk's mixed page load (bench/bench_load_desk.py), the two
-are about level. The README's deployment section has the figures.
+claim creates through the API on SQLite went 1.03-1.60x faster from one client and 1.02-1.61x
+from eight; on PostgreSQL (1.02-1.09x on a settled database), and on the desk's mixed page load
+(bench/bench_load_desk.py), the two are about level. The README's deployment section has the figures.
 
 Settings come from the environment, as every other setting does (command-line flags override):
 
